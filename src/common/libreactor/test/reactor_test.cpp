@@ -1,0 +1,275 @@
+// Unit tests for libreactor: timer order, child status, signals, hooks, async, and the ZeroMQ
+// watcher under bursts (the edge-triggered ZMQ_FD hang).
+#include "libreactor/reactor.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace cairn::reactor;
+
+namespace {
+
+// Fails the test and stops the loop if it is still running after `seconds`: a hang guard,
+// not a timing assertion.
+struct HangGuard {
+  HangGuard(Loop& loop, double seconds)
+      : timer(loop, seconds, 0, [&loop](Timer&) {
+          ADD_FAILURE() << "loop still running after the hang guard expired";
+          loop.stop();
+        }) {
+    timer.start();
+  }
+  Timer timer;
+};
+
+TEST(Timer, FireInDeadlineOrder) {
+  Loop loop;
+  std::vector<int> order;
+  Timer t3(loop, 0.03, 0, [&](Timer&) { order.push_back(3); });
+  Timer t1(loop, 0.01, 0, [&](Timer&) { order.push_back(1); });
+  Timer t2(loop, 0.02, 0, [&](Timer&) { order.push_back(2); });
+  t3.start();
+  t1.start();
+  t2.start();
+  HangGuard guard(loop, 10);
+  while (t1.active() || t2.active() || t3.active()) loop.run_once();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Timer, RepeatingTimerFiresUntilStopped) {
+  Loop loop;
+  int n = 0;
+  Timer t(loop, 0.001, 0.001, [&](Timer& self) {
+    if (++n == 5) self.stop();
+  });
+  t.start();
+  HangGuard guard(loop, 10);
+  while (t.active()) loop.run_once();
+  EXPECT_EQ(n, 5);
+}
+
+TEST(Timer, DestroyedWatcherNeverFires) {
+  Loop loop;
+  bool fired = false;
+  {
+    Timer t(loop, 0.001, 0, [&](Timer&) { fired = true; });
+    t.start();
+  }
+  Timer later(loop, 0.02, 0, [](Timer&) {});
+  later.start();
+  loop.run();
+  EXPECT_FALSE(fired);
+}
+
+TEST(Child, ExitStatusIsReported) {
+  Loop loop;
+  ASSERT_TRUE(loop.is_default());
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) _exit(42);
+  int got = -1;
+  pid_t got_pid = 0;
+  Child c(loop, pid, [&](Child& self, pid_t p, int status) {
+    got_pid = p;
+    got = status;
+    self.stop();
+  });
+  ASSERT_TRUE(c.start());
+  HangGuard guard(loop, 10);
+  while (c.active()) loop.run_once();
+  EXPECT_EQ(got_pid, pid);
+  ASSERT_TRUE(WIFEXITED(got));
+  EXPECT_EQ(WEXITSTATUS(got), 42);
+}
+
+TEST(Child, KilledBySignalIsReported) {
+  Loop loop;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    pause();
+    _exit(0);
+  }
+  int got = -1;
+  Child c(loop, pid, [&](Child& self, pid_t, int status) {
+    got = status;
+    self.stop();
+  });
+  ASSERT_TRUE(c.start());
+  kill(pid, SIGKILL);
+  HangGuard guard(loop, 10);
+  while (c.active()) loop.run_once();
+  ASSERT_TRUE(WIFSIGNALED(got));
+  EXPECT_EQ(WTERMSIG(got), SIGKILL);
+}
+
+TEST(Child, RefusedOnNonDefaultLoop) {
+  Loop first;
+  Loop second;
+  EXPECT_TRUE(first.is_default());
+  EXPECT_FALSE(second.is_default());
+  Child c(second, 1, [](Child&, pid_t, int) {});
+  EXPECT_FALSE(c.start());
+}
+
+TEST(Signal, DeliveredOnLoop) {
+  Loop loop;
+  int got = 0;
+  Signal s(loop, SIGUSR1, [&](Signal& self, int signum) {
+    got = signum;
+    self.stop();
+  });
+  s.start();
+  kill(getpid(), SIGUSR1);
+  HangGuard guard(loop, 10);
+  while (s.active()) loop.run_once();
+  EXPECT_EQ(got, SIGUSR1);
+}
+
+TEST(Hooks, PrepareCheckIdleRunEachIteration) {
+  Loop loop;
+  int prepares = 0, checks = 0, idles = 0;
+  Prepare p(loop, [&](Prepare&) { ++prepares; });
+  Check c(loop, [&](Check&) { ++checks; });
+  Idle i(loop, [&](Idle& self) {
+    if (++idles == 3) self.stop();
+  });
+  p.start();
+  c.start();
+  i.start();
+  for (int k = 0; k < 3; ++k) loop.run_once();
+  EXPECT_EQ(idles, 3);
+  EXPECT_GE(prepares, 3);
+  EXPECT_GE(checks, 3);
+}
+
+TEST(Async, WakesLoopFromAnotherThread) {
+  Loop loop;
+  std::atomic<int> sent{0};
+  int woken = 0;
+  Async a(loop, [&](Async& self) {
+    ++woken;
+    if (sent.load() == 1000) self.stop();
+  });
+  a.start();
+  std::thread sender([&] {
+    for (int k = 0; k < 1000; ++k) {
+      sent.fetch_add(1);
+      a.send();
+    }
+  });
+  HangGuard guard(loop, 20);
+  while (a.active()) loop.run_once();
+  sender.join();
+  EXPECT_GE(woken, 1);
+  EXPECT_EQ(sent.load(), 1000);
+}
+
+TEST(Io, PipeReadable) {
+  Loop loop;
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::string got;
+  Io io(loop, fds[0], kRead, [&](Io& self, int revents) {
+    ASSERT_TRUE(revents & kRead);
+    char buf[16];
+    ssize_t n = read(self.fd(), buf, sizeof(buf));
+    if (n > 0) got.append(buf, n);
+    self.stop();
+  });
+  io.start();
+  ASSERT_EQ(write(fds[1], "hi", 2), 2);
+  HangGuard guard(loop, 10);
+  while (io.active()) loop.run_once();
+  EXPECT_EQ(got, "hi");
+  close(fds[0]);
+  close(fds[1]);
+}
+
+struct ZmqContext {
+  ZmqContext() : ctx(zmq_ctx_new()) {}
+  ~ZmqContext() { zmq_ctx_term(ctx); }
+  void* ctx;
+};
+struct ZmqSocket {
+  ZmqSocket(void* ctx, int type) : sock(zmq_socket(ctx, type)) {
+    int linger = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+  }
+  ~ZmqSocket() { zmq_close(sock); }
+  void* sock;
+};
+
+// 100,000 messages arrive in bursts from another thread; the callback takes one message per
+// call, so a watcher that relies on the edge-triggered fd alone stalls with messages queued.
+TEST(ZmqWatcher, ReceivesEveryMessageOfBurstsWithoutStall) {
+  constexpr int kTotal = 100000;
+  constexpr int kBurst = 1000;
+  ZmqContext ctx;
+  ZmqSocket pull(ctx.ctx, ZMQ_PULL);
+  int hwm = 0;  // unbounded: the sender must never block
+  zmq_setsockopt(pull.sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+  ASSERT_EQ(zmq_bind(pull.sock, "inproc://burst"), 0);
+
+  Loop loop;
+  int received = 0;
+  int expected_next = 0;
+  bool in_order = true;
+  ZmqWatcher w(loop, pull.sock, kRead, [&](ZmqWatcher& self, int revents) {
+    ASSERT_TRUE(revents & kRead);
+    int value = -1;
+    int rc = zmq_recv(self.socket(), &value, sizeof(value), ZMQ_DONTWAIT);
+    if (rc == sizeof(value)) {
+      if (value != expected_next++) in_order = false;
+      if (++received == kTotal) self.stop();
+    }
+  });
+  w.start();
+
+  std::thread sender([&ctx] {
+    ZmqSocket push(ctx.ctx, ZMQ_PUSH);
+    int hwm = 0;
+    zmq_setsockopt(push.sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_connect(push.sock, "inproc://burst");
+    for (int i = 0; i < kTotal; ++i) {
+      zmq_send(push.sock, &i, sizeof(i), 0);
+      if (i % kBurst == kBurst - 1) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+
+  HangGuard guard(loop, 60);
+  while (w.active() && guard.timer.active()) loop.run_once();
+  sender.join();
+  EXPECT_EQ(received, kTotal);
+  EXPECT_TRUE(in_order);
+  int left = 0;
+  EXPECT_EQ(zmq_recv(pull.sock, &left, sizeof(left), ZMQ_DONTWAIT), -1) << "message left unread";
+}
+
+TEST(ZmqWatcher, StoppedWatcherDoesNotCallBack) {
+  ZmqContext ctx;
+  ZmqSocket a(ctx.ctx, ZMQ_PAIR), b(ctx.ctx, ZMQ_PAIR);
+  ASSERT_EQ(zmq_bind(a.sock, "inproc://stopped"), 0);
+  ASSERT_EQ(zmq_connect(b.sock, "inproc://stopped"), 0);
+  Loop loop;
+  int calls = 0;
+  ZmqWatcher w(loop, a.sock, kRead, [&](ZmqWatcher&, int) { ++calls; });
+  w.start();
+  w.stop();
+  zmq_send(b.sock, "x", 1, 0);
+  Timer t(loop, 0.01, 0, [](Timer&) {});
+  t.start();
+  loop.run();
+  EXPECT_EQ(calls, 0);
+}
+
+}  // namespace
