@@ -1,0 +1,61 @@
+// The broker as a module sees it: register request handlers by topic, answer now or later,
+// get a stats context, read configuration, hook the heartbeat and shutdown.
+// Modules (content, job-manager) include only this header of the broker, so their logic and
+// their service glue can be tested with a fake ModuleContext.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "libmsg/message.hpp"
+
+namespace cairn::reactor {
+class Loop;
+}
+namespace cairn::stats {
+class Context;
+}
+
+namespace cairn::broker {
+
+// Handle for answering one request; copyable, may be kept and used after the handler returns
+// (e.g. when a backing-store read completes). Exactly one of ok()/error() answers a plain
+// request; a streaming request gets any number of stream() calls then end() or error().
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void ok(std::string payload = {}) = 0;
+  virtual void error(int errnum, std::string text = {}) = 0;
+  virtual void stream(std::string payload) = 0;
+  virtual void end() = 0;  // ENODATA: the stream is over
+};
+using ResponderPtr = std::shared_ptr<Responder>;
+
+using Handler = std::function<void(const msg::Message& request, ResponderPtr responder)>;
+
+// Log levels, syslog numbering (LOG_ERR = 3 ... LOG_DEBUG = 7).
+enum class Level : int { kErr = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+
+class ModuleContext {
+ public:
+  virtual ~ModuleContext() = default;
+  virtual reactor::Loop& loop() = 0;
+  // Registers `handler` for requests whose topic equals `topic` (e.g. "content.store").
+  virtual void register_service(const std::string& topic, Handler handler) = 0;
+  // A new stats context with the broker's prefix and period (stats.prefix / stats.period).
+  virtual std::unique_ptr<stats::Context> stats_context() = 0;
+  // Configuration value as text, e.g. config("content.hash") -> "sha1" (defaults applied).
+  virtual std::string config(const std::string& key) const = 0;
+  virtual const std::string& statedir() const = 0;
+  virtual int rank() const = 0;
+  virtual void log(Level level, std::string_view text) = 0;
+  // Called on every heartbeat (heartbeat.period).
+  virtual void on_heartbeat(std::function<void()> fn) = 0;
+  // Called once at shutdown, before the broker exits; the module calls `done` when its
+  // shutdown work (e.g. the final flush) is finished. The loop keeps running meanwhile.
+  virtual void on_shutdown(std::function<void(std::function<void()> done)> fn) = 0;
+};
+
+}  // namespace cairn::broker

@@ -1,0 +1,6 @@
+// Placeholder until this subcommand group lands: adds nothing.
+#include "cmd/commands.hpp"
+
+namespace cairn::cmd {
+void add_stats(CLI::App&, int&) {}
+}  // namespace cairn::cmd

@@ -1,0 +1,118 @@
+// Wire layout of a cairn message (after any ROUTER identity frame), exactly three frames:
+//   0: header, 16 bytes little-endian: u8 version (1), u8 type (1 request, 2 response),
+//      u16 reserved (0), u32 matchtag, u32 flags, i32 errnum
+//   1: topic, 1..255 bytes of printable ASCII (no spaces)
+//   2: payload, any bytes (may be empty)
+// decode() accepts nothing else: every malformed input yields an error string, never a throw.
+#include <cstring>
+
+#include "libmsg/message.hpp"
+
+namespace cairn::msg {
+
+namespace {
+constexpr uint8_t kVersion = 1;
+constexpr size_t kHeaderSize = 16;
+constexpr size_t kMaxTopic = 255;
+
+void put_u32(std::string& out, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint32_t get_u32(const std::string& in, size_t at) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(in[at + i])) << (8 * i);
+  return v;
+}
+bool valid_topic(const std::string& t) {
+  if (t.empty() || t.size() > kMaxTopic) return false;
+  for (unsigned char c : t)
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
+}  // namespace
+
+Message Message::request(std::string topic, std::string payload, uint32_t matchtag,
+                         uint32_t flags) {
+  Message m;
+  m.type = Type::kRequest;
+  m.topic = std::move(topic);
+  m.payload = std::move(payload);
+  m.matchtag = matchtag;
+  m.flags = flags;
+  return m;
+}
+
+Message Message::response(const Message& req, std::string payload) {
+  Message m;
+  m.type = Type::kResponse;
+  m.topic = req.topic;
+  m.matchtag = req.matchtag;
+  m.flags = req.flags;
+  m.payload = std::move(payload);
+  return m;
+}
+
+Message Message::error(const Message& req, int errnum, std::string text) {
+  Message m = response(req, std::move(text));
+  m.errnum = errnum;
+  return m;
+}
+
+Frames encode(const Message& m) {
+  Frames frames(3);
+  std::string& h = frames[0];
+  h.assign(kHeaderSize, '\0');
+  h[0] = static_cast<char>(kVersion);
+  h[1] = static_cast<char>(m.type);
+  put_u32(h, 4, m.matchtag);
+  put_u32(h, 8, m.flags);
+  put_u32(h, 12, static_cast<uint32_t>(m.errnum));
+  frames[1] = m.topic;
+  frames[2] = m.payload;
+  return frames;
+}
+
+Decoded decode(const Frames& frames) {
+  Decoded d;
+  if (frames.size() != 3) {
+    d.error = "expected 3 frames, got " + std::to_string(frames.size());
+    return d;
+  }
+  const std::string& h = frames[0];
+  if (h.size() != kHeaderSize) {
+    d.error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
+    return d;
+  }
+  if (static_cast<uint8_t>(h[0]) != kVersion) {
+    d.error = "unknown protocol version " + std::to_string(static_cast<uint8_t>(h[0]));
+    return d;
+  }
+  uint8_t type = static_cast<uint8_t>(h[1]);
+  if (type != static_cast<uint8_t>(Type::kRequest) && type != static_cast<uint8_t>(Type::kResponse)) {
+    d.error = "unknown message type " + std::to_string(type);
+    return d;
+  }
+  if (h[2] != 0 || h[3] != 0) {
+    d.error = "reserved header bytes are not zero";
+    return d;
+  }
+  if (!valid_topic(frames[1])) {
+    d.error = "topic must be 1-255 printable characters without spaces";
+    return d;
+  }
+  Message m;
+  m.type = static_cast<Type>(type);
+  m.matchtag = get_u32(h, 4);
+  m.flags = get_u32(h, 8);
+  m.errnum = static_cast<int32_t>(get_u32(h, 12));
+  if (m.type == Type::kRequest && m.errnum != 0) {
+    d.error = "request carries an errno";
+    return d;
+  }
+  m.topic = frames[1];
+  m.payload = frames[2];
+  d.message = std::move(m);
+  return d;
+}
+
+}  // namespace cairn::msg

@@ -1,0 +1,47 @@
+// cairn::msg: the one message type of the cairn protocol, and its ZeroMQ multipart codec.
+// A request carries a topic, a match tag chosen by the client, flags and a payload; a response
+// echoes topic and match tag and adds an errno (0 = success) and a payload, which on error is
+// the server's human-readable text. A streaming request gets any number of responses with the
+// same match tag, ended by one with errnum ENODATA.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::msg {
+
+enum class Type : uint8_t { kRequest = 1, kResponse = 2 };
+
+// Request flags.
+constexpr uint32_t kFlagStreaming = 1u << 0;  // the client expects several responses
+
+struct Message {
+  Type type = Type::kRequest;
+  std::string topic;
+  uint32_t matchtag = 0;
+  uint32_t flags = 0;
+  int32_t errnum = 0;    // responses only
+  std::string payload;   // raw bytes or JSON text; error text on an error response
+
+  static Message request(std::string topic, std::string payload, uint32_t matchtag,
+                         uint32_t flags = 0);
+  // A response to `req` (same topic and match tag).
+  static Message response(const Message& req, std::string payload);
+  static Message error(const Message& req, int errnum, std::string text = {});
+};
+
+// Frames as sent on the wire after any routing envelope: see codec.cpp for the layout.
+using Frames = std::vector<std::string>;
+
+Frames encode(const Message& m);
+
+// Result of decode: either a message or the reason it is malformed.
+struct Decoded {
+  std::optional<Message> message;
+  std::string error;  // non-empty when message is empty
+};
+Decoded decode(const Frames& frames);
+
+}  // namespace cairn::msg
