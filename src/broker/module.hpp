@@ -58,4 +58,14 @@ class ModuleContext {
   virtual void on_shutdown(std::function<void(std::function<void()> done)> fn) = 0;
 };
 
+// A loaded module. The broker creates built-in modules at start-up through factories listed in
+// src/broker/builtin_modules.cpp (each module declares its factory in its own header, e.g.
+// `std::unique_ptr<broker::Module> cairn::content::create_module(broker::ModuleContext&)`),
+// runs their shutdown hooks at exit, then destroys them in reverse creation order.
+class Module {
+ public:
+  virtual ~Module() = default;
+};
+using ModuleFactory = std::unique_ptr<Module> (*)(ModuleContext&);
+
 }  // namespace cairn::broker
