@@ -167,42 +167,56 @@ uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t
   return tag;
 }
 
+// Reads one whole multipart message into `frames` without blocking. Returns 1 if one was read,
+// 0 if none is waiting, -1 on error (errno from zmq).
+int Client::take_message(msg::Frames& frames) {
+  frames.clear();
+  int more = 0;
+  do {
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, sock_.get(), ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&part);
+      if (frames.empty() && zmq_errno() == EAGAIN) return 0;
+      return frames.empty() ? -1 : 1;  // a cut-short message is decoded (and rejected) as is
+    }
+    frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
+    more = zmq_msg_more(&part);
+    zmq_msg_close(&part);
+  } while (more);
+  return 1;
+}
+
 bool Client::read_one(milliseconds timeout, Response& out, int& err) {
   const auto deadline = Clock::now() + timeout;
-  msg::Frames frames;
   for (;;) {
-    long wait_ms = -1;
-    if (timeout.count() >= 0) {
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      wait_ms = std::max<long>(0, left);
-    }
-    zmq_pollitem_t item{sock_.get(), 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&item, 1, wait_ms);
-    if (rc < 0) {
-      if (zmq_errno() == EINTR) continue;
+    // Try first: when responses are queued (pipelining) this saves a poll per message.
+    int got = take_message(frames_);
+    if (got < 0) {
       err = zmq_errno();
       return false;
     }
-    if (rc == 0) {
-      err = ETIMEDOUT;
-      return false;
-    }
-    frames.clear();
-    int more = 0;
-    do {
-      zmq_msg_t part;
-      zmq_msg_init(&part);
-      if (zmq_msg_recv(&part, sock_.get(), ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&part);
-        break;
+    if (got == 0) {
+      long wait_ms = -1;
+      if (timeout.count() >= 0) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+        wait_ms = std::max<long>(0, left);
       }
-      frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
-      more = zmq_msg_more(&part);
-      zmq_msg_close(&part);
-    } while (more);
+      zmq_pollitem_t item{sock_.get(), 0, ZMQ_POLLIN, 0};
+      int rc = zmq_poll(&item, 1, wait_ms);
+      if (rc < 0 && zmq_errno() != EINTR) {
+        err = zmq_errno();
+        return false;
+      }
+      if (rc == 0) {
+        err = ETIMEDOUT;
+        return false;
+      }
+      continue;
+    }
     // Tolerate a REQ-style empty delimiter in front of the message.
-    if (frames.size() == 4 && frames[0].empty()) frames.erase(frames.begin());
-    msg::Decoded d = msg::decode(frames);
+    if (frames_.size() == 4 && frames_[0].empty()) frames_.erase(frames_.begin());
+    msg::Decoded d = msg::decode(frames_);
     if (!d.message || d.message->type != msg::Type::kResponse) continue;
     if (!in_flight_.count(d.message->matchtag)) continue;  // not ours (any more): drop
     out.topic = std::move(d.message->topic);

@@ -84,6 +84,7 @@ class Client {
   // Reads one message if one is there within `timeout`; returns false on timeout.
   // Drops malformed messages and responses to tags not in flight.
   bool read_one(std::chrono::milliseconds timeout, Response& out, int& err);
+  int take_message(msg::Frames& frames);
   // Marks `r` delivered: forgets its tag unless more responses are expected.
   void settle(const Response& r);
   Response timeout_response(uint32_t matchtag, std::string topic) const;
@@ -95,6 +96,7 @@ class Client {
   uint32_t next_tag_ = 1;
   std::unordered_map<uint32_t, Pending> in_flight_;
   std::deque<Response> ready_;  // received while waiting for another tag
+  msg::Frames frames_;          // receive buffer, reused
 };
 
 // Reads $CAIRN_RPC_TIMEOUT: nullopt with `why` filled when set but not a positive number.
