@@ -189,9 +189,10 @@ void walk(const toml::table& table, const std::string& prefix, Fn&& fn) {
   }
 }
 
-std::string toml_error(const toml::parse_error& e, const std::string& origin) {
+ConfigError toml_error(const toml::parse_error& e, const std::string& origin) {
   const auto& where = e.source().begin;
-  return fmt::format("{}:{}:{}: {}", origin, where.line, where.column, e.description());
+  return ConfigError(fmt::format("{}:{}:{}", origin, where.line, where.column),
+                     fmt::format("not valid TOML: {}", e.description()));
 }
 
 }  // namespace
@@ -214,7 +215,7 @@ void Config::load_string(std::string_view text, const std::string& origin) {
   try {
     table = toml::parse(text, origin);
   } catch (const toml::parse_error& e) {
-    throw ConfigError(toml_error(e, origin), "not valid TOML");
+    throw toml_error(e, origin);
   }
   walk(table, "", [&](const std::string& key, const toml::node& node) {
     const KeyRow* row = find_row(key);
