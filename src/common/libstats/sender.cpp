@@ -102,11 +102,11 @@ void Sender::add(const Line* lines, size_t n) {
   if (fd_ < 0) return;
   size_t need = 0;
   for (size_t i = 0; i < n; ++i) need += lines[i].size();
-  if (used_ + need > max_packet_) send_packet();
   if (need > max_packet_) {
     counters_.dropped_lines += n;
     return;
   }
+  if (used_ + need > max_packet_) send_packet();
   char* out = packet_.get() + used_;
   for (size_t i = 0; i < n; ++i) out = write(out, lines[i]);
   used_ += need;

@@ -62,3 +62,20 @@ int stats_c_api_null_name (cairn_stats_t *s)
         return 1;
     return 0;
 }
+
+int stats_c_api_disabled (cairn_stats_t *s);
+int stats_c_api_disabled (cairn_stats_t *s)
+{
+    if (cairn_stats_enabled (s))
+        return 1;
+    cairn_stats_count (s, "a", 1);
+    cairn_stats_counter_add (s, "a", 1);
+    cairn_stats_gauge_set (s, "a", 1);
+    cairn_stats_gauge_inc (s, "a", 1);
+    cairn_stats_timing (s, "a", 1);
+    if (cairn_stats_set_period (s, 0.5) != 0)
+        return 2;
+    if (cairn_stats_set_prefix (s, "x.%d", 1) != 0)
+        return 3;
+    return 0;
+}
