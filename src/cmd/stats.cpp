@@ -242,7 +242,8 @@ int Listener::run() {
 
 void Listener::write_out(std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
+  if (std::fflush(stdout) != 0 && !exit_status_)
+    finish(1, fmt::format("cannot write to standard output: {}", std::strerror(errno)));
 }
 
 void Listener::on_packet(std::string_view packet) {
@@ -259,6 +260,7 @@ void Listener::on_packet(std::string_view packet) {
   if (opts_.summary) {
     for (std::string_view line : split_packet(packet)) summary_.add_line(line);
   }
+  if (exit_status_) return;  // the output failed
   check_.add_packet(packet);
   if (check_.state(false) == CriteriaCheck::State::kFailed) {
     finish(1, check_.unmet());
