@@ -359,6 +359,20 @@ TEST_F(StatsTest, FlushOfManyMetricsFillsPacketsCloseToMax) {
   }
 }
 
+TEST_F(StatsTest, FlushLargerThanOneSendBatchKeepsOrderAndEveryLine) {
+  // 16-byte packets hold one line each here, so 300 lines span several sendmmsg() batches.
+  Stats stats(loop_, options(16));
+  auto ctx = stats.context("p", 1);
+  for (int i = 0; i < 300; ++i) ctx->counter_add("c" + std::to_string(i), i);
+  ctx->flush();
+  std::vector<std::string> packets;
+  while (auto p = sink_.recv(packets.size() < 300 ? 2000 : 0)) packets.push_back(*p);
+  ASSERT_EQ(packets.size(), 300u);
+  for (int i = 0; i < 300; ++i)
+    EXPECT_EQ(packets[i], "p.c" + std::to_string(i) + ":" + std::to_string(i) + "|c\n");
+  EXPECT_EQ(stats.self_counters().packets, 300u);
+}
+
 TEST_F(StatsTest, LineThatCanNeverFitIsDroppedAndCounted) {
   Stats stats(loop_, options(32));
   auto ctx = stats.context("p", 1);
@@ -715,6 +729,27 @@ TEST_F(StatsTest, ConnectionRefusedIsCountedAsSendError) {
   // Telemetry keeps working after errors.
   ctx->counter_add("n", 1);
   EXPECT_TRUE(stats.enabled());
+}
+
+TEST_F(StatsTest, SendErrorsOfABatchedFlushAreCountedPerDatagram) {
+  int port;
+  {
+    UdpSink closed;
+    port = closed.port();
+  }
+  Options o = options(16);  // one line per datagram: 5 datagrams per flush
+  o.endpoint = "127.0.0.1:" + std::to_string(port);
+  Stats stats(loop_, o);
+  auto ctx = stats.context("p", 1);
+  for (int round = 0; round < 200 && stats.self_counters().send_errors == 0; ++round) {
+    for (int i = 0; i < 5; ++i) ctx->counter_add("c" + std::to_string(i), 1);
+    ctx->flush();
+    sink_.recv(1);
+  }
+  SelfCounters sc = stats.self_counters();
+  EXPECT_GE(sc.send_errors, 1u);
+  // Every datagram was either sent or counted as an error.
+  EXPECT_EQ((sc.packets + sc.send_errors) % 5, 0u);
 }
 
 TEST_F(StatsTest, MaxPacketIsClampedToAUdpDatagram) {
