@@ -169,8 +169,7 @@ BENCHMARK(BM_Libstats_CounterHandleAdd);
 void BM_Raw_Send(benchmark::State& state) {
   int fd = sink().connected_socket();
   const std::string line = "cairn.0." + kName + ":12345|g\n";
-  for (auto _ : state)
-    benchmark::DoNotOptimize(::send(fd, line.data(), line.size(), MSG_DONTWAIT));
+  for (auto _ : state) benchmark::DoNotOptimize(::send(fd, line.data(), line.size(), MSG_DONTWAIT));
   ::close(fd);
 }
 BENCHMARK(BM_Raw_Send);
@@ -289,18 +288,27 @@ void summary(const Recorder& r) {
   double counter = r.ns("BM_Libstats_CounterHandleAdd");
   double raw = r.ns("BM_Raw_Send");
   double imm = r.ns("BM_Libstats_Immediate");
-  std::printf("\nstats-bench summary (baselines measured in this run; CPU time of the benchmark "
-              "thread, least over repetitions)\n");
-  std::printf("(a) baseline: naive fripp-style client (unordered_map<std::string> lookup + "
-              "std::string line per update): %.1f ns/op\n", naive);
-  std::printf("    by-name gauge_set (aggregated): %.1f ns/op, %.1fx faster than baseline "
-              "[target <= 10 ns: %s]\n", byname, naive / byname, verdict(byname <= 10));
-  std::printf("    handle Gauge::set: %.2f ns/op, %.0fx faster than baseline "
-              "[target <= 2 ns: %s]\n", handle, naive / handle, verdict(handle <= 2));
+  std::printf(
+      "\nstats-bench summary (baselines measured in this run; CPU time of the benchmark "
+      "thread, least over repetitions)\n");
+  std::printf(
+      "(a) baseline: naive fripp-style client (unordered_map<std::string> lookup + "
+      "std::string line per update): %.1f ns/op\n",
+      naive);
+  std::printf(
+      "    by-name gauge_set (aggregated): %.1f ns/op, %.1fx faster than baseline "
+      "[target <= 10 ns: %s]\n",
+      byname, naive / byname, verdict(byname <= 10));
+  std::printf(
+      "    handle Gauge::set: %.2f ns/op, %.0fx faster than baseline "
+      "[target <= 2 ns: %s]\n",
+      handle, naive / handle, verdict(handle <= 2));
   std::printf("    handle Counter::add: %.2f ns/op [target <= 2 ns: %s]\n", counter,
               verdict(counter <= 2));
-  std::printf("(b) immediate gauge_set %.0f ns vs raw send() of the same line %.0f ns: "
-              "%.3fx [target <= 1.1x: %s]\n", imm, raw, imm / raw, verdict(imm / raw <= 1.1));
+  std::printf(
+      "(b) immediate gauge_set %.0f ns vs raw send() of the same line %.0f ns: "
+      "%.3fx [target <= 1.1x: %s]\n",
+      imm, raw, imm / raw, verdict(imm / raw <= 1.1));
   double f1000 = 0;
   for (int n : {100, 1000, 10000}) {
     std::string arg = "/" + std::to_string(n) + "/real_time";
@@ -308,21 +316,25 @@ void summary(const Recorder& r) {
     double nai = r.ns("BM_Naive_Flush" + arg) / 1e3;
     double fill = r.fill("BM_Libstats_Flush" + arg);
     if (n == 1000) f1000 = lib;
-    std::printf("(c) flush of %5d gauges: %8.1f us (baseline naive re-copying encoder %8.1f us, "
-                "%.2fx), %.0f B/packet (baseline %.0f)", n, lib, nai, nai / lib, fill,
-                r.fill("BM_Naive_Flush" + arg));
+    std::printf(
+        "(c) flush of %5d gauges: %8.1f us (baseline naive re-copying encoder %8.1f us, "
+        "%.2fx), %.0f B/packet (baseline %.0f)",
+        n, lib, nai, nai / lib, fill, r.fill("BM_Naive_Flush" + arg));
     if (n == 1000) std::printf(" [target <= 40 us: %s]", verdict(lib <= 40));
-    if (n == 10000) std::printf(" [target <= 11x the 1,000 figure: %.1fx %s]", lib / f1000,
-                                verdict(lib <= 11 * f1000));
+    if (n == 10000)
+      std::printf(" [target <= 11x the 1,000 figure: %.1fx %s]", lib / f1000,
+                  verdict(lib <= 11 * f1000));
     std::printf(" [fill >= 1400 B: %s]\n", verdict(fill >= 1400));
   }
   double big = r.ns("BM_Libstats_FlushBigPackets/1000/real_time") / 1e3;
   double packets1000 = 0;
   if (double fill = r.fill("BM_Libstats_Flush/1000/real_time"); fill > 0)
     packets1000 = std::ceil(35890.0 / fill);  // bytes of the 1,000 lines / average fill
-  std::printf("    flush of 1,000 gauges into one 64 KiB datagram: %.1f us (encoder + one send); "
-              "a datagram costs %.1f us here (raw send above), %.0f of them for 1,000 gauges at "
-              "1440 B\n", big, raw / 1e3, packets1000);
+  std::printf(
+      "    flush of 1,000 gauges into one 64 KiB datagram: %.1f us (encoder + one send); "
+      "a datagram costs %.1f us here (raw send above), %.0f of them for 1,000 gauges at "
+      "1440 B\n",
+      big, raw / 1e3, packets1000);
 }
 
 }  // namespace
@@ -331,8 +343,8 @@ int main(int argc, char** argv) {
   // Defaults for a noisy shared machine (command-line flags after them win): repetitions in
   // random order, so slow phases hit baseline and libstats alike; the summary takes the least.
   std::vector<char*> args{argv[0]};
-  std::string reps = "--benchmark_repetitions=5", mix = "--benchmark_enable_random_interleaving=true",
-              min = "--benchmark_min_time=0.1";
+  std::string reps = "--benchmark_repetitions=5",
+              mix = "--benchmark_enable_random_interleaving=true", min = "--benchmark_min_time=0.1";
   args.push_back(reps.data());
   args.push_back(mix.data());
   args.push_back(min.data());

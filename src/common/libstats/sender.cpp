@@ -67,8 +67,8 @@ bool Sender::open(const std::string& text) {
   std::unique_ptr<addrinfo, AddrInfoDeleter> list(res);
   int last_errno = 0;
   for (addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       last_errno = errno;
       continue;

@@ -61,11 +61,11 @@ class Sender {
   size_t max_packet_;
   LogFn log_;
   SelfCounters counters_;
-  size_t batch_ = 1;                  // packets per sendmmsg()
-  std::unique_ptr<char[]> buffer_;    // batch_ packets of max_packet_ bytes
-  std::unique_ptr<size_t[]> sizes_;   // bytes of each closed packet
-  size_t closed_ = 0;                 // packets closed and waiting to be sent
-  size_t used_ = 0;                   // bytes in the current packet (number closed_)
+  size_t batch_ = 1;                 // packets per sendmmsg()
+  std::unique_ptr<char[]> buffer_;   // batch_ packets of max_packet_ bytes
+  std::unique_ptr<size_t[]> sizes_;  // bytes of each closed packet
+  size_t closed_ = 0;                // packets closed and waiting to be sent
+  size_t used_ = 0;                  // bytes in the current packet (number closed_)
 };
 
 }  // namespace cairn::stats

@@ -14,9 +14,11 @@
 //   nothing is ever pending: each update is formatted and sent as its own datagram.
 // - A disabled context (no endpoint) has no timer and no slots: by-name calls only check the
 //   name, handles carry a null slot and do nothing.
-// - Steady state allocates nothing: lines are formatted into stack buffers and copied once into
-//   the sender's packet buffer; timer sample vectors keep their capacity across periods and are
-//   bounded by kMaxSamples (the rest are counted in dropped_samples).
+// - Steady state allocates nothing: a slot's line head "PREFIX.NAME:" is built once per prefix,
+//   values are formatted into stack buffers, and each line is copied once into the sender's
+//   packet buffer (encoding is linear in the bytes sent); timer sample vectors keep their
+//   capacity across periods and are bounded by kMaxSamples (the rest count as dropped_samples).
+// - Everything runs on the loop's thread; nothing here is thread-safe.
 // - Signed arithmetic on metric values wraps (via uint64_t) instead of overflowing.
 #include "libstats/stats.hpp"
 
@@ -259,7 +261,7 @@ struct Context::Impl {
   uint32_t prefix_generation = 1;  // bumped by every prefix change (see Slot::head)
   double period;
   std::optional<reactor::Timer> timer;  // only when enabled
-  MetricTable metrics;  // empty when disabled
+  MetricTable metrics;                  // empty when disabled
   Slot* head = nullptr;
   Slot** tail = &head;
   cairn_stats c_api;

@@ -3,7 +3,8 @@
 // gets its own Context (prefix, period, metric table) from it. Updates are aggregated per
 // context and flushed by one reactor timer per context, armed only while something is pending.
 // Invariants: with no endpoint nothing is allocated per update and no socket or timer exists;
-// a line is sent whole or not at all; a datagram never exceeds max_packet bytes.
+// a line is sent whole or not at all; a datagram never exceeds max_packet bytes. Not
+// thread-safe: use a Stats and its contexts from the loop's thread only.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +24,9 @@ namespace cairn::stats {
 using LogFn = std::function<void(int level, const std::string& text)>;
 
 struct Options {
-  std::string endpoint;     // "HOST:PORT", "[IPv6]:PORT"; empty: telemetry disabled
-  size_t max_packet = 1440; // largest datagram, bytes
-  LogFn log;                // may be empty
+  std::string endpoint;      // "HOST:PORT", "[IPv6]:PORT"; empty: telemetry disabled
+  size_t max_packet = 1440;  // largest datagram, bytes
+  LogFn log;                 // may be empty
 };
 
 // The library's own counters (readable through `cairn stats status`).

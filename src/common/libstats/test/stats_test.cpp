@@ -1,6 +1,8 @@
 // libstats unit tests: real datagrams read from a UDP socket on 127.0.0.1 (port 0), asserting
 // the exact lines a statsd server receives (DESIGN §4 wire rules), plus the context rules
 // (prefix, period, flush timer), disabled mode, endpoint errors, self counters and the C API.
+#include "libstats/stats.hpp"
+
 #include <dirent.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "libstats/stats.hpp"
 #include "libstats/test/udp_sink.hpp"
 
 extern "C" {
@@ -296,8 +297,8 @@ TEST_F(StatsTest, NegativeOrNonFiniteTimingIsRefused) {
 TEST_F(StatsTest, NamesWithReservedCharactersAreRefused) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 0);
-  for (const std::string& bad : std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "",
-                                                         std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "", std::string("a\0b", 3)}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ctx->count(bad, 1));
     EXPECT_FALSE(ctx->counter_add(bad, 1));
