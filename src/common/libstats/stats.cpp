@@ -1,0 +1,446 @@
+// cairn::stats: contexts, metric tables, aggregation and the flush timer (DESIGN §4).
+//
+// Architecture. A Stats owns one Sender (sender.hpp: socket, packet builder, self counters),
+// shared with every Context it creates so a Context may outlive it. A Context owns one metric
+// table (metric_table.hpp) keyed by (type, name without the prefix); statsd keeps the types
+// apart, so do we. A Slot's address never changes, so a handle is just (Slot*, Context*) and,
+// once the metric is pending, an update is a few inline stores (stats.hpp).
+//
+// Invariants:
+// - A Slot is on the context's pending list iff slot.pending; the list keeps first-update order,
+//   which is the order lines are sent in.
+// - The flush timer (one-shot, `period` s) is armed iff the pending list is non-empty and the
+//   period is positive; an idle context has no timer running. In immediate mode (period 0)
+//   nothing is ever pending: each update is formatted and sent as its own datagram.
+// - A disabled context (no endpoint) has no timer and no slots: by-name calls only check the
+//   name, handles carry a null slot and do nothing.
+// - Steady state allocates nothing: a slot's line head "PREFIX.NAME:" is built once per prefix,
+//   values are formatted into stack buffers, and each line is copied once into the sender's
+//   packet buffer (encoding is linear in the bytes sent); timer sample vectors keep their
+//   capacity across periods and are bounded by kMaxSamples (the rest count as dropped_samples).
+// - Everything runs on the loop's thread; nothing here is thread-safe.
+// - Signed arithmetic on metric values wraps (via uint64_t) instead of overflowing.
+#include "libstats/stats.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <optional>
+
+#include "libstats/c_api.hpp"
+#include "libstats/metric_table.hpp"
+#include "libstats/sender.hpp"
+
+namespace cairn::stats {
+
+namespace {
+
+constexpr size_t kMaxPrefix = 127;
+// Timer samples kept per metric per period.
+constexpr size_t kMaxSamples = 1024;
+
+bool valid_char(unsigned char c) {
+  return c > ' ' && c != 0x7f && c != ':' && c != '|' && c != '@';
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (unsigned char c : name)
+    if (!valid_char(c)) return false;
+  return true;
+}
+
+bool valid_prefix(std::string_view prefix) {
+  if (prefix.size() > kMaxPrefix) return false;
+  for (unsigned char c : prefix)
+    if (!valid_char(c)) return false;
+  return true;
+}
+
+bool valid_period(double seconds) { return std::isfinite(seconds) && seconds >= 0; }
+
+// A formatted metric value; big enough for any finite double in fixed notation.
+struct Value {
+  char buf[384];
+  size_t len = 0;
+  std::string_view view() const { return {buf, len}; }
+};
+
+constexpr std::string_view kCounterSuffix = "|c\n";
+constexpr std::string_view kGaugeSuffix = "|g\n";
+constexpr std::string_view kTimerSuffix = "|ms\n";
+
+// An integer; with `sign`, non-negative values get an explicit '+' (a statsd gauge delta).
+[[gnu::always_inline]] inline Value format_int(int64_t v, bool sign = false) {
+  Value out;
+  char* p = out.buf;
+  if (sign && v >= 0) *p++ = '+';
+  p = std::to_chars(p, out.buf + sizeof out.buf, v).ptr;
+  out.len = static_cast<size_t>(p - out.buf);
+  return out;
+}
+
+// A finite, non-negative double, shortest round-trip form without an exponent.
+Value format_ms(double v) {
+  Value out;
+  auto r = std::to_chars(out.buf, out.buf + sizeof out.buf, v, std::chars_format::fixed);
+  out.len = static_cast<size_t>(r.ptr - out.buf);
+  return out;
+}
+
+}  // namespace
+
+using detail::wrap_add;
+using detail::wrap_sub;
+
+struct Context::Impl {
+  Impl(std::shared_ptr<Sender> s, reactor::Loop& loop, std::string p, double seconds)
+      : sender(std::move(s)), enabled(sender->enabled()), prefix(std::move(p)), period(seconds) {
+    if (enabled) timer.emplace(loop, period, 0.0, [this](reactor::Timer&) { flush(); });
+  }
+
+  // The slot of a valid name, created on first use.
+  Slot* slot(Kind kind, std::string_view name) {
+    Slot* s = metrics.find(kind, name);
+    return s ? s : metrics.insert(kind, name);
+  }
+  // The slot of a name from a by-name call, or null if the name is invalid. A name found in
+  // the table was checked when it was inserted.
+  [[gnu::always_inline]] Slot* checked_slot(Kind kind, std::string_view name) {
+    if (Slot* s = metrics.find(kind, name)) return s;
+    return valid_name(name) ? metrics.insert(kind, name) : nullptr;
+  }
+
+  void mark_pending(Slot* s) {
+    s->pending = true;
+    *tail = s;
+    tail = &s->next_pending;
+    if (!timer->active()) {
+      timer->set(period, 0.0);
+      timer->start();
+    }
+  }
+
+  // One unit of lines for this slot's name, sent now as its own datagram.
+  void send_now(const Line* lines, size_t n) {
+    sender->add(lines, n);
+    sender->send_packet();
+  }
+  // The "PREFIX.NAME:" of a slot, built once per prefix (allocates only then).
+  std::string_view line_head(Slot* s) {
+    if (s->head_generation != prefix_generation) {
+      s->head.clear();
+      if (!prefix.empty()) s->head.append(prefix).append(".");
+      s->head.append(s->name).append(":");
+      s->head_generation = prefix_generation;
+    }
+    return s->head;
+  }
+  Line line(Slot* s, const Value& v, std::string_view suffix) {
+    return Line{line_head(s), v.view(), suffix};
+  }
+
+  // Appends an absolute gauge value; a negative one is preceded by 0 in the same packet, since
+  // statsd reads a leading '-' as a decrement.
+  void add_gauge_abs(Slot* s, int64_t v) {
+    Value val = format_int(v);
+    if (v < 0) {
+      Value zero = format_int(0);
+      Line lines[2] = {line(s, zero, kGaugeSuffix), line(s, val, kGaugeSuffix)};
+      sender->add(lines, 2);
+    } else {
+      Line l = line(s, val, kGaugeSuffix);
+      sender->add(&l, 1);
+    }
+  }
+
+  void counter_add(Slot* s, int64_t delta) {
+    if (period == 0) {
+      Value v = format_int(delta);
+      Line l = line(s, v, kCounterSuffix);
+      send_now(&l, 1);
+      return;
+    }
+    s->value = wrap_add(s->value, delta);
+    if (!s->pending) mark_pending(s);
+  }
+  void counter_total(Slot* s, int64_t total) {
+    int64_t delta = wrap_sub(total, s->last_total);
+    s->last_total = total;
+    counter_add(s, delta);
+  }
+  void gauge_set(Slot* s, int64_t value) {
+    if (period == 0) {
+      add_gauge_abs(s, value);
+      sender->send_packet();
+      return;
+    }
+    s->value = value;
+    s->gauge_set = true;
+    if (!s->pending) mark_pending(s);
+  }
+  void gauge_inc(Slot* s, int64_t delta) {
+    if (period == 0) {
+      Value v = format_int(delta, true);
+      Line l = line(s, v, kGaugeSuffix);
+      send_now(&l, 1);
+      return;
+    }
+    if (s->gauge_set)
+      s->value = wrap_add(s->value, delta);
+    else
+      s->delta = wrap_add(s->delta, delta);
+    if (!s->pending) mark_pending(s);
+  }
+  void timing(Slot* s, double ms) {
+    if (period == 0) {
+      Value v = format_ms(ms);
+      Line l = line(s, v, kTimerSuffix);
+      send_now(&l, 1);
+      return;
+    }
+    if (s->samples.size() >= kMaxSamples) {
+      ++sender->counters().dropped_samples;
+      return;
+    }
+    s->samples.push_back(ms);
+    if (!s->pending) mark_pending(s);
+  }
+
+  // Appends the lines of one pending slot and resets it for the next period.
+  void emit(Slot* s) {
+    switch (s->kind) {
+      case Kind::kCounter: {
+        Value v = format_int(s->value);
+        Line l = line(s, v, kCounterSuffix);
+        sender->add(&l, 1);
+        s->value = 0;
+        break;
+      }
+      case Kind::kGauge:
+        if (s->gauge_set) {
+          add_gauge_abs(s, s->value);
+        } else {
+          Value v = format_int(s->delta, true);
+          Line l = line(s, v, kGaugeSuffix);
+          sender->add(&l, 1);
+        }
+        s->gauge_set = false;
+        s->delta = 0;
+        break;
+      case Kind::kTimer:
+        for (double ms : s->samples) {
+          Value v = format_ms(ms);
+          Line l = line(s, v, kTimerSuffix);
+          sender->add(&l, 1);
+        }
+        s->samples.clear();
+        break;
+    }
+  }
+
+  void flush() {
+    if (!head) return;
+    timer->stop();
+    Slot* s = head;
+    head = nullptr;
+    tail = &head;
+    while (s) {
+      emit(s);
+      Slot* next = s->next_pending;
+      s->next_pending = nullptr;
+      s->pending = false;
+      s = next;
+    }
+    sender->send_packet();
+  }
+
+  std::shared_ptr<Sender> sender;
+  const bool enabled;
+  std::string prefix;
+  uint32_t prefix_generation = 1;  // bumped by every prefix change (see Slot::head)
+  double period;
+  std::optional<reactor::Timer> timer;  // only when enabled
+  MetricTable metrics;                  // empty when disabled
+  Slot* head = nullptr;
+  Slot** tail = &head;
+  cairn_stats c_api;
+};
+
+// --- handles -------------------------------------------------------------------------------
+
+// The first update of a period (or any update in immediate mode); stats.hpp inlines the rest.
+void Gauge::set_slow(int64_t value) {
+  if (slot_) ctx_->impl_->gauge_set(static_cast<Slot*>(slot_), value);
+}
+void Gauge::inc_slow(int64_t delta) {
+  if (slot_) ctx_->impl_->gauge_inc(static_cast<Slot*>(slot_), delta);
+}
+void Counter::add_slow(int64_t delta) {
+  if (slot_) ctx_->impl_->counter_add(static_cast<Slot*>(slot_), delta);
+}
+void Counter::total_slow(int64_t total) {
+  if (slot_) ctx_->impl_->counter_total(static_cast<Slot*>(slot_), total);
+}
+bool Timing::record(double ms) {
+  if (!std::isfinite(ms) || ms < 0) return false;
+  if (slot_) ctx_->impl_->timing(static_cast<Slot*>(slot_), ms);
+  return true;
+}
+
+// --- Stats ---------------------------------------------------------------------------------
+
+Stats::Stats(reactor::Loop& loop, Options opts)
+    : sender_(std::make_shared<Sender>(std::move(opts))), loop_(loop) {}
+
+Stats::~Stats() = default;
+
+bool Stats::enabled() const { return sender_->enabled(); }
+
+const std::string& Stats::endpoint() const { return sender_->endpoint(); }
+
+SelfCounters Stats::self_counters() const { return sender_->counters(); }
+
+std::unique_ptr<Context> Stats::context(std::string prefix, double period) {
+  if (!valid_prefix(prefix)) {
+    sender_->log(4, "stats: invalid prefix \"" + prefix +
+                        "\" (at most 127 characters, none of ':|@', space or control); using "
+                        "\"cairn\"");
+    prefix = "cairn";
+  }
+  if (!valid_period(period)) {
+    sender_->log(4, "stats: invalid period " + std::to_string(period) +
+                        " (must be a finite number >= 0); using 1 s");
+    period = 1.0;
+  }
+  // The constructor is private; the unique_ptr owns the object from the start.
+  return std::unique_ptr<Context>(
+      new Context(std::make_unique<Context::Impl>(sender_, loop_, std::move(prefix), period)));
+}
+
+// --- Context -------------------------------------------------------------------------------
+
+Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  detail::bind_c_api(impl_->c_api, this);
+}
+
+Context::~Context() { impl_->flush(); }
+
+bool Context::enabled() const { return impl_->enabled; }
+
+// By-name calls: a disabled context only checks the name; an enabled one looks the slot up
+// (no allocation once it exists) and updates it as a handle would.
+bool Context::count(std::string_view name, int64_t total) {
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kCounter, name);
+  if (s) impl_->counter_total(s, total);
+  return s != nullptr;
+}
+
+bool Context::counter_add(std::string_view name, int64_t delta) {
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kCounter, name);
+  if (!s) return false;
+  if (s->pending)
+    s->value = wrap_add(s->value, delta);
+  else
+    impl_->counter_add(s, delta);
+  return true;
+}
+
+bool Context::gauge_set(std::string_view name, int64_t value) {
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kGauge, name);
+  if (!s) return false;
+  if (s->pending) {
+    s->value = value;
+    s->gauge_set = true;
+  } else {
+    impl_->gauge_set(s, value);
+  }
+  return true;
+}
+
+bool Context::gauge_inc(std::string_view name, int64_t delta) {
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kGauge, name);
+  if (s) impl_->gauge_inc(s, delta);
+  return s != nullptr;
+}
+
+bool Context::timing(std::string_view name, double ms) {
+  if (!std::isfinite(ms) || ms < 0) return false;
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kTimer, name);
+  if (s) impl_->timing(s, ms);
+  return s != nullptr;
+}
+
+Gauge Context::gauge(std::string_view name) {
+  Gauge g;
+  if (impl_->enabled && valid_name(name)) {
+    g.slot_ = impl_->slot(Kind::kGauge, name);
+    g.ctx_ = this;
+  }
+  return g;
+}
+
+Counter Context::counter(std::string_view name) {
+  Counter c;
+  if (impl_->enabled && valid_name(name)) {
+    c.slot_ = impl_->slot(Kind::kCounter, name);
+    c.ctx_ = this;
+  }
+  return c;
+}
+
+Timing Context::timer(std::string_view name) {
+  Timing t;
+  if (impl_->enabled && valid_name(name)) {
+    t.slot_ = impl_->slot(Kind::kTimer, name);
+    t.ctx_ = this;
+  }
+  return t;
+}
+
+int Context::set_period(double seconds) {
+  if (!valid_period(seconds)) {
+    errno = EINVAL;
+    return -1;
+  }
+  impl_->period = seconds;
+  if (!impl_->enabled) return 0;
+  if (seconds == 0) {
+    impl_->flush();
+  } else if (impl_->timer->active()) {
+    impl_->timer->stop();
+    impl_->timer->set(seconds, 0.0);
+    impl_->timer->start();
+  }
+  return 0;
+}
+
+int Context::set_prefix(std::string_view prefix) {
+  if (!valid_prefix(prefix)) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (prefix != impl_->prefix) {
+    impl_->flush();
+    impl_->prefix.assign(prefix);
+    ++impl_->prefix_generation;
+  }
+  return 0;
+}
+
+const std::string& Context::prefix() const { return impl_->prefix; }
+
+double Context::period() const { return impl_->period; }
+
+void Context::flush() { impl_->flush(); }
+
+bool Context::timer_armed() const { return impl_->timer && impl_->timer->active(); }
+
+cairn_stats* Context::c_api() { return &impl_->c_api; }
+
+}  // namespace cairn::stats
