@@ -2,10 +2,13 @@
 // line here, includes its src/modules/<name>/module.hpp and links its .la into libbroker.
 #include "broker/builtin_modules.hpp"
 
+#include "modules/content/module.hpp"
+
 namespace cairn::broker {
 
 const std::vector<BuiltinModule>& builtin_modules() {
   static const std::vector<BuiltinModule> modules = {
+      {"content", &content::create_module},
   };
   return modules;
 }
