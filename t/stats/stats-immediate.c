@@ -29,8 +29,8 @@ static int on_state (cairn_plugin_t *p, const char *topic, cairn_plugin_args_t *
         if (cairn_plugin_arg_double (args, "t_cleanup", &t_cleanup) < 0
             || cairn_plugin_arg_double (args, "t_inactive", &t_inactive) < 0)
             return -1;
-        cairn_stats_timing (s, "cleanup.timing", (t_inactive - t_cleanup) * 1e3);
         cairn_stats_count (s, "inactive", ++inactive_total);
+        cairn_stats_timing (s, "cleanup.timing", (t_inactive - t_cleanup) * 1e3);
     }
     return 0;
 }

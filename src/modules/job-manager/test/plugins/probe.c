@@ -29,7 +29,7 @@ static int probe_cb (cairn_plugin_t *p, const char *topic, cairn_plugin_args_t *
         snprintf (prevtext, sizeof prevtext, "%s", errno == ENOENT ? "ENOENT" : "error");
     else
         snprintf (prevtext, sizeof prevtext, "%s", cairn_job_statetostr (prev, false));
-    cairn_plugin_log (p, LOG_DEBUG, "%s id=%" PRId64 " state=%s prev=%s userid=%" PRId64
+    cairn_plugin_log (p, LOG_INFO, "%s id=%" PRId64 " state=%s prev=%s userid=%" PRId64
                       " t_submit=%s command=%s aux=%s",
                       topic, id, cairn_job_statetostr (state, false), prevtext, userid,
                       t_submit > 0 ? "set" : "unset", command ? command : "(null)",
