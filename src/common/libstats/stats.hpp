@@ -79,12 +79,16 @@ class Stats {
   Stats& operator=(const Stats&) = delete;
 
   bool enabled() const;
-  // A new context; prefix default "cairn.<rank>" is the caller's to give.
+  // A new context; prefix default "cairn.<rank>" is the caller's to give. An invalid prefix
+  // (see Context::set_prefix) or period is logged and replaced by "cairn" / 1 s.
+  // A Context must not outlive the Loop; it may outlive the Stats.
   std::unique_ptr<Context> context(std::string prefix, double period = 1.0);
   SelfCounters self_counters() const;
+  // The endpoint text in use ("host:port"), empty when disabled.
+  const std::string& endpoint() const;
 
  private:
-  std::unique_ptr<Sender> sender_;
+  std::shared_ptr<Sender> sender_;
   reactor::Loop& loop_;
 };
 
@@ -109,13 +113,16 @@ class Context {
 
   // -1 and errno EINVAL if seconds < 0 (or not finite); 0 = immediate mode.
   int set_period(double seconds);
-  // -1 and errno EINVAL if longer than 127 characters (the old prefix stays).
+  // -1 and errno EINVAL if longer than 127 characters or if it holds a character refused in
+  // names (the old prefix stays). Pending updates are flushed under the old prefix first.
   int set_prefix(std::string_view prefix);
   const std::string& prefix() const;
   double period() const;
 
   // Sends everything pending now (also done by the flush timer).
   void flush();
+  // True while the flush timer is armed, i.e. while an aggregated update waits to be sent.
+  bool timer_armed() const;
 
   // The same context seen through the C API (cairn/stats.h); owned by this Context.
   cairn_stats* c_api();

@@ -1,0 +1,308 @@
+// cairn::client::Client: connection set-up (URI, CURVE from the environment) and the
+// request/response matching described in client.hpp. Invariant: a tag is in in_flight_ from
+// send() until its last response is received (or rpc() gives up on it); ready_ holds responses
+// already received, and settled, but not yet handed to the caller.
+#include "libclient/client.hpp"
+
+#include <czmq.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace cairn::client {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr double kDefaultTimeoutSeconds = 60.0;
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? v : nullptr;
+}
+
+std::string seconds_text(milliseconds t) {
+  double s = static_cast<double>(t.count()) / 1000.0;
+  return fmt::format("{:g}", s);
+}
+
+// CURVE setup for tcp://: the client's own key pair and the broker's public key.
+bool setup_curve(void* sock, ConnectError& err) {
+  const char* cert_path = env("CAIRN_CLIENT_CERT");
+  if (!cert_path) {
+    err = {"CAIRN_CLIENT_CERT is not set",
+           "a tcp:// URI needs CURVE: set it to the secret certificate file (PATH_secret) "
+           "written by `cairn keygen PATH`"};
+    return false;
+  }
+  const char* server_key = env("CAIRN_SERVER_KEY");
+  if (!server_key) {
+    err = {"CAIRN_SERVER_KEY is not set",
+           "a tcp:// URI needs the broker's public key: set it to the 40-character Z85 key "
+           "`cairn keygen` printed for the broker's certificate"};
+    return false;
+  }
+  uint8_t server_bin[32];
+  if (std::strlen(server_key) != 40 || !zmq_z85_decode(server_bin, server_key)) {
+    err = {"CAIRN_SERVER_KEY",
+           fmt::format("'{}' is not a 40-character Z85 public key (as printed by `cairn keygen`)",
+                       server_key)};
+    return false;
+  }
+  zcert_t* cert = zcert_load(cert_path);
+  if (!cert) {
+    err = {"CAIRN_CLIENT_CERT",
+           fmt::format("cannot load a certificate from '{}': {} (write one with `cairn keygen`)",
+                       cert_path, std::strerror(errno ? errno : EINVAL))};
+    return false;
+  }
+  const uint8_t* secret = zcert_secret_key(cert);
+  bool has_secret = std::any_of(secret, secret + 32, [](uint8_t b) { return b != 0; });
+  int rc = 0;
+  if (has_secret) {
+    rc |= zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, zcert_public_key(cert), 32);
+    rc |= zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret, 32);
+    rc |= zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_bin, 32);
+  }
+  zcert_destroy(&cert);
+  if (!has_secret) {
+    err = {"CAIRN_CLIENT_CERT",
+           fmt::format("'{}' holds no secret key: use the PATH_secret file `cairn keygen PATH` "
+                       "wrote",
+                       cert_path)};
+    return false;
+  }
+  if (rc != 0) {
+    err = {"CURVE", fmt::format("cannot set up the socket: {}", zmq_strerror(zmq_errno()))};
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Response::error_text() const {
+  if (errnum == 0) return {};
+  if (!payload.empty()) return payload;
+  return std::strerror(errnum);
+}
+
+std::optional<milliseconds> timeout_from_env(std::string* why) {
+  const char* v = env("CAIRN_RPC_TIMEOUT");
+  if (!v) return milliseconds(static_cast<int64_t>(kDefaultTimeoutSeconds * 1000));
+  char* end = nullptr;
+  errno = 0;
+  double s = std::strtod(v, &end);
+  if (errno != 0 || end == v || *end != '\0' || !std::isfinite(s) || s <= 0 || s > 1e7) {
+    if (why) *why = fmt::format("'{}' is not a positive number of seconds", v);
+    return std::nullopt;
+  }
+  return milliseconds(std::max<int64_t>(1, static_cast<int64_t>(std::llround(s * 1000))));
+}
+
+std::optional<Client> Client::connect(std::string_view uri_arg, ConnectError* error) {
+  ConnectError scratch;
+  ConnectError& err = error ? *error : scratch;
+  std::string uri(uri_arg);
+  if (uri.empty()) {
+    const char* v = env("CAIRN_URI");
+    if (!v) {
+      err = {"CAIRN_URI is not set",
+             "run the command under `cairn start`, or set CAIRN_URI to the URI `cairn start` "
+             "printed"};
+      return std::nullopt;
+    }
+    uri = v;
+  }
+  std::string why;
+  auto timeout = timeout_from_env(&why);
+  if (!timeout) {
+    err = {"CAIRN_RPC_TIMEOUT", why};
+    return std::nullopt;
+  }
+
+  Client c;
+  c.uri_ = uri;
+  c.timeout_ = *timeout;
+  if (!c.ctx_) {
+    err = {"zmq", fmt::format("cannot create a context: {}", zmq_strerror(zmq_errno()))};
+    return std::nullopt;
+  }
+  c.sock_ = ZmqSocket(c.ctx_, ZMQ_DEALER);
+  if (!c.sock_) {
+    err = {"zmq", fmt::format("cannot create a socket: {}", zmq_strerror(zmq_errno()))};
+    return std::nullopt;
+  }
+  // A send must not block forever when the broker is gone and the queue is full.
+  int sndtimeo = static_cast<int>(std::min<int64_t>(c.timeout_.count(), INT32_MAX));
+  zmq_setsockopt(c.sock_.get(), ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+  if (uri.rfind("tcp://", 0) == 0 && !setup_curve(c.sock_.get(), err)) return std::nullopt;
+  if (zmq_connect(c.sock_.get(), uri.c_str()) != 0) {
+    err = {uri, fmt::format("cannot connect: {} (use the URI `cairn start` printed)",
+                            zmq_strerror(zmq_errno()))};
+    return std::nullopt;
+  }
+  return std::optional<Client>(std::move(c));
+}
+
+uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t flags) {
+  uint32_t tag = next_tag_;
+  // Skip 0 (means "no tag") and any tag still in flight after a wrap-around.
+  while (tag == 0 || in_flight_.count(tag)) ++tag;
+  next_tag_ = tag + 1;
+
+  msg::Frames frames = msg::encode(
+      msg::Message::request(std::string(topic), std::string(payload), tag, flags));
+  for (size_t i = 0; i < frames.size(); ++i) {
+    int more = i + 1 < frames.size() ? ZMQ_SNDMORE : 0;
+    if (zmq_send(sock_.get(), frames[i].data(), frames[i].size(), more) < 0) return 0;
+  }
+  in_flight_.emplace(tag, Pending{std::string(topic), (flags & msg::kFlagStreaming) != 0});
+  return tag;
+}
+
+// Reads one whole multipart message into `frames` without blocking. Returns 1 if one was read,
+// 0 if none is waiting, -1 on error (errno from zmq).
+int Client::take_message(msg::Frames& frames) {
+  frames.clear();
+  int more = 0;
+  do {
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, sock_.get(), ZMQ_DONTWAIT) < 0) {
+      zmq_msg_close(&part);
+      if (frames.empty() && zmq_errno() == EAGAIN) return 0;
+      return frames.empty() ? -1 : 1;  // a cut-short message is decoded (and rejected) as is
+    }
+    frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
+    more = zmq_msg_more(&part);
+    zmq_msg_close(&part);
+  } while (more);
+  return 1;
+}
+
+bool Client::read_one(milliseconds timeout, Response& out, int& err) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    // Try first: when responses are queued (pipelining) this saves a poll per message.
+    int got = take_message(frames_);
+    if (got < 0) {
+      err = zmq_errno();
+      return false;
+    }
+    if (got == 0) {
+      long wait_ms = -1;
+      if (timeout.count() >= 0) {
+        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+        wait_ms = std::max<long>(0, left);
+      }
+      zmq_pollitem_t item{sock_.get(), 0, ZMQ_POLLIN, 0};
+      int rc = zmq_poll(&item, 1, wait_ms);
+      if (rc < 0 && zmq_errno() != EINTR) {
+        err = zmq_errno();
+        return false;
+      }
+      if (rc == 0) {
+        err = ETIMEDOUT;
+        return false;
+      }
+      continue;
+    }
+    // Tolerate a REQ-style empty delimiter in front of the message.
+    if (frames_.size() == 4 && frames_[0].empty()) frames_.erase(frames_.begin());
+    msg::Decoded d = msg::decode(frames_);
+    if (!d.message || d.message->type != msg::Type::kResponse) continue;
+    if (!in_flight_.count(d.message->matchtag)) continue;  // not ours (any more): drop
+    out.topic = std::move(d.message->topic);
+    out.matchtag = d.message->matchtag;
+    out.errnum = d.message->errnum;
+    out.payload = std::move(d.message->payload);
+    settle(out);
+    return true;
+  }
+}
+
+void Client::settle(const Response& r) {
+  auto it = in_flight_.find(r.matchtag);
+  if (it == in_flight_.end()) return;
+  if (!it->second.streaming || r.errnum != 0) in_flight_.erase(it);
+}
+
+Response Client::timeout_response(uint32_t matchtag, std::string topic) const {
+  Response r;
+  r.topic = std::move(topic);
+  r.matchtag = matchtag;
+  r.errnum = ETIMEDOUT;
+  r.payload = fmt::format(
+      "no answer from the broker within {} s (is it running? for tcp://, is your key allowed?)",
+      seconds_text(timeout_));
+  return r;
+}
+
+Response Client::recv(milliseconds timeout) {
+  if (!ready_.empty()) {
+    Response r = std::move(ready_.front());
+    ready_.pop_front();
+    return r;
+  }
+  Response r;
+  int err = 0;
+  if (read_one(timeout, r, err)) return r;
+  if (err == ETIMEDOUT) return timeout_response(0, {});
+  r.errnum = err;
+  r.payload = fmt::format("receive: {}", zmq_strerror(err));
+  return r;
+}
+
+Response Client::recv_for(uint32_t matchtag, milliseconds timeout) {
+  auto it = std::find_if(ready_.begin(), ready_.end(),
+                         [matchtag](const Response& r) { return r.matchtag == matchtag; });
+  if (it != ready_.end()) {
+    Response r = std::move(*it);
+    ready_.erase(it);
+    return r;
+  }
+  std::string topic;
+  if (auto p = in_flight_.find(matchtag); p != in_flight_.end()) topic = p->second.topic;
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    milliseconds left = timeout;
+    if (timeout.count() >= 0)
+      left = std::max(milliseconds(0),
+                      std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
+    Response r;
+    int err = 0;
+    if (!read_one(left, r, err)) {
+      if (err == ETIMEDOUT) return timeout_response(matchtag, topic);
+      r.topic = topic;
+      r.matchtag = matchtag;
+      r.errnum = err;
+      r.payload = fmt::format("receive: {}", zmq_strerror(err));
+      return r;
+    }
+    if (r.matchtag == matchtag) return r;
+    ready_.push_back(std::move(r));
+  }
+}
+
+Response Client::rpc(std::string_view topic, std::string_view payload) {
+  uint32_t tag = send(topic, payload);
+  if (tag == 0) {
+    Response r;
+    r.topic = std::string(topic);
+    r.errnum = zmq_errno();
+    r.payload = fmt::format("cannot send the request: {}", zmq_strerror(r.errnum));
+    return r;
+  }
+  Response r = recv_for(tag, timeout_);
+  if (r.errnum == ETIMEDOUT && r.matchtag == tag) in_flight_.erase(tag);  // a late reply is dropped
+  return r;
+}
+
+}  // namespace cairn::client

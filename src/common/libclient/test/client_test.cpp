@@ -1,0 +1,423 @@
+// Unit tests for cairn::client::Client against an in-test ROUTER server running a scripted
+// conversation on its own thread (its own ZeroMQ context, an ipc:// endpoint in a private
+// directory, or tcp:// with CURVE). Every wait is bounded.
+#include <gtest/gtest.h>
+#include <czmq.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libclient/client.hpp"
+#include "libmsg/message.hpp"
+
+namespace cairn::client {
+namespace {
+
+using std::chrono::milliseconds;
+namespace msg = cairn::msg;
+
+constexpr int kServerWaitMs = 10000;  // upper bound for any server-side wait
+
+// One received request and the routing identity to answer it with.
+struct Incoming {
+  std::string identity;
+  msg::Message request;
+};
+
+// A ROUTER socket the test script drives from a thread.
+class ServerSocket {
+ public:
+  ServerSocket(void* sock) : sock_(sock) {}
+
+  // Receives one request (fails the test if none arrives within kServerWaitMs).
+  Incoming recv() {
+    zmq_pollitem_t item{sock_, 0, ZMQ_POLLIN, 0};
+    int rc = zmq_poll(&item, 1, kServerWaitMs);
+    EXPECT_EQ(rc, 1) << "server: no request arrived";
+    if (rc != 1) return {};
+    std::vector<std::string> frames;
+    int more = 0;
+    do {
+      zmq_msg_t part;
+      zmq_msg_init(&part);
+      zmq_msg_recv(&part, sock_, 0);
+      frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
+      more = zmq_msg_more(&part);
+      zmq_msg_close(&part);
+    } while (more);
+    Incoming in;
+    in.identity = frames.front();
+    msg::Decoded d = msg::decode(msg::Frames(frames.begin() + 1, frames.end()));
+    EXPECT_TRUE(d.message) << d.error;
+    if (d.message) in.request = *d.message;
+    return in;
+  }
+
+  void send_frames(const std::string& identity, const msg::Frames& frames) {
+    zmq_send(sock_, identity.data(), identity.size(), ZMQ_SNDMORE);
+    for (size_t i = 0; i < frames.size(); ++i)
+      zmq_send(sock_, frames[i].data(), frames[i].size(), i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
+  }
+  void send(const std::string& identity, const msg::Message& m) {
+    send_frames(identity, msg::encode(m));
+  }
+
+ private:
+  void* sock_;
+};
+
+// Runs `script` on a thread against a bound ROUTER socket; joins on destruction.
+class TestServer {
+ public:
+  using Script = std::function<void(ServerSocket&)>;
+
+  // ipc:// endpoint in a private temporary directory.
+  explicit TestServer(Script script) {
+    char tmpl[] = "/tmp/cairn-client-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    bind("ipc://" + dir_ + "/broker.sock", nullptr);
+    start(std::move(script));
+  }
+  // tcp:// on a free loopback port with CURVE: `server_cert` is the server's key pair.
+  TestServer(Script script, zcert_t* server_cert) {
+    bind("tcp://127.0.0.1:*", server_cert);
+    start(std::move(script));
+  }
+  ~TestServer() {
+    if (thread_.joinable()) thread_.join();
+    zmq_close(sock_);
+    zmq_ctx_term(ctx_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+  void join() { thread_.join(); }
+  const std::string& uri() const { return uri_; }
+
+ private:
+  void bind(const std::string& endpoint, zcert_t* cert) {
+    ctx_ = zmq_ctx_new();
+    sock_ = zmq_socket(ctx_, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(sock_, ZMQ_LINGER, &linger, sizeof linger);
+    if (cert) {
+      // No ZAP handler in this context: libzmq lets every CURVE client with the right server
+      // key in (key filtering is the broker's job, not the client's).
+      int one = 1;
+      zmq_setsockopt(sock_, ZMQ_CURVE_SERVER, &one, sizeof one);
+      zmq_setsockopt(sock_, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32);
+    }
+    EXPECT_EQ(zmq_bind(sock_, endpoint.c_str()), 0) << zmq_strerror(zmq_errno());
+    char last[256];
+    size_t len = sizeof last;
+    zmq_getsockopt(sock_, ZMQ_LAST_ENDPOINT, last, &len);
+    uri_ = last;
+  }
+  void start(Script script) {
+    void* s = sock_;
+    thread_ = std::thread([s, script = std::move(script)] {
+      ServerSocket server(s);
+      script(server);
+    });
+  }
+
+  void* ctx_ = nullptr;
+  void* sock_ = nullptr;
+  std::string dir_;
+  std::string uri_;
+  std::thread thread_;
+};
+
+void echo(ServerSocket& s, int n) {
+  for (int i = 0; i < n; ++i) {
+    Incoming in = s.recv();
+    s.send(in.identity, msg::Message::response(in.request, in.request.payload));
+  }
+}
+
+Client must_connect(const std::string& uri) {
+  ConnectError err;
+  auto c = Client::connect(uri, &err);
+  EXPECT_TRUE(c) << err.what << ": " << err.why;
+  if (!c) std::abort();
+  c->set_timeout(milliseconds(kServerWaitMs));
+  return std::move(*c);
+}
+
+TEST(Client, RpcRoundTripReturnsTheServersPayload) {
+  TestServer server([](ServerSocket& s) { echo(s, 1); });
+  Client c = must_connect(server.uri());
+  Response r = c.rpc("broker.ping", std::string("hello\0world", 11));
+  EXPECT_EQ(r.errnum, 0) << r.error_text();
+  EXPECT_EQ(r.payload, std::string("hello\0world", 11));
+  EXPECT_EQ(r.topic, "broker.ping");
+  EXPECT_EQ(c.in_flight(), 0u);
+}
+
+TEST(Client, PipelinedRequestsAreMatchedToTheirResponsesOutOfOrder) {
+  constexpr int kN = 64;
+  TestServer server([](ServerSocket& s) {
+    std::vector<Incoming> all;
+    for (int i = 0; i < kN; ++i) all.push_back(s.recv());
+    // Answer in a scrambled order: odd ones backwards, then even ones forwards.
+    for (int i = kN - 1; i >= 0; --i)
+      if (i % 2) s.send(all[i].identity, msg::Message::response(all[i].request, "r" + all[i].request.payload));
+    for (int i = 0; i < kN; i += 2)
+      s.send(all[i].identity, msg::Message::response(all[i].request, "r" + all[i].request.payload));
+  });
+  Client c = must_connect(server.uri());
+  std::map<uint32_t, std::string> sent;
+  for (int i = 0; i < kN; ++i) {
+    uint32_t tag = c.send("test.echo", std::to_string(i));
+    ASSERT_NE(tag, 0u);
+    ASSERT_TRUE(sent.emplace(tag, std::to_string(i)).second) << "match tag reused";
+  }
+  EXPECT_EQ(c.in_flight(), static_cast<size_t>(kN));
+  std::vector<uint32_t> order;
+  for (int i = 0; i < kN; ++i) {
+    Response r = c.recv();
+    ASSERT_EQ(r.errnum, 0) << r.error_text();
+    ASSERT_TRUE(sent.count(r.matchtag)) << "unknown tag " << r.matchtag;
+    EXPECT_EQ(r.payload, "r" + sent[r.matchtag]);
+    order.push_back(r.matchtag);
+    sent.erase(r.matchtag);
+  }
+  EXPECT_TRUE(sent.empty());
+  EXPECT_EQ(c.in_flight(), 0u);
+  EXPECT_GT(order.front(), order.back()) << "the server's order was not kept";
+}
+
+TEST(Client, StreamingResponsesShareATagUntilENODATA) {
+  TestServer server([](ServerSocket& s) {
+    Incoming in = s.recv();
+    EXPECT_TRUE(in.request.flags & msg::kFlagStreaming);
+    for (int i = 0; i < 3; ++i)
+      s.send(in.identity, msg::Message::response(in.request, "part" + std::to_string(i)));
+    s.send(in.identity, msg::Message::error(in.request, ENODATA));
+    // A stray response after the end must be ignored by the client.
+    s.send(in.identity, msg::Message::response(in.request, "late"));
+    echo(s, 1);
+  });
+  Client c = must_connect(server.uri());
+  uint32_t tag = c.send("test.stream", {}, msg::kFlagStreaming);
+  ASSERT_NE(tag, 0u);
+  for (int i = 0; i < 3; ++i) {
+    Response r = c.recv();
+    EXPECT_EQ(r.matchtag, tag);
+    EXPECT_EQ(r.errnum, 0);
+    EXPECT_EQ(r.payload, "part" + std::to_string(i));
+    EXPECT_EQ(c.in_flight(), 1u);
+  }
+  Response end = c.recv();
+  EXPECT_EQ(end.matchtag, tag);
+  EXPECT_EQ(end.errnum, ENODATA);
+  EXPECT_EQ(c.in_flight(), 0u);
+  Response after = c.rpc("test.after", "x");
+  EXPECT_EQ(after.errnum, 0);
+  EXPECT_EQ(after.payload, "x");
+}
+
+TEST(Client, ResponsesToUnknownTagsAndMalformedFramesAreIgnored) {
+  TestServer server([](ServerSocket& s) {
+    Incoming in = s.recv();
+    msg::Message bogus = msg::Message::response(in.request, "wrong tag");
+    bogus.matchtag = in.request.matchtag + 1000;
+    s.send(in.identity, bogus);
+    s.send_frames(in.identity, {"garbage"});
+    msg::Frames short_header = msg::encode(msg::Message::response(in.request, "bad"));
+    short_header[0].resize(7);
+    s.send_frames(in.identity, short_header);
+    s.send(in.identity, msg::Message::response(in.request, "right"));
+  });
+  Client c = must_connect(server.uri());
+  Response r = c.rpc("test.x", "");
+  EXPECT_EQ(r.errnum, 0);
+  EXPECT_EQ(r.payload, "right");
+}
+
+TEST(Client, ErrorResponsesCarryErrnoAndText) {
+  TestServer server([](ServerSocket& s) {
+    Incoming a = s.recv();
+    s.send(a.identity, msg::Message::error(a.request, ENOSYS, "unknown service: no.such"));
+    Incoming b = s.recv();
+    s.send(b.identity, msg::Message::error(b.request, EPERM));
+  });
+  Client c = must_connect(server.uri());
+  Response a = c.rpc("no.such");
+  EXPECT_EQ(a.errnum, ENOSYS);
+  EXPECT_FALSE(a.ok());
+  EXPECT_EQ(a.error_text(), "unknown service: no.such");
+  Response b = c.rpc("test.perm");
+  EXPECT_EQ(b.errnum, EPERM);
+  EXPECT_EQ(b.error_text(), std::strerror(EPERM));  // no text: strerror
+}
+
+TEST(Client, TimeoutGivesETIMEDOUTAndALateReplyIsDropped) {
+  TestServer server([](ServerSocket& s) {
+    Incoming first = s.recv();   // not answered until the client has given up on it
+    Incoming second = s.recv();  // sent only after the client's timeout
+    s.send(first.identity, msg::Message::response(first.request, "late"));
+    s.send(second.identity, msg::Message::response(second.request, "second"));
+  });
+  Client c = must_connect(server.uri());
+  c.set_timeout(milliseconds(100));
+  Response r = c.rpc("test.slow", "1");
+  EXPECT_EQ(r.errnum, ETIMEDOUT);
+  EXPECT_EQ(r.topic, "test.slow");
+  EXPECT_NE(r.error_text().find("no answer from the broker within 0.1 s"), std::string::npos)
+      << r.error_text();
+  EXPECT_EQ(c.in_flight(), 0u);
+  c.set_timeout(milliseconds(kServerWaitMs));
+  Response second = c.rpc("test.next", "2");
+  EXPECT_EQ(second.errnum, 0);
+  EXPECT_EQ(second.payload, "second");
+}
+
+TEST(Client, RecvTimesOutWithNothingInFlight) {
+  TestServer server([](ServerSocket&) {});
+  Client c = must_connect(server.uri());
+  Response r = c.recv(milliseconds(20));
+  EXPECT_EQ(r.errnum, ETIMEDOUT);
+  EXPECT_EQ(r.matchtag, 0u);
+}
+
+TEST(Client, ResponsesArrivingDuringAnRpcAreKeptForRecv) {
+  TestServer server([](ServerSocket& s) {
+    Incoming a = s.recv();
+    Incoming b = s.recv();
+    s.send(a.identity, msg::Message::response(a.request, "A"));
+    s.send(b.identity, msg::Message::response(b.request, "B"));
+  });
+  Client c = must_connect(server.uri());
+  uint32_t tag_a = c.send("test.a", "");
+  Response b = c.rpc("test.b", "");
+  EXPECT_EQ(b.payload, "B");
+  Response a = c.recv();
+  EXPECT_EQ(a.matchtag, tag_a);
+  EXPECT_EQ(a.payload, "A");
+}
+
+// Environment handling -------------------------------------------------------------------
+
+class ClientEnv : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const char* v : {"CAIRN_URI", "CAIRN_RPC_TIMEOUT", "CAIRN_CLIENT_CERT", "CAIRN_SERVER_KEY"})
+      unsetenv(v);
+  }
+};
+
+TEST_F(ClientEnv, UnsetCairnUriIsAClearError) {
+  unsetenv("CAIRN_URI");
+  ConnectError err;
+  EXPECT_FALSE(Client::connect({}, &err));
+  EXPECT_EQ(err.what, "CAIRN_URI is not set");
+  EXPECT_NE(err.why.find("cairn start"), std::string::npos);
+}
+
+TEST_F(ClientEnv, CairnUriIsUsedWhenNoUriIsGiven) {
+  TestServer server([](ServerSocket& s) { echo(s, 1); });
+  setenv("CAIRN_URI", server.uri().c_str(), 1);
+  auto c = Client::connect();
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->uri(), server.uri());
+  EXPECT_EQ(c->rpc("broker.ping", "p").payload, "p");
+}
+
+TEST_F(ClientEnv, RpcTimeoutComesFromTheEnvironment) {
+  setenv("CAIRN_RPC_TIMEOUT", "2.5", 1);
+  auto c = Client::connect("ipc:///nonexistent/cairn");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->timeout(), milliseconds(2500));
+  unsetenv("CAIRN_RPC_TIMEOUT");
+  EXPECT_EQ(Client::connect("ipc:///nonexistent/cairn")->timeout(), milliseconds(60000));
+  for (const char* bad : {"abc", "0", "-1", "5s"}) {
+    setenv("CAIRN_RPC_TIMEOUT", bad, 1);
+    ConnectError err;
+    EXPECT_FALSE(Client::connect("ipc:///nonexistent/cairn", &err)) << bad;
+    EXPECT_EQ(err.what, "CAIRN_RPC_TIMEOUT");
+    EXPECT_NE(err.why.find(bad), std::string::npos);
+  }
+}
+
+TEST_F(ClientEnv, BadUriIsReported) {
+  ConnectError err;
+  EXPECT_FALSE(Client::connect("nonsense://x", &err));
+  EXPECT_EQ(err.what, "nonsense://x");
+  EXPECT_NE(err.why.find("cannot connect"), std::string::npos);
+}
+
+// CURVE ---------------------------------------------------------------------------------
+
+class Curve : public ClientEnv {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/cairn-curve-test-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    server_cert_ = zcert_new();
+    client_cert_ = zcert_new();
+    client_path_ = dir_ + "/client";
+    zcert_save(client_cert_, client_path_.c_str());
+  }
+  void TearDown() override {
+    zcert_destroy(&server_cert_);
+    zcert_destroy(&client_cert_);
+    std::filesystem::remove_all(dir_);
+    ClientEnv::TearDown();
+  }
+  std::string dir_, client_path_;
+  zcert_t* server_cert_ = nullptr;
+  zcert_t* client_cert_ = nullptr;
+};
+
+TEST_F(Curve, MissingClientCertIsNamed) {
+  setenv("CAIRN_SERVER_KEY", zcert_public_txt(server_cert_), 1);
+  ConnectError err;
+  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
+  EXPECT_EQ(err.what, "CAIRN_CLIENT_CERT is not set");
+}
+
+TEST_F(Curve, MissingOrInvalidServerKeyIsNamed) {
+  setenv("CAIRN_CLIENT_CERT", (client_path_ + "_secret").c_str(), 1);
+  ConnectError err;
+  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
+  EXPECT_EQ(err.what, "CAIRN_SERVER_KEY is not set");
+  setenv("CAIRN_SERVER_KEY", "tooshort", 1);
+  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
+  EXPECT_EQ(err.what, "CAIRN_SERVER_KEY");
+  EXPECT_NE(err.why.find("tooshort"), std::string::npos);
+}
+
+TEST_F(Curve, UnreadableOrPublicOnlyCertIsRefused) {
+  setenv("CAIRN_SERVER_KEY", zcert_public_txt(server_cert_), 1);
+  setenv("CAIRN_CLIENT_CERT", (dir_ + "/absent").c_str(), 1);
+  ConnectError err;
+  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
+  EXPECT_EQ(err.what, "CAIRN_CLIENT_CERT");
+  EXPECT_NE(err.why.find("absent"), std::string::npos);
+  std::string public_only = dir_ + "/public-only";
+  zcert_save_public(client_cert_, public_only.c_str());
+  setenv("CAIRN_CLIENT_CERT", public_only.c_str(), 1);
+  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
+  EXPECT_EQ(err.what, "CAIRN_CLIENT_CERT");
+  EXPECT_NE(err.why.find("no secret key"), std::string::npos);
+}
+
+TEST_F(Curve, RpcOverTcpWithCurveWorks) {
+  TestServer server([](ServerSocket& s) { echo(s, 1); }, server_cert_);
+  setenv("CAIRN_SERVER_KEY", zcert_public_txt(server_cert_), 1);
+  setenv("CAIRN_CLIENT_CERT", (client_path_ + "_secret").c_str(), 1);
+  Client c = must_connect(server.uri());
+  Response r = c.rpc("broker.ping", "over curve");
+  EXPECT_EQ(r.errnum, 0) << r.error_text();
+  EXPECT_EQ(r.payload, "over curve");
+}
+
+}  // namespace
+}  // namespace cairn::client

@@ -1,0 +1,80 @@
+// send_raw: test helper that sends arbitrary frames to a broker, as a misbehaving client would.
+//   send_raw URI FRAME...
+// Sends the FRAMEs (C-style escapes \xHH, \n, \\ allowed) as one multipart message on a DEALER
+// socket, then a broker.ping on the same socket, and waits (at most 10 s) for the ping's reply:
+// exit 0 means the broker handled the raw message (in order) and still answers.
+#include <zmq.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "libclient/zmq_handle.hpp"
+#include "libmsg/message.hpp"
+
+namespace {
+
+std::string unescape(const char* s) {
+  std::string out;
+  for (; *s; ++s) {
+    if (*s != '\\' || !s[1]) {
+      out += *s;
+      continue;
+    }
+    ++s;
+    if (*s == 'n') {
+      out += '\n';
+    } else if (*s == 'x' && s[1] && s[2]) {
+      out += static_cast<char>(std::strtol(std::string(s + 1, 2).c_str(), nullptr, 16));
+      s += 2;
+    } else {
+      out += *s;
+    }
+  }
+  return out;
+}
+
+void send_frames(void* sock, const cairn::msg::Frames& frames) {
+  for (size_t i = 0; i < frames.size(); ++i)
+    zmq_send(sock, frames[i].data(), frames[i].size(), i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: send_raw URI FRAME...\n");
+    return 2;
+  }
+  cairn::client::ZmqContext ctx;
+  cairn::client::ZmqSocket sock(ctx, ZMQ_DEALER);
+  if (zmq_connect(sock.get(), argv[1]) != 0) {
+    std::fprintf(stderr, "send_raw: %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
+    return 1;
+  }
+  cairn::msg::Frames raw;
+  for (int i = 2; i < argc; ++i) raw.push_back(unescape(argv[i]));
+  send_frames(sock.get(), raw);
+  constexpr uint32_t kTag = 0x5eed;
+  send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
+  zmq_pollitem_t item{sock.get(), 0, ZMQ_POLLIN, 0};
+  for (;;) {
+    if (zmq_poll(&item, 1, 10000) != 1) {
+      std::fprintf(stderr, "send_raw: no reply to broker.ping within 10 s\n");
+      return 1;
+    }
+    cairn::msg::Frames frames;
+    int more = 0;
+    do {
+      zmq_msg_t part;
+      zmq_msg_init(&part);
+      zmq_msg_recv(&part, sock.get(), 0);
+      frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
+      more = zmq_msg_more(&part);
+      zmq_msg_close(&part);
+    } while (more);
+    auto d = cairn::msg::decode(frames);
+    // Anything else (e.g. an error reply to the raw message, if it was well-formed) is skipped.
+    if (d.message && d.message->matchtag == kTag && d.message->payload == "after") return 0;
+  }
+}

@@ -1,0 +1,261 @@
+// ping-bench: what libclient + the broker cost over raw ZeroMQ. Measures, in one run,
+//   - round trip: sequential broker.ping rpcs vs. a raw DEALER/ROUTER echo of the same frames;
+//   - throughput: requests/s with 64 (--inflight) requests in flight, both ways.
+// The raw echo is a ROUTER thread in this process on an ipc:// socket, like the broker's default
+// endpoint. Run without CAIRN_URI, it re-runs itself under `cairn start` (the cairn next to it in
+// the build tree, or $CAIRN). Targets: round trip <= 1.2x raw, throughput >= 0.8x raw.
+#include <unistd.h>
+#include <zmq.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "libclient/client.hpp"
+#include "libclient/zmq_handle.hpp"
+#include "libmsg/message.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using cairn::client::Client;
+using cairn::client::ZmqContext;
+using cairn::client::ZmqSocket;
+namespace msg = cairn::msg;
+
+struct Options {
+  int requests = 20000;
+  int inflight = 64;
+  int trials = 3;
+  size_t payload_size = 8;
+};
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: ping-bench [--requests N] [--inflight K] [--trials T] [--payload-size B]\n");
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) usage();
+    long v = std::strtol(argv[++i], nullptr, 10);
+    if (v <= 0 && a != "--payload-size") usage();
+    if (a == "--requests") o.requests = static_cast<int>(v);
+    else if (a == "--inflight") o.inflight = static_cast<int>(v);
+    else if (a == "--trials") o.trials = static_cast<int>(v);
+    else if (a == "--payload-size") o.payload_size = static_cast<size_t>(v);
+    else usage();
+  }
+  return o;
+}
+
+// Re-runs this program as the initial program of a fresh broker.
+[[noreturn]] void reexec_under_broker(int argc, char** argv) {
+  std::string cairn;
+  if (const char* c = std::getenv("CAIRN")) {
+    cairn = c;
+  } else {
+    auto self = std::filesystem::read_symlink("/proc/self/exe");
+    // libtool puts the real binary in t/perf/.libs when it uses a wrapper.
+    auto dir = self.parent_path();
+    if (dir.filename() == ".libs") dir = dir.parent_path();
+    cairn = (dir / "../../src/cmd/cairn").lexically_normal();
+  }
+  std::vector<char*> args;
+  args.push_back(cairn.data());
+  std::string start = "start";
+  args.push_back(start.data());
+  for (int i = 0; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  execv(cairn.c_str(), args.data());
+  std::fprintf(stderr, "ping-bench: cannot run %s: %s (set CAIRN or CAIRN_URI)\n", cairn.c_str(),
+               std::strerror(errno));
+  std::exit(1);
+}
+
+// A ROUTER that sends every message back unchanged, until it receives the 1-frame "stop".
+class RawEcho {
+ public:
+  RawEcho() : sock_(ctx_, ZMQ_ROUTER) {
+    char tmpl[] = "/tmp/cairn-ping-bench-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    uri_ = "ipc://" + dir_ + "/echo.sock";
+    zmq_bind(sock_.get(), uri_.c_str());
+    thread_ = std::thread([this] { run(); });
+  }
+  ~RawEcho() {
+    thread_.join();
+    std::filesystem::remove_all(dir_);
+  }
+  const std::string& uri() const { return uri_; }
+
+ private:
+  void run() {
+    std::vector<zmq_msg_t> parts;
+    for (;;) {
+      parts.clear();
+      int more = 0;
+      do {
+        parts.emplace_back();
+        zmq_msg_init(&parts.back());
+        zmq_msg_recv(&parts.back(), sock_.get(), 0);
+        more = zmq_msg_more(&parts.back());
+      } while (more);
+      bool stop = parts.size() == 2 && zmq_msg_size(&parts[1]) == 4 &&
+                  std::memcmp(zmq_msg_data(&parts[1]), "stop", 4) == 0;
+      for (size_t i = 0; i < parts.size(); ++i)
+        zmq_msg_send(&parts[i], sock_.get(), i + 1 < parts.size() ? ZMQ_SNDMORE : 0);
+      if (stop) return;
+    }
+  }
+
+  ZmqContext ctx_;
+  ZmqSocket sock_;
+  std::string dir_, uri_;
+  std::thread thread_;
+};
+
+// The raw side's client: a DEALER sending the very frames a cairn request has.
+class RawClient {
+ public:
+  RawClient(const std::string& uri, const std::string& payload) : sock_(ctx_, ZMQ_DEALER) {
+    zmq_connect(sock_.get(), uri.c_str());
+    frames_ = msg::encode(msg::Message::request("broker.ping", payload, 1));
+  }
+  ~RawClient() {
+    zmq_send(sock_.get(), "stop", 4, 0);
+    char buf[8];
+    zmq_recv(sock_.get(), buf, sizeof buf, 0);
+  }
+  void send() {
+    for (size_t i = 0; i < frames_.size(); ++i)
+      zmq_send(sock_.get(), frames_[i].data(), frames_[i].size(),
+               i + 1 < frames_.size() ? ZMQ_SNDMORE : 0);
+  }
+  void recv() {
+    int more = 0;
+    do {
+      zmq_msg_t part;
+      zmq_msg_init(&part);
+      zmq_msg_recv(&part, sock_.get(), 0);
+      more = zmq_msg_more(&part);
+      zmq_msg_close(&part);
+    } while (more);
+  }
+
+ private:
+  ZmqContext ctx_;
+  ZmqSocket sock_;
+  msg::Frames frames_;
+};
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Round trip, µs per request, n sequential requests.
+template <typename Send, typename Recv>
+double round_trip_us(int n, Send send, Recv recv) {
+  auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    send();
+    recv();
+  }
+  return seconds_since(t0) * 1e6 / n;
+}
+
+// Throughput, requests/s, n requests with `window` in flight.
+template <typename Send, typename Recv>
+double throughput(int n, int window, Send send, Recv recv) {
+  auto t0 = Clock::now();
+  int sent = 0, done = 0;
+  while (sent < std::min(window, n)) {
+    send();
+    ++sent;
+  }
+  while (done < n) {
+    recv();
+    ++done;
+    if (sent < n) {
+      send();
+      ++sent;
+    }
+  }
+  return n / seconds_since(t0);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (!std::getenv("CAIRN_URI")) reexec_under_broker(argc, argv);
+
+  cairn::client::ConnectError err;
+  auto client = Client::connect({}, &err);
+  if (!client) {
+    std::fprintf(stderr, "ping-bench: %s: %s\n", err.what.c_str(), err.why.c_str());
+    return 1;
+  }
+  const std::string payload(o.payload_size, 'p');
+  bool failed = false;
+  auto cairn_send = [&] {
+    if (client->send("broker.ping", payload) == 0) failed = true;
+  };
+  auto cairn_recv = [&] {
+    auto r = client->recv();
+    if (!r.ok() || r.payload != payload) failed = true;
+  };
+  auto cairn_rpc = [&] {
+    auto r = client->rpc("broker.ping", payload);
+    if (!r.ok() || r.payload != payload) failed = true;
+  };
+
+  RawEcho echo;
+  RawClient raw(echo.uri(), payload);
+  auto raw_send = [&] { raw.send(); };
+  auto raw_recv = [&] { raw.recv(); };
+
+  // Warm up both paths (connections, allocator, caches).
+  round_trip_us(1000, raw_send, raw_recv);
+  round_trip_us(1000, cairn_rpc, [] {});
+  if (failed) {
+    std::fprintf(stderr, "ping-bench: broker.ping failed: is the broker serving it?\n");
+    return 1;
+  }
+
+  std::vector<double> raw_rtt, cairn_rtt, raw_tput, cairn_tput;
+  for (int t = 0; t < o.trials; ++t) {
+    raw_rtt.push_back(round_trip_us(o.requests, raw_send, raw_recv));
+    cairn_rtt.push_back(round_trip_us(o.requests, cairn_rpc, [] {}));
+    raw_tput.push_back(throughput(o.requests, o.inflight, raw_send, raw_recv));
+    cairn_tput.push_back(throughput(o.requests, o.inflight, cairn_send, cairn_recv));
+  }
+  if (failed) {
+    std::fprintf(stderr, "ping-bench: a broker.ping failed or returned the wrong payload\n");
+    return 1;
+  }
+  double rr = median(raw_rtt), cr = median(cairn_rtt);
+  double rt = median(raw_tput), ct = median(cairn_tput);
+  std::printf("ping-bench: %d requests x %d trials (median), payload %zu bytes, %d in flight\n",
+              o.requests, o.trials, o.payload_size, o.inflight);
+  std::printf("round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.2fx (target <= 1.2x) %s\n",
+              rr, cr, cr / rr, cr / rr <= 1.2 ? "ok" : "MISSED");
+  std::printf("throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.2fx (target >= 0.8x) %s\n",
+              rt, ct, ct / rt, ct / rt >= 0.8 ? "ok" : "MISSED");
+  return 0;
+}
