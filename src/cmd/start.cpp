@@ -1,6 +1,29 @@
-// Placeholder until this subcommand group lands: adds nothing.
+// `cairn start`: parses the command line and hands over to the broker (src/broker/run.hpp);
+// this process IS the broker, and the initial program is its direct child.
+#include "broker/run.hpp"
 #include "cmd/commands.hpp"
 
 namespace cairn::cmd {
-void add_start(CLI::App&, int&) {}
+
+void add_start(CLI::App& app, int& status) {
+  auto opts = std::make_shared<broker::RunOptions>();
+  auto* sub = app.add_subcommand("start", "run a broker, and the initial program if given");
+  sub->add_option("--config", opts->config_file, "TOML configuration file (see cairn.toml(5))")
+;
+  sub->add_option("--listen", opts->listen,
+                  "endpoint to bind: ipc://PATH, or tcp://HOST:PORT (needs CURVE; port * picks one)");
+  sub->add_option("--statedir", opts->statedir,
+                  "state directory, created if missing and kept (default: a temporary one)");
+  sub->add_option("--rank", opts->rank, "rank of this broker (default 0)");
+  sub->add_option("-o,--option", opts->options, "set a configuration key: -o KEY=VALUE")
+      ->allow_extra_args(false)
+      ->take_all();
+  // Everything from the first non-option word on is the initial program and its arguments.
+  sub->prefix_command();
+  sub->callback([opts, sub, &status]() {
+    opts->command = sub->remaining();
+    status = broker::run(*opts);
+  });
+}
+
 }  // namespace cairn::cmd

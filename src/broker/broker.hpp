@@ -1,0 +1,104 @@
+// The broker core: a ZeroMQ ROUTER socket on the reactor, a service table by exact topic, the
+// log ring, the heartbeat, the broker's Stats, and the built-in modules (DESIGN §5).
+// Invariants: everything runs on the loop's thread; a Responder routes its reply by the
+// client's identity and becomes a no-op once the broker is gone; nothing a client sends stops
+// or throws out of the broker (bad input is logged and dropped, or answered with an errno).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "broker/config.hpp"
+#include "broker/log.hpp"
+#include "broker/module.hpp"
+#include "libreactor/reactor.hpp"
+#include "libstats/stats.hpp"
+
+namespace cairn::broker {
+
+// A start-up failure other than configuration: printed as `cairn: <what>: <why>`.
+class StartupError : public std::runtime_error {
+ public:
+  StartupError(const std::string& what, const std::string& why)
+      : std::runtime_error(what + ": " + why) {}
+};
+
+struct BrokerOptions {
+  // Endpoint to bind: ipc://PATH, tcp://HOST:PORT (port * picks a free one; needs CURVE).
+  std::string listen;
+  std::string statedir;  // exists; backing store and state files go here
+  int rank = 0;
+  bool log_to_stderr = true;
+  bool load_modules = true;  // create the built-in modules (unit tests of the core turn it off)
+};
+
+class Endpoint;
+class ZapHandler;
+class BrokerContext;
+
+class Broker {
+ public:
+  // Binds the endpoint, registers the built-in services, creates the built-in modules.
+  // Throws StartupError (endpoint, CURVE) or ConfigError.
+  Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts);
+  ~Broker();  // destroys modules in reverse creation order, then closes the socket
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // The bound endpoint (a tcp://HOST:* is resolved to the real port).
+  const std::string& uri() const { return uri_; }
+  // The broker's CURVE public key (Z85) for tcp://; empty otherwise.
+  const std::string& server_key() const { return server_key_; }
+  Log& log() { return log_; }
+  const Config& config() const { return config_; }
+  ModuleContext& context();
+
+  void register_service(const std::string& topic, Handler handler);
+
+  // Starts an orderly shutdown: stops the heartbeat, calls every on_shutdown hook and calls
+  // `done` once all of them have called theirs, or after `timeout` seconds (logged).
+  // A second call does nothing.
+  void shutdown(std::function<void()> done, double timeout = 60.0);
+
+ private:
+  friend class BrokerContext;
+  void bind(const std::string& uri);
+  void setup_curve();
+  void on_readable();
+  void dispatch(std::vector<std::string>& frames);
+  void add_builtin_services();
+  void heartbeat();
+
+  reactor::Loop& loop_;
+  Config config_;
+  BrokerOptions opts_;
+  Log log_;
+  std::string uri_;
+  std::string server_key_;
+
+  std::unique_ptr<stats::Stats> stats_;
+  std::unique_ptr<stats::Context> stats_ctx_;
+  stats::Counter requests_;
+
+  // ZeroMQ: context, ROUTER, optional ZAP handler; `endpoint_` is what responders point to.
+  void* zctx_ = nullptr;
+  std::shared_ptr<Endpoint> endpoint_;
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<reactor::ZmqWatcher> watcher_;
+
+  std::map<std::string, Handler, std::less<>> services_;
+  std::vector<std::function<void()>> heartbeat_hooks_;
+  std::vector<std::function<void(std::function<void()>)>> shutdown_hooks_;
+  reactor::Timer heartbeat_timer_;
+  std::unique_ptr<reactor::Timer> shutdown_timer_;
+  bool shutting_down_ = false;
+
+  std::unique_ptr<BrokerContext> context_;
+  std::vector<std::unique_ptr<Module>> modules_;
+};
+
+}  // namespace cairn::broker

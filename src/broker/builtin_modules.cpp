@@ -1,0 +1,13 @@
+// The list of built-in modules: one line per module, in start-up order. A module adds its
+// line here, includes its src/modules/<name>/module.hpp and links its .la into libbroker.
+#include "broker/builtin_modules.hpp"
+
+namespace cairn::broker {
+
+const std::vector<BuiltinModule>& builtin_modules() {
+  static const std::vector<BuiltinModule> modules = {
+  };
+  return modules;
+}
+
+}  // namespace cairn::broker

@@ -1,0 +1,24 @@
+// `cairn start` as a whole: configuration, state directory, the broker, signals and the
+// initial program. Returns the process exit status (DESIGN §5):
+//   with a command, the command's status (128+N if killed by signal N; 127/126 if it cannot be
+//   run); without one, 0 after SIGINT/SIGTERM; 1 for a start-up error (printed as `cairn: ...`).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::broker {
+
+struct RunOptions {
+  std::optional<std::string> config_file;
+  std::string listen;                // empty: ipc:// in a 0700 directory of the statedir
+  std::optional<std::string> statedir;  // empty: a private temporary directory removed at exit
+  int rank = 0;
+  std::vector<std::string> options;  // -o KEY=VALUE, in order
+  std::vector<std::string> command;  // initial program; one word: run through /bin/sh -c
+};
+
+int run(const RunOptions& opts);
+
+}  // namespace cairn::broker

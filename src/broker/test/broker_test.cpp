@@ -1,0 +1,451 @@
+// Unit tests for the broker core with a real ROUTER socket and DEALER test clients: dispatch,
+// ENOSYS, malformed input, responders that outlive their client or the broker, streaming,
+// built-in services, heartbeat, shutdown hooks, CURVE admission; and the log ring.
+#include "broker/broker.hpp"
+
+#include <czmq.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace cairn;
+using namespace cairn::broker;
+
+namespace {
+
+// A private directory removed with its contents.
+struct TempDir {
+  TempDir() {
+    char templ[] = "/tmp/cairn-broker-test-XXXXXX";
+    path = mkdtemp(templ);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+// A DEALER client driven from the test thread; it turns the broker's loop while it waits.
+class Client {
+ public:
+  Client(void* zctx, const std::string& uri, const uint8_t* server_key = nullptr,
+         zcert_t* cert = nullptr)
+      : socket_(zmq_socket(zctx, ZMQ_DEALER)) {
+    int linger = 0;
+    zmq_setsockopt(socket_, ZMQ_LINGER, &linger, sizeof linger);
+    if (server_key) {
+      zmq_setsockopt(socket_, ZMQ_CURVE_SERVERKEY, server_key, 32);
+      zmq_setsockopt(socket_, ZMQ_CURVE_PUBLICKEY, zcert_public_key(cert), 32);
+      zmq_setsockopt(socket_, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32);
+    }
+    EXPECT_EQ(zmq_connect(socket_, uri.c_str()), 0);
+  }
+  ~Client() { close(); }
+  void close() {
+    if (socket_) zmq_close(socket_);
+    socket_ = nullptr;
+  }
+
+  void send_frames(const std::vector<std::string>& frames) {
+    for (size_t i = 0; i < frames.size(); ++i)
+      ASSERT_GE(zmq_send(socket_, frames[i].data(), frames[i].size(),
+                         i + 1 < frames.size() ? ZMQ_SNDMORE : 0),
+                0);
+  }
+  void send(const std::string& topic, const std::string& payload, uint32_t tag = 1,
+            uint32_t flags = 0) {
+    send_frames(msg::encode(msg::Message::request(topic, payload, tag, flags)));
+  }
+  // Waits (bounded) for one response, running `loop` meanwhile.
+  std::optional<msg::Message> recv(reactor::Loop& loop, double timeout = 5.0) {
+    loop.now_update();
+    double deadline = loop.now() + timeout;
+    while (true) {
+      loop.run_once(false);
+      zmq_pollitem_t item{socket_, 0, ZMQ_POLLIN, 0};
+      if (zmq_poll(&item, 1, 5) > 0) break;
+      loop.now_update();
+      if (loop.now() > deadline) return std::nullopt;
+    }
+    msg::Frames frames;
+    int more = 1;
+    while (more) {
+      zmq_msg_t part;
+      zmq_msg_init(&part);
+      EXPECT_GE(zmq_msg_recv(&part, socket_, 0), 0);
+      frames.emplace_back(static_cast<char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
+      more = zmq_msg_more(&part);
+      zmq_msg_close(&part);
+    }
+    auto d = msg::decode(frames);
+    EXPECT_TRUE(d.message) << d.error;
+    return d.message;
+  }
+  std::optional<msg::Message> rpc(reactor::Loop& loop, const std::string& topic,
+                                  const std::string& payload = {}) {
+    send(topic, payload, ++tag_);
+    return recv(loop);
+  }
+
+ private:
+  void* socket_;
+  uint32_t tag_ = 100;
+};
+
+// Runs the loop until pred() holds or `timeout` passes; returns pred().
+template <typename Pred>
+bool run_until(reactor::Loop& loop, Pred pred, double timeout = 5.0) {
+  loop.now_update();
+  double deadline = loop.now() + timeout;
+  while (!pred()) {
+    loop.run_once(false);
+    zmq_poll(nullptr, 0, 2);  // a short pause without busy-spinning
+    loop.now_update();
+    if (loop.now() > deadline) return pred();
+  }
+  return true;
+}
+
+bool log_has(Broker& b, const std::string& text) {
+  for (const auto& e : b.log().entries())
+    if (e.text.find(text) != std::string::npos) return true;
+  return false;
+}
+
+class BrokerTest : public testing::Test {
+ protected:
+  void SetUp() override { zctx_ = zmq_ctx_new(); }
+  void TearDown() override {
+    clients_.clear();
+    broker_.reset();
+    zmq_ctx_term(zctx_);
+  }
+  Broker& start(const std::vector<std::string>& options = {}, std::string listen = {}) {
+    Config config;
+    for (const auto& o : options) config.set_option(o);
+    BrokerOptions opts;
+    opts.listen = listen.empty() ? "ipc://" + dir_.path + "/s" : listen;
+    opts.statedir = dir_.path;
+    opts.log_to_stderr = false;
+    opts.load_modules = false;
+    broker_ = std::make_unique<Broker>(loop_, config, opts);
+    return *broker_;
+  }
+  Client& client() {
+    clients_.push_back(std::make_unique<Client>(zctx_, broker_->uri()));
+    return *clients_.back();
+  }
+
+  reactor::Loop loop_;
+  TempDir dir_;
+  void* zctx_;
+  std::unique_ptr<Broker> broker_;
+  std::vector<std::unique_ptr<Client>> clients_;
+};
+
+TEST_F(BrokerTest, PingEchoesThePayload) {
+  start();
+  auto r = client().rpc(loop_, "broker.ping", std::string("hello\0world", 11));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->errnum, 0);
+  EXPECT_EQ(r->type, msg::Type::kResponse);
+  EXPECT_EQ(r->topic, "broker.ping");
+  EXPECT_EQ(r->payload, std::string("hello\0world", 11));
+}
+
+TEST_F(BrokerTest, UnknownTopicGetsENOSYS) {
+  start();
+  auto r = client().rpc(loop_, "no.such.service");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->errnum, ENOSYS);
+  EXPECT_EQ(r->payload, "unknown service: no.such.service");
+}
+
+TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
+  start();
+  Client& c = client();
+  c.send_frames({"just one frame"});
+  c.send_frames({std::string(16, '\0'), "broker.ping", "x"});  // version 0
+  c.send_frames({"short", "broker.ping", "x"});
+  c.send_frames({"a", "b", "c", "d", "e", "f", "g"});
+  // A response sent to the broker is not a request.
+  c.send_frames(msg::encode(msg::Message::response(msg::Message::request("broker.ping", "", 9),
+                                                   "x")));
+  auto r = c.rpc(loop_, "broker.ping", "still here");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "still here");
+  EXPECT_TRUE(log_has(*broker_, "dropped a malformed message"));
+  EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 1"));
+  EXPECT_TRUE(log_has(*broker_, "unknown protocol version 0"));
+  EXPECT_TRUE(log_has(*broker_, "dropped a response message"));
+}
+
+TEST_F(BrokerTest, ResponseCarriesTheRequestMatchTagAndRepliesMayComeOutOfOrder) {
+  Broker& b = start();
+  std::vector<ResponderPtr> held;
+  b.register_service("test.later", [&](const msg::Message& req, ResponderPtr r) {
+    r->ok(req.payload);  // answered at once...
+    held.push_back(r);   // ...and a second answer later is ignored
+  });
+  std::vector<std::pair<uint32_t, ResponderPtr>> pending;
+  b.register_service("test.hold", [&](const msg::Message& req, ResponderPtr r) {
+    pending.emplace_back(req.matchtag, r);
+  });
+  Client& c = client();
+  c.send("test.hold", "", 7);
+  c.send("test.hold", "", 8);
+  ASSERT_TRUE(run_until(loop_, [&] { return pending.size() == 2; }));
+  pending[1].second->ok("eight");
+  pending[0].second->ok("seven");
+  auto r1 = c.recv(loop_);
+  auto r2 = c.recv(loop_);
+  ASSERT_TRUE(r1 && r2);
+  EXPECT_EQ(r1->matchtag, 8u);
+  EXPECT_EQ(r1->payload, "eight");
+  EXPECT_EQ(r2->matchtag, 7u);
+  EXPECT_EQ(r2->payload, "seven");
+
+  auto r3 = c.rpc(loop_, "test.later", "once");
+  ASSERT_TRUE(r3);
+  held.at(0)->ok("twice");
+  held.at(0)->error(EINVAL, "thrice");
+  auto r4 = c.rpc(loop_, "broker.ping", "next");
+  ASSERT_TRUE(r4);
+  EXPECT_EQ(r4->payload, "next");  // nothing else was queued before it
+}
+
+TEST_F(BrokerTest, ResponderIsSafeAfterTheClientWentAway) {
+  Broker& b = start();
+  ResponderPtr kept;
+  b.register_service("test.hold", [&](const msg::Message&, ResponderPtr r) { kept = r; });
+  Client& gone = client();
+  gone.send("test.hold", "");
+  ASSERT_TRUE(run_until(loop_, [&] { return kept != nullptr; }));
+  gone.close();
+  loop_.run_once(false);
+  kept->ok("nobody listens");
+  kept->stream("still nobody");
+  kept.reset();
+  auto r = client().rpc(loop_, "broker.ping", "alive");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "alive");
+}
+
+TEST_F(BrokerTest, ResponderIsANoOpAfterTheBrokerIsDestroyed) {
+  Broker& b = start();
+  ResponderPtr kept;
+  b.register_service("test.hold", [&](const msg::Message&, ResponderPtr r) { kept = r; });
+  client().send("test.hold", "");
+  ASSERT_TRUE(run_until(loop_, [&] { return kept != nullptr; }));
+  clients_.clear();
+  broker_.reset();
+  kept->ok("after the broker");
+  kept.reset();  // the unanswered-request path must not touch the broker either
+}
+
+TEST_F(BrokerTest, StreamingSendsEveryResponseThenENODATA) {
+  Broker& b = start();
+  b.register_service("test.count", [](const msg::Message& req, ResponderPtr r) {
+    int n = std::stoi(req.payload);
+    for (int i = 0; i < n; ++i) r->stream(std::to_string(i));
+    r->end();
+  });
+  Client& c = client();
+  c.send("test.count", "3", 42, msg::kFlagStreaming);
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.recv(loop_);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->matchtag, 42u);
+    EXPECT_EQ(r->errnum, 0);
+    EXPECT_EQ(r->payload, std::to_string(i));
+  }
+  auto end = c.recv(loop_);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->errnum, ENODATA);
+  EXPECT_EQ(end->matchtag, 42u);
+}
+
+TEST_F(BrokerTest, RequestDroppedWithoutAnswerGetsEIO) {
+  Broker& b = start();
+  b.register_service("test.forget", [](const msg::Message&, ResponderPtr) {});
+  auto r = client().rpc(loop_, "test.forget");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->errnum, EIO);
+  EXPECT_NE(r->payload.find("without answering"), std::string::npos);
+}
+
+TEST_F(BrokerTest, AThrowingHandlerIsAnsweredAndLogged) {
+  Broker& b = start();
+  b.register_service("test.throw", [](const msg::Message&, ResponderPtr) {
+    throw std::runtime_error("boom");
+  });
+  auto r = client().rpc(loop_, "test.throw");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->errnum, EIO);
+  EXPECT_TRUE(log_has(b, "test.throw: handler failed: boom"));
+  auto p = client().rpc(loop_, "broker.ping", "ok");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->payload, "ok");
+}
+
+TEST_F(BrokerTest, ManyClientsEachGetTheirOwnReplies) {
+  start();
+  std::vector<Client*> cs;
+  for (int i = 0; i < 5; ++i) cs.push_back(&client());
+  for (int i = 0; i < 5; ++i) cs[i]->send("broker.ping", "c" + std::to_string(i), i);
+  for (int i = 0; i < 5; ++i) {
+    auto r = cs[i]->recv(loop_);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->payload, "c" + std::to_string(i));
+    EXPECT_EQ(r->matchtag, static_cast<uint32_t>(i));
+  }
+}
+
+TEST_F(BrokerTest, DmesgReturnsTheLogRingAsJson) {
+  Broker& b = start();
+  b.context().log(Level::kWarning, "something to see");
+  auto r = client().rpc(loop_, "broker.dmesg");
+  ASSERT_TRUE(r);
+  auto j = nlohmann::json::parse(r->payload);
+  auto& entries = j.at("entries");
+  ASSERT_FALSE(entries.empty());
+  const auto& last = entries.back();
+  EXPECT_EQ(last.at("level"), "warning");
+  EXPECT_EQ(last.at("text"), "something to see");
+  EXPECT_GT(last.at("time").get<double>(), 1.6e9);
+}
+
+TEST_F(BrokerTest, StatsStatusReportsTheBrokersStats) {
+  start({"stats.endpoint="});
+  auto r = client().rpc(loop_, "stats.status");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->errnum, 0);
+  auto j = nlohmann::json::parse(r->payload);
+  EXPECT_EQ(j.at("enabled"), false);
+  EXPECT_EQ(j.at("endpoint"), "");
+  for (const char* k : {"packets", "bytes", "send_errors", "dropped_lines", "dropped_samples"})
+    EXPECT_TRUE(j.contains(k)) << k;
+}
+
+TEST_F(BrokerTest, ModuleContextGivesConfigAsTextAndRegistersServices) {
+  Broker& b = start({"content.hash=sha256", "heartbeat.period=0.5"});
+  ModuleContext& ctx = b.context();
+  EXPECT_EQ(ctx.config("content.hash"), "sha256");
+  EXPECT_EQ(ctx.config("heartbeat.period"), "0.5");
+  EXPECT_EQ(ctx.statedir(), dir_.path);
+  EXPECT_EQ(ctx.rank(), 0);
+  ASSERT_TRUE(ctx.stats_context());
+  ctx.register_service("mod.hello", [](const msg::Message&, ResponderPtr r) { r->ok("hi"); });
+  auto r = client().rpc(loop_, "mod.hello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "hi");
+}
+
+TEST_F(BrokerTest, HeartbeatCallsEveryHook) {
+  Broker& b = start({"heartbeat.period=0.01"});
+  int a = 0, c = 0;
+  b.context().on_heartbeat([&] { ++a; });
+  b.context().on_heartbeat([&] { ++c; });
+  EXPECT_TRUE(run_until(loop_, [&] { return a >= 2 && c >= 2; }));
+}
+
+TEST_F(BrokerTest, ShutdownWaitsForEveryHookThenCallsDoneOnce) {
+  Broker& b = start();
+  std::function<void()> later;
+  int first = 0;
+  b.context().on_shutdown([&](std::function<void()> done) {
+    ++first;
+    done();
+    done();  // a second call counts once
+  });
+  b.context().on_shutdown([&](std::function<void()> done) { later = done; });
+  int finished = 0;
+  b.shutdown([&] { ++finished; });
+  b.shutdown([&] { ++finished; });  // ignored
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(finished, 0);
+  ASSERT_TRUE(later);
+  later();
+  EXPECT_EQ(finished, 1);
+  later();
+  EXPECT_EQ(finished, 1);
+}
+
+TEST_F(BrokerTest, ShutdownGivesUpOnAHookThatNeverFinishes) {
+  Broker& b = start();
+  b.context().on_shutdown([](std::function<void()>) {});
+  bool finished = false;
+  b.shutdown([&] { finished = true; }, 0.05);
+  EXPECT_TRUE(run_until(loop_, [&] { return finished; }));
+  EXPECT_TRUE(log_has(b, "did not finish within"));
+}
+
+TEST_F(BrokerTest, TcpWithoutCurveCertIsRefusedNamingTheKey) {
+  try {
+    start({}, "tcp://127.0.0.1:*");
+    FAIL() << "tcp:// without security.curve-cert was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.key(), "security.curve-cert");
+  }
+}
+
+TEST_F(BrokerTest, CurveAdmitsListedClientsAndRefusesOthers) {
+  zcert_t* server = zcert_new();
+  zcert_t* allowed = zcert_new();
+  zcert_t* stranger = zcert_new();
+  std::string cert_path = dir_.path + "/server";
+  ASSERT_EQ(zcert_save(server, cert_path.c_str()), 0);
+  Broker& b = start({"security.curve-cert=" + cert_path,
+                     "security.allowed-clients=['" + std::string(zcert_public_txt(allowed)) + "']"},
+                    "tcp://127.0.0.1:*");
+  EXPECT_EQ(b.uri().rfind("tcp://127.0.0.1:", 0), 0u);
+  EXPECT_EQ(b.uri().find('*'), std::string::npos) << b.uri();
+  EXPECT_EQ(b.server_key(), zcert_public_txt(server));
+
+  clients_.push_back(std::make_unique<Client>(zctx_, b.uri(), zcert_public_key(server), allowed));
+  auto r = clients_.back()->rpc(loop_, "broker.ping", "curve");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "curve");
+
+  clients_.push_back(std::make_unique<Client>(zctx_, b.uri(), zcert_public_key(server), stranger));
+  Client& refused = *clients_.back();
+  refused.send("broker.ping", "let me in");
+  std::string expect = std::string("refused CURVE client ") + zcert_public_txt(stranger);
+  EXPECT_TRUE(run_until(loop_, [&] { return log_has(b, expect); }));
+  // Once refused, its request is never served.
+  EXPECT_FALSE(refused.recv(loop_, 0.2));
+  zcert_destroy(&server);
+  zcert_destroy(&allowed);
+  zcert_destroy(&stranger);
+}
+
+TEST(Log, RingKeepsTheLastEntriesOldestFirstWithTheirLevels) {
+  Log log(3, false);
+  log.log(Level::kErr, "one");
+  log.log(Level::kWarning, "two");
+  log.log(Level::kNotice, "three");
+  log.log(Level::kInfo, "four");
+  log.log(Level::kDebug, "five");
+  auto e = log.entries();
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].text, "three");
+  EXPECT_EQ(e[0].level, Level::kNotice);
+  EXPECT_EQ(e[1].level, Level::kInfo);
+  EXPECT_EQ(e[2].text, "five");
+  EXPECT_EQ(e[2].level, Level::kDebug);
+  EXPECT_LE(e[0].time, e[2].time);
+}
+
+TEST(Log, DmesgJsonSurvivesInvalidUtf8) {
+  Log log(10, false);
+  log.log(Level::kWarning, std::string("bad \xff byte"));
+  auto j = nlohmann::json::parse(log.dmesg_json());
+  EXPECT_EQ(j.at("entries").size(), 1u);
+}
+
+}  // namespace

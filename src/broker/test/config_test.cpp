@@ -1,0 +1,220 @@
+// Unit tests for the broker's configuration: defaults, TOML files, -o KEY=VALUE, and that every
+// bad key or value is refused with an error naming the key.
+#include "broker/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+using cairn::broker::Config;
+using cairn::broker::ConfigError;
+
+namespace {
+
+// Runs fn and returns the ConfigError it throws (fails the test if it throws none).
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no ConfigError thrown";
+  return {};
+}
+
+std::string starts(const std::string& s, size_t n) { return s.substr(0, n); }
+
+}  // namespace
+
+TEST(Config, DefaultsMatchTheDesignTable) {
+  Config c(3, "");
+  EXPECT_EQ(c.text("heartbeat.period"), "2");
+  EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 2.0);
+  EXPECT_EQ(c.text("stats.endpoint"), "");
+  EXPECT_DOUBLE_EQ(c.number("stats.period"), 1.0);
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.3");
+  EXPECT_EQ(c.integer("stats.max-packet"), 1440);
+  EXPECT_EQ(c.text("content.hash"), "sha1");
+  EXPECT_EQ(c.text("content.blob-size-limit"), "1073741824");
+  EXPECT_EQ(c.text("content.flush-batch-limit"), "256");
+  EXPECT_EQ(c.text("content.purge-target-size"), "16777216");
+  EXPECT_EQ(c.text("content.purge-old-entry"), "10");
+  EXPECT_EQ(c.text("content.backing"), "sqlite");
+  EXPECT_EQ(c.text("job-manager.plugins"), "[]");
+  EXPECT_EQ(c.text("security.curve-cert"), "");
+  EXPECT_EQ(c.text("security.allowed-clients"), "[]");
+}
+
+TEST(Config, StatsEndpointDefaultsToTheEnvironmentValue) {
+  Config c(0, "127.0.0.1:8125");
+  EXPECT_EQ(c.text("stats.endpoint"), "127.0.0.1:8125");
+}
+
+TEST(Config, TomlTablesNestKeys) {
+  Config c;
+  c.load_string(R"(
+[heartbeat]
+period = 0.5
+[stats]
+period = 0
+prefix = "site.a"
+max-packet = 512
+[content]
+hash = "sha256"
+backing = "none"
+purge-old-entry = 3
+[job-manager]
+plugins = ["a.so", "b.so"]
+)",
+                "test.toml");
+  EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 0.5);
+  EXPECT_DOUBLE_EQ(c.number("stats.period"), 0.0);
+  EXPECT_EQ(c.text("stats.prefix"), "site.a");
+  EXPECT_EQ(c.integer("stats.max-packet"), 512);
+  EXPECT_EQ(c.text("content.hash"), "sha256");
+  EXPECT_EQ(c.text("content.backing"), "none");
+  EXPECT_DOUBLE_EQ(c.number("content.purge-old-entry"), 3.0);  // an integer is a number
+  EXPECT_EQ(c.text("job-manager.plugins"), R"(["a.so","b.so"])");
+}
+
+TEST(Config, DottedKeysWorkAsTables) {
+  Config c;
+  c.load_string("stats.period = 0.25\n", "x");
+  EXPECT_DOUBLE_EQ(c.number("stats.period"), 0.25);
+}
+
+TEST(Config, UnknownKeyIsNamed) {
+  Config c;
+  EXPECT_EQ(starts(error_of([&] { c.load_string("[stats]\nperiood = 1\n", "x"); }), 15),
+            "stats.periood: ");
+  EXPECT_EQ(starts(error_of([&] { c.set_option("nosuch.key=1"); }), 12), "nosuch.key: ");
+}
+
+TEST(Config, WrongTypeIsNamedWithWhatWasFound) {
+  Config c;
+  EXPECT_EQ(error_of([&] { c.load_string("heartbeat.period = \"fast\"\n", "x"); }),
+            "heartbeat.period: expected a number, got a string");
+  EXPECT_EQ(error_of([&] { c.load_string("stats.max-packet = 1.5\n", "x"); }),
+            "stats.max-packet: expected an integer, got a float");
+  EXPECT_EQ(error_of([&] { c.load_string("content.hash = 1\n", "x"); }),
+            "content.hash: expected a string, got an integer");
+  EXPECT_EQ(error_of([&] { c.load_string("job-manager.plugins = [1]\n", "x"); }),
+            "job-manager.plugins: expected an array of strings, found an integer in it");
+}
+
+TEST(Config, OutOfRangeValuesAreRefused) {
+  Config c;
+  for (const char* kv : {"heartbeat.period=0", "heartbeat.period=-1", "stats.period=-0.5",
+                         "stats.max-packet=10", "stats.max-packet=70000",
+                         "content.flush-batch-limit=0", "content.blob-size-limit=0",
+                         "content.purge-target-size=-1", "content.hash=md5",
+                         "content.backing=disk", "heartbeat.period=inf", "heartbeat.period=nan"}) {
+    std::string key(kv, std::string(kv).find('='));
+    std::string err = error_of([&] { c.set_option(kv); });
+    EXPECT_EQ(starts(err, key.size() + 2), key + ": ") << kv << " -> " << err;
+  }
+  // Refused values leave the default in place.
+  EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 2.0);
+  EXPECT_EQ(c.text("content.hash"), "sha1");
+}
+
+TEST(Config, StatsPrefixIsLimitedTo127Characters) {
+  Config c;
+  EXPECT_NO_THROW(c.set_option("stats.prefix=" + std::string(127, 'a')));
+  EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=" + std::string(128, 'a')); }),
+            "stats.prefix: prefix is 128 characters, at most 127 allowed");
+  EXPECT_EQ(starts(error_of([&] { c.set_option("stats.prefix=a:b"); }), 14), "stats.prefix: ");
+}
+
+TEST(Config, OptionValuesParseAsTomlElseAsStrings) {
+  Config c;
+  c.set_option("heartbeat.period=3");  // integer, accepted as a number
+  EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 3.0);
+  c.set_option("stats.endpoint=127.0.0.1:8125");  // not TOML: a string
+  EXPECT_EQ(c.text("stats.endpoint"), "127.0.0.1:8125");
+  c.set_option("stats.prefix=\"quoted.prefix\"");  // a TOML string loses its quotes
+  EXPECT_EQ(c.text("stats.prefix"), "quoted.prefix");
+  c.set_option("stats.prefix=123");  // a string key takes the text as given
+  EXPECT_EQ(c.text("stats.prefix"), "123");
+  c.set_option("job-manager.plugins=[\"x.so\", \"y.so\"]");
+  EXPECT_EQ(c.list("job-manager.plugins").size(), 2u);
+  c.set_option("job-manager.plugins=one.so");  // a bare word is a one-element list
+  EXPECT_EQ(c.text("job-manager.plugins"), R"(["one.so"])");
+  c.set_option("stats.endpoint=");  // empty is allowed: telemetry off
+  EXPECT_EQ(c.text("stats.endpoint"), "");
+}
+
+TEST(Config, CommandLineWinsOverTheFile) {
+  Config c;
+  c.load_string("heartbeat.period = 5\n", "x");
+  c.set_option("heartbeat.period=0.1");
+  EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 0.1);
+}
+
+TEST(Config, OptionWithoutEqualsIsRefused) {
+  Config c;
+  EXPECT_EQ(error_of([&] { c.set_option("heartbeat.period"); }),
+            "-o heartbeat.period: expected -o KEY=VALUE");
+}
+
+TEST(Config, MalformedOptionValueForNumberKey) {
+  Config c;
+  EXPECT_EQ(error_of([&] { c.set_option("stats.max-packet=lots"); }),
+            "stats.max-packet: 'lots' is not an integer");
+}
+
+TEST(Config, AllowedClientsMustBeZ85PublicKeys) {
+  Config c;
+  // A valid Z85 key: 40 characters of the Z85 alphabet.
+  std::string good = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+  EXPECT_NO_THROW(c.load_string("security.allowed-clients = ['" + good + "']\n", "x"));
+  EXPECT_EQ(c.list("security.allowed-clients").at(0), good);
+  EXPECT_EQ(starts(error_of([&] {
+                     c.load_string("security.allowed-clients = ['short']\n", "x");
+                   }),
+                   26),
+            "security.allowed-clients: ");
+}
+
+TEST(Config, UnparsableTomlNamesFileAndLine) {
+  Config c;
+  std::string err = error_of([&] { c.load_string("[stats\nperiod = 1\n", "bad.toml"); });
+  EXPECT_EQ(starts(err, 11), "bad.toml:1:") << err;
+  EXPECT_NE(err.find("not valid TOML"), std::string::npos) << err;
+}
+
+TEST(Config, MissingFileIsNamed) {
+  Config c;
+  EXPECT_EQ(error_of([&] { c.load_file("/nonexistent/cairn.toml"); }),
+            "/nonexistent/cairn.toml: cannot read the file: No such file or directory");
+}
+
+TEST(Config, LoadFileReadsARealFile) {
+  char path[] = "/tmp/cairn-config-test-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << "[content]\nflush-batch-limit = 8\n";
+  }
+  Config c;
+  c.load_file(path);
+  std::remove(path);
+  EXPECT_EQ(c.integer("content.flush-batch-limit"), 8);
+}
+
+TEST(Config, EveryKeyIsKnownAndHasADefault) {
+  Config c;
+  auto keys = Config::keys();
+  EXPECT_EQ(keys.size(), 14u);
+  for (const auto& k : keys) {
+    EXPECT_TRUE(Config::known(k));
+    EXPECT_NO_THROW(c.text(k)) << k;
+  }
+  EXPECT_FALSE(Config::known("stats"));
+}

@@ -1,0 +1,219 @@
+// `cairn stats listen` logic without I/O: the statsd line grammar, the criteria state and the
+// metric summary (see listen.hpp). The grammar is the one statsd servers read; the rules that
+// matter for cairn (one value per line, no sign on timings) follow DESIGN §4.
+#include "cmd/listen.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+namespace cairn::cmd {
+
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// `[sign] (digits [. digits] | . digits) [(e|E) [sign] digits]`, the sign only if allowed.
+bool is_number(std::string_view s, bool sign_allowed) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    if (!sign_allowed) return false;
+    ++i;
+  }
+  size_t digits = 0;
+  while (i < s.size() && is_digit(s[i])) ++i, ++digits;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && is_digit(s[i])) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t exp_digits = 0;
+    while (i < s.size() && is_digit(s[i])) ++i, ++exp_digits;
+    if (exp_digits == 0) return false;
+  }
+  return i == s.size();
+}
+
+bool is_metric_type(std::string_view t) {
+  return t == "c" || t == "g" || t == "ms" || t == "h" || t == "s";
+}
+
+std::optional<StatsdLine> bad(std::string& why, std::string reason) {
+  why = std::move(reason);
+  return std::nullopt;
+}
+
+std::string in_quotes(std::string_view s) { return fmt::format("\"{}\"", s); }
+
+}  // namespace
+
+std::optional<StatsdLine> parse_statsd_line(std::string_view line, std::string& why) {
+  StatsdLine out;
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return bad(why, "no ':' between name and value");
+  out.name = line.substr(0, colon);
+  if (out.name.empty()) return bad(why, "empty metric name");
+  for (char c : out.name) {
+    if (c == ' ' || c == '\t' || c == '|' || c == '@' || static_cast<unsigned char>(c) < 0x20)
+      return bad(why, "metric name contains a space, '|', '@' or a control character");
+  }
+  std::string_view rest = line.substr(colon + 1);
+  size_t bar = rest.find('|');
+  if (bar == std::string_view::npos) return bad(why, "no '|' between value and type");
+  out.value = rest.substr(0, bar);
+  rest = rest.substr(bar + 1);
+  bar = rest.find('|');
+  out.type = rest.substr(0, bar);
+  if (!is_metric_type(out.type))
+    return bad(why, fmt::format("unknown type {} (expected c, g, ms, h or s)", in_quotes(out.type)));
+  if (out.value.find(':') != std::string_view::npos)
+    return bad(why, "several values in one line, which Etsy statsd and collectd misread");
+  if (out.type == "s") {
+    if (out.value.empty()) return bad(why, "empty set value");
+    for (char c : out.value) {
+      if (c == ' ' || static_cast<unsigned char>(c) < 0x20)
+        return bad(why, "set value contains a space or a control character");
+    }
+  } else {
+    // Counters and gauges may carry a sign (a gauge's sign makes it a delta); timings may not.
+    bool sign_allowed = out.type == "c" || out.type == "g";
+    if (!is_number(out.value, sign_allowed)) {
+      return bad(why, fmt::format("value {} is not a{} number", in_quotes(out.value),
+                                  sign_allowed ? "" : "n unsigned"));
+    }
+  }
+  if (bar != std::string_view::npos) {
+    std::string_view field = rest.substr(bar + 1);
+    if (field.empty() || field[0] != '@' || !is_number(field.substr(1), false))
+      return bad(why, fmt::format("unexpected field {} after the type", in_quotes(field)));
+    double rate = std::strtod(std::string(field.substr(1)).c_str(), nullptr);
+    if (!(rate > 0 && rate <= 1))
+      return bad(why, fmt::format("sample rate {} is not in (0, 1]", field.substr(1)));
+    out.sample_rate = rate;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_packet(std::string_view packet) {
+  std::vector<std::string_view> lines;
+  while (!packet.empty()) {
+    size_t nl = packet.find('\n');
+    std::string_view line = packet.substr(0, nl);
+    if (!line.empty()) lines.push_back(line);
+    if (nl == std::string_view::npos) break;
+    packet.remove_prefix(nl + 1);
+  }
+  return lines;
+}
+
+// --- CriteriaCheck -------------------------------------------------------------------------
+
+CriteriaCheck::CriteriaCheck(ListenCriteria criteria)
+    : criteria_(std::move(criteria)), found_(criteria_.search.size(), false) {}
+
+uint64_t CriteriaCheck::wanted_packets() const {
+  uint64_t wanted = criteria_.count.value_or(0);
+  if (criteria_.validate && wanted == 0) wanted = 1;
+  return wanted;
+}
+
+void CriteriaCheck::add_packet(std::string_view packet) {
+  ++packets_;
+  if (!failure_.empty()) return;
+  std::vector<std::string_view> lines = split_packet(packet);
+  if (criteria_.none) {
+    failure_ = fmt::format("expected no packets, got one: {}",
+                           lines.empty() ? std::string("(empty)") : in_quotes(lines.front()));
+    return;
+  }
+  for (std::string_view line : lines) {
+    if (criteria_.validate) {
+      std::string why;
+      if (!parse_statsd_line(line, why)) {
+        failure_ = fmt::format("bad statsd line {}: {}", in_quotes(line), why);
+        return;
+      }
+    }
+    for (size_t i = 0; i < criteria_.search.size(); ++i) {
+      if (!found_[i] && line.find(criteria_.search[i]) != std::string_view::npos) found_[i] = true;
+    }
+  }
+}
+
+CriteriaCheck::State CriteriaCheck::state(bool final) const {
+  if (!failure_.empty()) return State::kFailed;
+  if (criteria_.none || !criteria_.any()) return final ? State::kMet : State::kPending;
+  bool met = packets_ >= wanted_packets() &&
+             std::all_of(found_.begin(), found_.end(), [](bool f) { return f; });
+  if (met) return State::kMet;
+  return final ? State::kFailed : State::kPending;
+}
+
+std::string CriteriaCheck::unmet() const {
+  if (!failure_.empty()) return failure_;
+  std::vector<std::string> parts;
+  uint64_t wanted = wanted_packets();
+  if (packets_ < wanted) {
+    parts.push_back(
+        fmt::format("got {} of {} packet{}", packets_, wanted, wanted == 1 ? "" : "s"));
+  }
+  for (size_t i = 0; i < criteria_.search.size(); ++i) {
+    if (!found_[i]) parts.push_back(fmt::format("no line contained {}", in_quotes(criteria_.search[i])));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+// --- MetricSummary -------------------------------------------------------------------------
+
+void MetricSummary::add_line(std::string_view line) {
+  std::string why;
+  std::optional<StatsdLine> parsed = parse_statsd_line(line, why);
+  if (!parsed) {
+    ++bad_lines_;
+    return;
+  }
+  Entry& e = metrics_[{std::string(parsed->name), std::string(parsed->type)}];
+  e.last_value.assign(parsed->value);
+  ++e.lines;
+}
+
+std::string MetricSummary::table() const {
+  size_t name_w = 4, type_w = 4, last_w = 4;  // the header words
+  for (const auto& [key, e] : metrics_) {
+    name_w = std::max(name_w, key.first.size());
+    type_w = std::max(type_w, key.second.size());
+    last_w = std::max(last_w, e.last_value.size());
+  }
+  std::string out = fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>5}\n", "NAME", name_w, "TYPE", type_w,
+                                "LAST", last_w, "LINES");
+  for (const auto& [key, e] : metrics_) {
+    out += fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>5}\n", key.first, name_w, key.second, type_w,
+                       e.last_value, last_w, e.lines);
+  }
+  if (bad_lines_ > 0) out += fmt::format("({} line{} not statsd)\n", bad_lines_, bad_lines_ == 1 ? "" : "s");
+  return out;
+}
+
+std::string MetricSummary::json() const {
+  nlohmann::json metrics = nlohmann::json::array();
+  for (const auto& [key, e] : metrics_) {
+    metrics.push_back(
+        {{"name", key.first}, {"type", key.second}, {"last", e.last_value}, {"lines", e.lines}});
+  }
+  nlohmann::json out = {{"metrics", std::move(metrics)}, {"bad_lines", bad_lines_}};
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string packet_json(std::string_view packet) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (std::string_view line : split_packet(packet)) lines.push_back(std::string(line));
+  nlohmann::json out = {{"bytes", packet.size()}, {"lines", std::move(lines)}};
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace cairn::cmd

@@ -1,0 +1,117 @@
+#!/bin/sh
+test_description='cairn start: initial program, exit status, signals, state directory'
+. "$(dirname "$0")/lib/sharness-cairn.sh"
+. "$CAIRN_SRCDIR/t/lib/broker.sh"
+
+test_expect_success 'an initial program that succeeds gives status 0' '
+	cairn start true
+'
+test_expect_success 'the exit status of the initial program is that of cairn start' '
+	test_expect_code 3 cairn start sh -c "exit 3"
+'
+test_expect_success 'one argument is run through /bin/sh -c' '
+	test_expect_code 5 cairn start "a=2 && b=3 && exit \$((a + b))"
+'
+test_expect_success 'several arguments are executed directly, not re-split' '
+	cairn start printf "%s|" "a b" c >out &&
+	printf "%s" "a b|c|" >expect &&
+	test_cmp expect out
+'
+test_expect_success 'options after the command belong to the command' '
+	cairn start echo --rank 7 -o x=y >out &&
+	echo "--rank 7 -o x=y" >expect &&
+	test_cmp expect out
+'
+test_expect_success 'a command killed by signal N gives 128+N' '
+	test_expect_code 143 cairn start "kill -TERM \$\$" &&
+	test_expect_code 137 cairn start sh -c "kill -KILL \$\$"
+'
+test_expect_success 'a missing command gives 127 and says why' '
+	test_expect_code 127 cairn start no-such-command-here arg 2>err &&
+	grep "cairn: start: cannot run no-such-command-here: No such file or directory" err
+'
+test_expect_success 'a missing command run through sh also gives 127' '
+	test_expect_code 127 cairn start "no-such-command-here"
+'
+test_expect_success 'a command that is not executable gives 126' '
+	printf "#!/bin/sh\nexit 0\n" >not-exec &&
+	chmod 644 not-exec &&
+	test_expect_code 126 cairn start ./not-exec arg 2>err &&
+	grep "cannot run ./not-exec: Permission denied" err
+'
+test_expect_success 'the initial program gets CAIRN_URI, an ipc:// socket that exists' '
+	cairn start "echo \"\$CAIRN_URI\" >uri && test -S \"\${CAIRN_URI#ipc://}\"" &&
+	grep "^ipc:///.*/cairn.sock$" uri
+'
+test_expect_success 'the default state directory is private and removed at exit' '
+	cairn start "stat -c %a \"\$(dirname \"\${CAIRN_URI#ipc://}\")\" >mode; echo \"\$CAIRN_URI\" >uri" &&
+	echo 700 >expect &&
+	test_cmp expect mode &&
+	dir=$(dirname "$(sed "s|^ipc://||" uri)") &&
+	! test -e "$dir"
+'
+test_expect_success '--statedir is created (mode 0700), holds the socket and is kept' '
+	cairn start --statedir sd "echo \"\$CAIRN_URI\" >uri" &&
+	test -d sd &&
+	test "$(stat -c %a sd)" = 700 &&
+	grep "^ipc://$(pwd)/sd/cairn.sock$" uri
+'
+test_expect_success 'a --statedir that is not 0700 gets a 0700 subdirectory for the socket' '
+	mkdir -m 755 open-sd &&
+	cairn start --statedir open-sd "echo \"\$CAIRN_URI\" >uri" &&
+	grep "^ipc://$(pwd)/open-sd/run/cairn.sock$" uri &&
+	test "$(stat -c %a open-sd/run)" = 700 &&
+	test "$(stat -c %a open-sd)" = 755
+'
+test_expect_success 'a --statedir that is a file is refused' '
+	touch a-file &&
+	test_expect_code 1 cairn start --statedir a-file true 2>err &&
+	grep "cairn: statedir: .*a-file exists and is not a directory" err
+'
+test_expect_success 'without a command, cairn start prints its URI on stdout and a hint on stderr' '
+	broker_start b1 &&
+	test "$(wc -l <b1.uri)" -eq 1 &&
+	grep "^ipc://.*/cairn.sock$" b1.uri &&
+	grep "cairn: broker up at $(broker_uri b1); try: CAIRN_URI=$(broker_uri b1) cairn ping" b1.err
+'
+test_expect_success 'SIGTERM stops a broker without a command with status 0' '
+	broker_signal b1 TERM &&
+	broker_wait b1 &&
+	echo 0 >expect &&
+	test_cmp expect b1.status
+'
+test_expect_success 'its temporary state directory is gone' '
+	! test -e "$(dirname "$(sed "s|^ipc://||" b1.uri)")"
+'
+test_expect_success 'SIGINT stops a broker without a command with status 0' '
+	broker_start b2 --statedir sd2 &&
+	test -S sd2/cairn.sock &&
+	broker_signal b2 INT &&
+	broker_wait b2 &&
+	echo 0 >expect &&
+	test_cmp expect b2.status &&
+	test -d sd2
+'
+test_expect_success 'SIGTERM to cairn start is forwarded to the initial program' '
+	rm -f child.pid &&
+	( cairn start sh -c "echo \$\$ >child.pid; exec sleep 300" &
+	  echo $! >b3.pid; wait $!; echo $? >b3.status ) &
+	wait_for 20 test -s child.pid &&
+	kill -TERM "$(cat b3.pid)" &&
+	broker_wait b3 &&
+	echo 143 >expect &&
+	test_cmp expect b3.status
+'
+test_expect_success 'tcp:// without security.curve-cert is refused, naming the key' '
+	test_expect_code 1 cairn start --listen "tcp://127.0.0.1:*" true 2>err &&
+	grep "cairn: config: security.curve-cert: a tcp:// endpoint requires CURVE" err
+'
+test_expect_success 'an endpoint that cannot be bound stops start-up' '
+	test_expect_code 1 cairn start --listen "bogus://x" true 2>err &&
+	grep "cairn: listen: cannot bind bogus://x" err
+'
+test_expect_success 'a negative --rank is refused' '
+	test_expect_code 1 cairn start --rank -1 true 2>err &&
+	grep "cairn: start: --rank -1" err
+'
+test_done
