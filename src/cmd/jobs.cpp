@@ -255,7 +255,9 @@ void add_jobs(CLI::App& app, int& status) {
   load->add_option("SETTINGS", "KEY=VALUE settings the plugin reads with cairn_plugin_conf");
   load->callback([load, &status] {
     auto plugin = load->get_option("PLUGIN")->as<std::string>();
-    auto settings = load->get_option("SETTINGS")->as<std::vector<std::string>>();
+    auto* given = load->get_option("SETTINGS");
+    std::vector<std::string> settings;
+    if (given->count() > 0) settings = given->as<std::vector<std::string>>();
     status = cmd_jobtap_load(plugin, settings);
   });
   auto* list = jobtap->add_subcommand("list", "List loaded plugins: name, path, settings");
