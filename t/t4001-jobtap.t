@@ -62,8 +62,14 @@ test_expect_success 'a shared object without cairn_plugin_init is refused' '
 	grep "not a cairn jobtap plugin: it does not define cairn_plugin_init" err
 '
 test_expect_success 'a plugin whose init fails is refused with its own log line' '
-	test_must_fail cairn start "cairn jobtap load $plugins/probe.so fail=1; cairn jobtap list" >list.out 2>err &&
-	grep "probe: initialization failed: refusing to load: fail=1 was given" err &&
+	cat >init-fails.sh <<-EOF &&
+	cairn jobtap load $plugins/probe.so fail=1 2>err
+	echo \$? >rc
+	cairn jobtap list >list.out
+	EOF
+	cairn start sh ./init-fails.sh &&
+	test "$(cat rc)" = 1 &&
+	grep "cairn: jobtap load .*probe.so: probe: initialization failed: refusing to load: fail=1 was given" err &&
 	test_must_be_empty list.out
 '
 test_expect_success 'loading the same plugin twice is refused' '
@@ -137,6 +143,8 @@ int cairn_plugin_init (cairn_plugin_t *p)
 {
     return cairn_plugin_add_handler (p, "job.state.inactive", cb, NULL);
 }
+EOF
+
 test_expect_success 'pkg-config gives the flags to build an outside plugin' '
 	PKG_CONFIG_PATH=$CAIRN_BUILDDIR/etc pkg-config \
 		--define-variable=includedir=$CAIRN_SRCDIR/src/include --cflags cairn >cflags &&

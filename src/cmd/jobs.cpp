@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -251,15 +252,13 @@ void add_jobs(CLI::App& app, int& status) {
   auto* jobtap = app.add_subcommand("jobtap", "Load, list and remove jobtap plugins");
   jobtap->require_subcommand(1);
   auto* load = jobtap->add_subcommand("load", "Load a plugin: PATH or NAME, then KEY=VALUE...");
-  load->add_option("PLUGIN", "path of a plugin .so, or a name in the plugin path")->required();
-  load->add_option("SETTINGS", "KEY=VALUE settings the plugin reads with cairn_plugin_conf");
-  load->callback([load, &status] {
-    auto plugin = load->get_option("PLUGIN")->as<std::string>();
-    auto* given = load->get_option("SETTINGS");
-    std::vector<std::string> settings;
-    if (given->count() > 0) settings = given->as<std::vector<std::string>>();
-    status = cmd_jobtap_load(plugin, settings);
-  });
+  auto plugin = std::make_shared<std::string>();
+  auto settings = std::make_shared<std::vector<std::string>>();
+  load->add_option("PLUGIN", *plugin, "path of a plugin .so, or a name in the plugin path")
+      ->required();
+  load->add_option("SETTINGS", *settings,
+                   "KEY=VALUE settings the plugin reads with cairn_plugin_conf");
+  load->callback([plugin, settings, &status] { status = cmd_jobtap_load(*plugin, *settings); });
   auto* list = jobtap->add_subcommand("list", "List loaded plugins: name, path, settings");
   list->callback([&status] { status = cmd_jobtap_list(); });
   auto* remove = jobtap->add_subcommand("remove", "Unload plugin NAME, or every plugin with all");

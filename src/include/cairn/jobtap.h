@@ -6,6 +6,7 @@
 #define CAIRN_JOBTAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <cairn/stats.h>
