@@ -312,6 +312,10 @@ void JobManager::fail_to_start(Entry& e, int errnum) {
 }
 
 void JobManager::cleanup(Entry& e) {
+  // The note ends the kept part of a truncated stream, wherever the output goes next.
+  for (Output* o : {&e.job.out, &e.job.err}) {
+    if (o->dropped > 0) o->data = with_truncation_note(*o, opts_.output_limit);
+  }
   transition(e, State::kCleanup);
   store_outputs(e);
 }
@@ -333,7 +337,7 @@ void JobManager::store_outputs(Entry& e) {
   std::weak_ptr<bool> alive = alive_;
   for (Output* o : to_store) {
     bool is_stdout = o == &e.job.out;
-    store_(with_truncation_note(*o, opts_.output_limit),
+    store_(o->data,
            [this, alive, id, is_stdout](int errnum, std::string result) {
              if (alive.expired()) return;
              auto it = jobs_.find(id);
