@@ -1,6 +1,8 @@
 // libstats unit tests: real datagrams read from a UDP socket on 127.0.0.1 (port 0), asserting
 // the exact lines a statsd server receives (DESIGN §4 wire rules), plus the context rules
 // (prefix, period, flush timer), disabled mode, endpoint errors, self counters and the C API.
+#include "libstats/stats.hpp"
+
 #include <dirent.h>
 #include <gtest/gtest.h>
 
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "libstats/stats.hpp"
 #include "libstats/test/udp_sink.hpp"
 
 extern "C" {
@@ -296,8 +297,8 @@ TEST_F(StatsTest, NegativeOrNonFiniteTimingIsRefused) {
 TEST_F(StatsTest, NamesWithReservedCharactersAreRefused) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 0);
-  for (const std::string& bad : std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "",
-                                                         std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "", std::string("a\0b", 3)}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ctx->count(bad, 1));
     EXPECT_FALSE(ctx->counter_add(bad, 1));
@@ -357,6 +358,20 @@ TEST_F(StatsTest, FlushOfManyMetricsFillsPacketsCloseToMax) {
     EXPECT_LE(packets[i].size(), 1440u);
     EXPECT_GT(packets[i].size(), 1440u - longest);  // the next line did not fit
   }
+}
+
+TEST_F(StatsTest, FlushLargerThanOneSendBatchKeepsOrderAndEveryLine) {
+  // 16-byte packets hold one line each here, so 300 lines span several sendmmsg() batches.
+  Stats stats(loop_, options(16));
+  auto ctx = stats.context("p", 1);
+  for (int i = 0; i < 300; ++i) ctx->counter_add("c" + std::to_string(i), i);
+  ctx->flush();
+  std::vector<std::string> packets;
+  while (auto p = sink_.recv(packets.size() < 300 ? 2000 : 0)) packets.push_back(*p);
+  ASSERT_EQ(packets.size(), 300u);
+  for (int i = 0; i < 300; ++i)
+    EXPECT_EQ(packets[i], "p.c" + std::to_string(i) + ":" + std::to_string(i) + "|c\n");
+  EXPECT_EQ(stats.self_counters().packets, 300u);
 }
 
 TEST_F(StatsTest, LineThatCanNeverFitIsDroppedAndCounted) {
@@ -715,6 +730,27 @@ TEST_F(StatsTest, ConnectionRefusedIsCountedAsSendError) {
   // Telemetry keeps working after errors.
   ctx->counter_add("n", 1);
   EXPECT_TRUE(stats.enabled());
+}
+
+TEST_F(StatsTest, SendErrorsOfABatchedFlushAreCountedPerDatagram) {
+  int port;
+  {
+    UdpSink closed;
+    port = closed.port();
+  }
+  Options o = options(16);  // one line per datagram: 5 datagrams per flush
+  o.endpoint = "127.0.0.1:" + std::to_string(port);
+  Stats stats(loop_, o);
+  auto ctx = stats.context("p", 1);
+  for (int round = 0; round < 200 && stats.self_counters().send_errors == 0; ++round) {
+    for (int i = 0; i < 5; ++i) ctx->counter_add("c" + std::to_string(i), 1);
+    ctx->flush();
+    sink_.recv(1);
+  }
+  SelfCounters sc = stats.self_counters();
+  EXPECT_GE(sc.send_errors, 1u);
+  // Every datagram was either sent or counted as an error.
+  EXPECT_EQ((sc.packets + sc.send_errors) % 5, 0u);
 }
 
 TEST_F(StatsTest, MaxPacketIsClampedToAUdpDatagram) {
