@@ -39,8 +39,16 @@ Sender::Sender(Options opts)
   }
 }
 
-Sender::~Sender() {
+UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.release();
+  }
+  return *this;
 }
 
 bool Sender::open(const std::string& text) {
@@ -67,18 +75,17 @@ bool Sender::open(const std::string& text) {
   std::unique_ptr<addrinfo, AddrInfoDeleter> list(res);
   int last_errno = 0;
   for (addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
-    int fd =
-        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) {
+    UniqueFd fd(
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
+    if (fd.get() < 0) {
       last_errno = errno;
       continue;
     }
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-      fd_ = fd;
+    if (::connect(fd.get(), ai->ai_addr, ai->ai_addrlen) == 0) {
+      fd_ = std::move(fd);
       return true;
     }
     last_errno = errno;
-    ::close(fd);
   }
   log(3, "stats: cannot use endpoint \"" + text + "\": " + std::strerror(last_errno) +
              "; telemetry is disabled");
@@ -114,7 +121,7 @@ char* Sender::write(char* out, const Line& line) {
 }
 
 void Sender::add(const Line* lines, size_t n) {
-  if (fd_ < 0) return;
+  if (!enabled()) return;
   size_t need = 0;
   for (size_t i = 0; i < n; ++i) need += lines[i].size();
   if (need > max_packet_) {
@@ -134,7 +141,7 @@ void Sender::close_packet() {
 }
 
 void Sender::send_packet() {
-  if (fd_ < 0) return;
+  if (!enabled()) return;
   if (used_ > 0) close_packet();
   send_batch();
 }
@@ -142,7 +149,7 @@ void Sender::send_packet() {
 void Sender::send_batch() {
   if (closed_ == 1) {
     // The common case of immediate mode: a plain send() is cheaper than sendmmsg().
-    ssize_t rc = ::send(fd_, packet(0), sizes_[0], MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t rc = ::send(fd_.get(), packet(0), sizes_[0], MSG_DONTWAIT | MSG_NOSIGNAL);
     if (rc < 0) {
       ++counters_.send_errors;
     } else {
@@ -160,7 +167,7 @@ void Sender::send_batch() {
     // A failed datagram is counted and skipped; each round sends or skips at least one, so
     // this ends after at most closed_ calls.
     for (size_t i = 0; i < closed_;) {
-      int rc = ::sendmmsg(fd_, msgs + i, static_cast<unsigned>(closed_ - i),
+      int rc = ::sendmmsg(fd_.get(), msgs + i, static_cast<unsigned>(closed_ - i),
                           MSG_DONTWAIT | MSG_NOSIGNAL);
       if (rc <= 0) {
         ++counters_.send_errors;

@@ -23,16 +23,34 @@ struct Line {
   size_t size() const { return head.size() + value.size() + suffix.size(); }
 };
 
+// Owns one file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd();
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 class Sender {
  public:
   // Parses, resolves and connects opts.endpoint; logs "parse error ..." and stays disabled when
   // that fails.
   explicit Sender(Options opts);
-  ~Sender();
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
 
-  bool enabled() const { return fd_ >= 0; }
+  bool enabled() const { return fd_.get() >= 0; }
   const std::string& endpoint() const { return endpoint_; }
   SelfCounters& counters() { return counters_; }
   size_t max_packet() const { return max_packet_; }
@@ -56,7 +74,7 @@ class Sender {
   void send_batch();
   char* packet(size_t i) { return buffer_.get() + i * max_packet_; }
 
-  int fd_ = -1;
+  UniqueFd fd_;
   std::string endpoint_;
   size_t max_packet_;
   LogFn log_;
