@@ -175,8 +175,8 @@ TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
   c.send_frames({"short", "broker.ping", "x"});
   c.send_frames({"a", "b", "c", "d", "e", "f", "g"});
   // A response sent to the broker is not a request.
-  c.send_frames(msg::encode(msg::Message::response(msg::Message::request("broker.ping", "", 9),
-                                                   "x")));
+  c.send_frames(
+      msg::encode(msg::Message::response(msg::Message::request("broker.ping", "", 9), "x")));
   auto r = c.rpc(loop_, "broker.ping", "still here");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->payload, "still here");
@@ -282,9 +282,8 @@ TEST_F(BrokerTest, RequestDroppedWithoutAnswerGetsEIO) {
 
 TEST_F(BrokerTest, AThrowingHandlerIsAnsweredAndLogged) {
   Broker& b = start();
-  b.register_service("test.throw", [](const msg::Message&, ResponderPtr) {
-    throw std::runtime_error("boom");
-  });
+  b.register_service("test.throw",
+                     [](const msg::Message&, ResponderPtr) { throw std::runtime_error("boom"); });
   auto r = client().rpc(loop_, "test.throw");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->errnum, EIO);
@@ -441,8 +440,12 @@ struct FakeModule : Module {
   ~FakeModule() override { events.push_back("destroy " + name_); }
   std::string name_;
 };
-std::unique_ptr<Module> make_a(ModuleContext& ctx) { return std::make_unique<FakeModule>(ctx, "a"); }
-std::unique_ptr<Module> make_b(ModuleContext& ctx) { return std::make_unique<FakeModule>(ctx, "b"); }
+std::unique_ptr<Module> make_a(ModuleContext& ctx) {
+  return std::make_unique<FakeModule>(ctx, "a");
+}
+std::unique_ptr<Module> make_b(ModuleContext& ctx) {
+  return std::make_unique<FakeModule>(ctx, "b");
+}
 std::unique_ptr<Module> make_none(ModuleContext&) { return nullptr; }
 
 TEST_F(BrokerTest, ModulesAreCreatedInOrderServeAndAreDestroyedInReverse) {
