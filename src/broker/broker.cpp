@@ -142,6 +142,37 @@ class RouterResponder : public Responder {
   bool done_ = false;
 };
 
+// Answers a request one module sent another (ModuleContext::call) by calling its callback.
+class LocalResponder : public Responder {
+ public:
+  LocalResponder(const msg::Message& request,
+                 std::function<void(const msg::Message&)> on_response)
+      : request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)),
+        on_response_(std::move(on_response)) {}
+  ~LocalResponder() override {
+    if (!done_) finish(msg::Message::error(request_, EIO, request_.topic +
+                                                             ": the service dropped the request "
+                                                             "without answering"));
+  }
+  void ok(std::string payload) override { finish(msg::Message::response(request_, std::move(payload))); }
+  void error(int errnum, std::string text) override {
+    finish(msg::Message::error(request_, errnum, std::move(text)));
+  }
+  // Module-to-module calls are plain requests: a stream's first response answers.
+  void stream(std::string payload) override { ok(std::move(payload)); }
+  void end() override { finish(msg::Message::error(request_, ENODATA)); }
+
+ private:
+  void finish(const msg::Message& m) {
+    if (done_) return;
+    done_ = true;
+    on_response_(m);
+  }
+  msg::Message request_;
+  std::function<void(const msg::Message&)> on_response_;
+  bool done_ = false;
+};
+
 }  // namespace
 
 // ZAP handler (RFC 27) on inproc://zeromq.zap.01: admits CURVE clients whose public key is in
@@ -213,6 +244,21 @@ class BrokerContext : public ModuleContext {
   }
   void on_shutdown(std::function<void(std::function<void()>)> fn) override {
     b_.shutdown_hooks_.push_back(std::move(fn));
+  }
+  void call(msg::Message request,
+            std::function<void(const msg::Message& response)> on_response) override {
+    auto responder = std::make_shared<LocalResponder>(request, std::move(on_response));
+    auto it = b_.services_.find(request.topic);
+    if (it == b_.services_.end()) {
+      responder->error(ENOSYS, "unknown service: " + request.topic);
+      return;
+    }
+    try {
+      it->second(request, responder);
+    } catch (const std::exception& e) {
+      b_.log_.log(Level::kErr, fmt::format("{}: handler failed: {}", request.topic, e.what()));
+      responder->error(EIO, fmt::format("{}: internal error: {}", request.topic, e.what()));
+    }
   }
 
  private:
