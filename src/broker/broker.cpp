@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-
 namespace cairn::broker {
 
 namespace {
@@ -87,8 +86,8 @@ class Endpoint {
     // A client that went away, or one that does not read, loses its reply; the broker
     // never blocks on it.
     if (!send_frames(socket_.handle, frames))
-      log_.log(Level::kDebug, fmt::format("reply to {} not sent: {}", m.topic,
-                                          zmq_strerror(zmq_errno())));
+      log_.log(Level::kDebug,
+               fmt::format("reply to {} not sent: {}", m.topic, zmq_strerror(zmq_errno())));
   }
   void* socket() const { return socket_.handle; }
 
@@ -111,12 +110,15 @@ class RouterResponder : public Responder {
 
   // A request dropped unanswered would leave its client waiting for its timeout.
   ~RouterResponder() override {
-    if (!done_) send(msg::Message::error(request_, EIO, request_.topic +
-                                                            ": the service dropped the request "
-                                                            "without answering"));
+    if (!done_)
+      send(msg::Message::error(request_, EIO,
+                               request_.topic + ": the service dropped the request "
+                                                "without answering"));
   }
 
-  void ok(std::string payload) override { finish(msg::Message::response(request_, std::move(payload))); }
+  void ok(std::string payload) override {
+    finish(msg::Message::response(request_, std::move(payload)));
+  }
   void error(int errnum, std::string text) override {
     finish(msg::Message::error(request_, errnum, std::move(text)));
   }
@@ -145,16 +147,18 @@ class RouterResponder : public Responder {
 // Answers a request one module sent another (ModuleContext::call) by calling its callback.
 class LocalResponder : public Responder {
  public:
-  LocalResponder(const msg::Message& request,
-                 std::function<void(const msg::Message&)> on_response)
+  LocalResponder(const msg::Message& request, std::function<void(const msg::Message&)> on_response)
       : request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)),
         on_response_(std::move(on_response)) {}
   ~LocalResponder() override {
-    if (!done_) finish(msg::Message::error(request_, EIO, request_.topic +
-                                                             ": the service dropped the request "
-                                                             "without answering"));
+    if (!done_)
+      finish(msg::Message::error(request_, EIO,
+                                 request_.topic + ": the service dropped the request "
+                                                  "without answering"));
   }
-  void ok(std::string payload) override { finish(msg::Message::response(request_, std::move(payload))); }
+  void ok(std::string payload) override {
+    finish(msg::Message::response(request_, std::move(payload)));
+  }
   void error(int errnum, std::string text) override {
     finish(msg::Message::error(request_, errnum, std::move(text)));
   }
@@ -182,8 +186,8 @@ class ZapHandler {
   ZapHandler(reactor::Loop& loop, void* zctx, std::set<std::string> allowed, Log& log)
       : socket_(zmq_socket(zctx, ZMQ_REP)), allowed_(std::move(allowed)), log_(log) {
     if (!socket_.handle || zmq_bind(socket_.handle, "inproc://zeromq.zap.01") < 0)
-      throw StartupError("security", fmt::format("cannot start the ZAP handler: {}",
-                                                 zmq_strerror(zmq_errno())));
+      throw StartupError(
+          "security", fmt::format("cannot start the ZAP handler: {}", zmq_strerror(zmq_errno())));
     watcher_ = std::make_unique<reactor::ZmqWatcher>(
         loop, socket_.handle, reactor::kRead, [this](reactor::ZmqWatcher&, int) { answer(); });
     watcher_->start();
@@ -232,8 +236,7 @@ class BrokerContext : public ModuleContext {
     b_.register_service(topic, std::move(handler));
   }
   std::unique_ptr<stats::Context> stats_context() override {
-    return b_.stats_->context(b_.config_.string("stats.prefix"),
-                              b_.config_.number("stats.period"));
+    return b_.stats_->context(b_.config_.string("stats.prefix"), b_.config_.number("stats.period"));
   }
   std::string config(const std::string& key) const override { return b_.config_.text(key); }
   const std::string& statedir() const override { return b_.opts_.statedir; }
@@ -285,9 +288,9 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   requests_ = stats_ctx_->counter("broker.requests");
 
   bind(opts_.listen);
-  watcher_ = std::make_unique<reactor::ZmqWatcher>(
-      loop_, endpoint_->socket(), reactor::kRead,
-      [this](reactor::ZmqWatcher&, int) { on_readable(); });
+  watcher_ =
+      std::make_unique<reactor::ZmqWatcher>(loop_, endpoint_->socket(), reactor::kRead,
+                                            [this](reactor::ZmqWatcher&, int) { on_readable(); });
   watcher_->start();
   heartbeat_timer_.start();
 
@@ -295,7 +298,8 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   add_builtin_services();
   for (const auto& m : opts_.modules ? *opts_.modules : builtin_modules()) {
     auto module = m.factory(*context_);
-    if (!module) throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");
+    if (!module)
+      throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");
     modules_.push_back(std::move(module));
     log_.log(Level::kDebug, fmt::format("module {} loaded", m.name));
   }
