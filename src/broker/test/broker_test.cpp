@@ -464,6 +464,30 @@ TEST_F(BrokerTest, ModulesAreCreatedInOrderServeAndAreDestroyedInReverse) {
                                               "destroy b", "destroy a"}));
 }
 
+TEST_F(BrokerTest, ModulesCallServicesInProcess) {
+  Broker& b = start();
+  ModuleContext& ctx = b.context();
+  ctx.register_service(
+      "mod.echo", [](const msg::Message& req, ResponderPtr r) { r->ok("echo " + req.payload); });
+  ctx.register_service("mod.forget", [](const msg::Message&, ResponderPtr) {});
+  ctx.register_service("mod.throw",
+                       [](const msg::Message&, ResponderPtr) { throw std::runtime_error("bad"); });
+  std::vector<msg::Message> got;
+  auto collect = [&](const msg::Message& m) { got.push_back(m); };
+  ctx.call(msg::Message::request("mod.echo", "x", 5), collect);
+  ctx.call(msg::Message::request("mod.none", "", 6), collect);
+  ctx.call(msg::Message::request("mod.forget", "", 7), collect);
+  ctx.call(msg::Message::request("mod.throw", "", 8), collect);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].errnum, 0);
+  EXPECT_EQ(got[0].payload, "echo x");
+  EXPECT_EQ(got[0].matchtag, 5u);
+  EXPECT_EQ(got[1].errnum, ENOSYS);
+  EXPECT_EQ(got[1].payload, "unknown service: mod.none");
+  EXPECT_EQ(got[2].errnum, EIO);
+  EXPECT_EQ(got[3].errnum, EIO);
+}
+
 TEST_F(BrokerTest, AModuleThatFailsToStartStopsStartUp) {
   events.clear();
   modules_ = {{"a", make_a}, {"broken", make_none}};
