@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-
 namespace cairn::broker {
 
 namespace {
@@ -87,8 +86,8 @@ class Endpoint {
     // A client that went away, or one that does not read, loses its reply; the broker
     // never blocks on it.
     if (!send_frames(socket_.handle, frames))
-      log_.log(Level::kDebug, fmt::format("reply to {} not sent: {}", m.topic,
-                                          zmq_strerror(zmq_errno())));
+      log_.log(Level::kDebug,
+               fmt::format("reply to {} not sent: {}", m.topic, zmq_strerror(zmq_errno())));
   }
   void* socket() const { return socket_.handle; }
 
@@ -99,78 +98,72 @@ class Endpoint {
 
 namespace {
 
-// Answers one request through the ROUTER, by the client's identity.
-class RouterResponder : public Responder {
+// Rules every responder keeps: one final answer (ok, error or end), later ones ignored (a
+// service bug); a request dropped unanswered gets EIO, so its caller does not wait for a
+// timeout. Subclasses deliver the messages; their destructors call answer_if_dropped().
+class OnceResponder : public Responder {
  public:
-  RouterResponder(std::weak_ptr<Endpoint> endpoint, std::string identity, bool delimiter,
-                  const msg::Message& request)
-      : endpoint_(std::move(endpoint)),
-        identity_(std::move(identity)),
-        delimiter_(delimiter),
-        request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)) {}
-
-  // A request dropped unanswered would leave its client waiting for its timeout.
-  ~RouterResponder() override {
-    if (!done_) send(msg::Message::error(request_, EIO, request_.topic +
-                                                            ": the service dropped the request "
-                                                            "without answering"));
+  explicit OnceResponder(const msg::Message& request)
+      : request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)) {}
+  void ok(std::string payload) override {
+    finish(msg::Message::response(request_, std::move(payload)));
   }
-
-  void ok(std::string payload) override { finish(msg::Message::response(request_, std::move(payload))); }
   void error(int errnum, std::string text) override {
     finish(msg::Message::error(request_, errnum, std::move(text)));
   }
-  void stream(std::string payload) override {
-    if (!done_) send(msg::Message::response(request_, std::move(payload)));
-  }
   void end() override { finish(msg::Message::error(request_, ENODATA)); }
 
- private:
-  void finish(const msg::Message& m) {
-    if (done_) return;  // a second answer to one request is a service bug; ignore it
-    done_ = true;
-    send(m);
-  }
-  void send(const msg::Message& m) {
-    if (auto ep = endpoint_.lock()) ep->send(identity_, delimiter_, m);
-  }
-
-  std::weak_ptr<Endpoint> endpoint_;
-  std::string identity_;
-  bool delimiter_;
-  msg::Message request_;
-  bool done_ = false;
-};
-
-// Answers a request one module sent another (ModuleContext::call) by calling its callback.
-class LocalResponder : public Responder {
- public:
-  LocalResponder(const msg::Message& request,
-                 std::function<void(const msg::Message&)> on_response)
-      : request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)),
-        on_response_(std::move(on_response)) {}
-  ~LocalResponder() override {
-    if (!done_) finish(msg::Message::error(request_, EIO, request_.topic +
-                                                             ": the service dropped the request "
-                                                             "without answering"));
-  }
-  void ok(std::string payload) override { finish(msg::Message::response(request_, std::move(payload))); }
-  void error(int errnum, std::string text) override {
-    finish(msg::Message::error(request_, errnum, std::move(text)));
-  }
-  // Module-to-module calls are plain requests: a stream's first response answers.
-  void stream(std::string payload) override { ok(std::move(payload)); }
-  void end() override { finish(msg::Message::error(request_, ENODATA)); }
-
- private:
+ protected:
+  virtual void deliver(const msg::Message& m) = 0;
   void finish(const msg::Message& m) {
     if (done_) return;
     done_ = true;
-    on_response_(m);
+    deliver(m);
   }
-  msg::Message request_;
-  std::function<void(const msg::Message&)> on_response_;
+  void answer_if_dropped() {
+    finish(msg::Message::error(request_, EIO,
+                               request_.topic + ": the service dropped the request without "
+                                                "answering"));
+  }
+  msg::Message request_;  // topic, match tag and flags only
   bool done_ = false;
+};
+
+// Answers one request through the ROUTER, by the client's identity.
+class RouterResponder : public OnceResponder {
+ public:
+  RouterResponder(std::weak_ptr<Endpoint> endpoint, std::string identity, bool delimiter,
+                  const msg::Message& request)
+      : OnceResponder(request),
+        endpoint_(std::move(endpoint)),
+        identity_(std::move(identity)),
+        delimiter_(delimiter) {}
+  ~RouterResponder() override { answer_if_dropped(); }
+  void stream(std::string payload) override {
+    if (!done_) deliver(msg::Message::response(request_, std::move(payload)));
+  }
+
+ private:
+  void deliver(const msg::Message& m) override {
+    if (auto ep = endpoint_.lock()) ep->send(identity_, delimiter_, m);
+  }
+  std::weak_ptr<Endpoint> endpoint_;
+  std::string identity_;
+  bool delimiter_;
+};
+
+// Answers a request one module sent another (ModuleContext::call) by calling its callback.
+class LocalResponder : public OnceResponder {
+ public:
+  LocalResponder(const msg::Message& request, std::function<void(const msg::Message&)> on_response)
+      : OnceResponder(request), on_response_(std::move(on_response)) {}
+  ~LocalResponder() override { answer_if_dropped(); }
+  // Module-to-module calls are plain requests: a stream's first response answers.
+  void stream(std::string payload) override { ok(std::move(payload)); }
+
+ private:
+  void deliver(const msg::Message& m) override { on_response_(m); }
+  std::function<void(const msg::Message&)> on_response_;
 };
 
 }  // namespace
@@ -182,8 +175,8 @@ class ZapHandler {
   ZapHandler(reactor::Loop& loop, void* zctx, std::set<std::string> allowed, Log& log)
       : socket_(zmq_socket(zctx, ZMQ_REP)), allowed_(std::move(allowed)), log_(log) {
     if (!socket_.handle || zmq_bind(socket_.handle, "inproc://zeromq.zap.01") < 0)
-      throw StartupError("security", fmt::format("cannot start the ZAP handler: {}",
-                                                 zmq_strerror(zmq_errno())));
+      throw StartupError(
+          "security", fmt::format("cannot start the ZAP handler: {}", zmq_strerror(zmq_errno())));
     watcher_ = std::make_unique<reactor::ZmqWatcher>(
         loop, socket_.handle, reactor::kRead, [this](reactor::ZmqWatcher&, int) { answer(); });
     watcher_->start();
@@ -232,8 +225,7 @@ class BrokerContext : public ModuleContext {
     b_.register_service(topic, std::move(handler));
   }
   std::unique_ptr<stats::Context> stats_context() override {
-    return b_.stats_->context(b_.config_.string("stats.prefix"),
-                              b_.config_.number("stats.period"));
+    return b_.stats_->context(b_.config_.string("stats.prefix"), b_.config_.number("stats.period"));
   }
   std::string config(const std::string& key) const override { return b_.config_.text(key); }
   const std::string& statedir() const override { return b_.opts_.statedir; }
@@ -247,18 +239,7 @@ class BrokerContext : public ModuleContext {
   }
   void call(msg::Message request,
             std::function<void(const msg::Message& response)> on_response) override {
-    auto responder = std::make_shared<LocalResponder>(request, std::move(on_response));
-    auto it = b_.services_.find(request.topic);
-    if (it == b_.services_.end()) {
-      responder->error(ENOSYS, "unknown service: " + request.topic);
-      return;
-    }
-    try {
-      it->second(request, responder);
-    } catch (const std::exception& e) {
-      b_.log_.log(Level::kErr, fmt::format("{}: handler failed: {}", request.topic, e.what()));
-      responder->error(EIO, fmt::format("{}: internal error: {}", request.topic, e.what()));
-    }
+    b_.serve(request, std::make_shared<LocalResponder>(request, std::move(on_response)));
   }
 
  private:
@@ -285,9 +266,9 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   requests_ = stats_ctx_->counter("broker.requests");
 
   bind(opts_.listen);
-  watcher_ = std::make_unique<reactor::ZmqWatcher>(
-      loop_, endpoint_->socket(), reactor::kRead,
-      [this](reactor::ZmqWatcher&, int) { on_readable(); });
+  watcher_ =
+      std::make_unique<reactor::ZmqWatcher>(loop_, endpoint_->socket(), reactor::kRead,
+                                            [this](reactor::ZmqWatcher&, int) { on_readable(); });
   watcher_->start();
   heartbeat_timer_.start();
 
@@ -295,7 +276,8 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   add_builtin_services();
   for (const auto& m : opts_.modules ? *opts_.modules : builtin_modules()) {
     auto module = m.factory(*context_);
-    if (!module) throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");
+    if (!module)
+      throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");
     modules_.push_back(std::move(module));
     log_.log(Level::kDebug, fmt::format("module {} loaded", m.name));
   }
@@ -409,11 +391,16 @@ void Broker::dispatch(std::vector<std::string>& frames) {
   requests_.add(1);
   auto responder =
       std::make_shared<RouterResponder>(endpoint_, std::move(identity), delimiter, req);
+  serve(req, responder);
+}
+
+void Broker::serve(const msg::Message& req, const ResponderPtr& responder) {
   auto it = services_.find(req.topic);
   if (it == services_.end()) {
     responder->error(ENOSYS, "unknown service: " + req.topic);
     return;
   }
+  // Nothing a service throws may cross the reactor: log it and answer for it.
   try {
     it->second(req, responder);
   } catch (const std::exception& e) {

@@ -73,6 +73,8 @@ class Broker {
   void setup_curve();
   void on_readable();
   void dispatch(std::vector<std::string>& frames);
+  // Hands `req` to its service (ENOSYS if none; EIO if the handler throws).
+  void serve(const msg::Message& req, const ResponderPtr& responder);
   void add_builtin_services();
   void heartbeat();
 

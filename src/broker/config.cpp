@@ -4,15 +4,15 @@
 #include "broker/config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 #include <zmq.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
+#include <sstream>
 
 namespace cairn::broker {
 
@@ -40,8 +40,7 @@ template <double Lo, double Hi>
 std::string number_in(const Value& v) {
   double d = std::get<double>(v);
   if (!std::isfinite(d) || d < Lo || d > Hi)
-    return fmt::format("{} is out of range: expected a number of seconds from {} to {}", d, Lo,
-                       Hi);
+    return fmt::format("{} is out of range: expected a number of seconds from {} to {}", d, Lo, Hi);
   return {};
 }
 std::string positive_seconds(const Value& v) {
@@ -75,9 +74,10 @@ std::string z85_keys(const Value& v) {
   for (const auto& k : std::get<std::vector<std::string>>(v)) {
     uint8_t raw[32];
     if (k.size() != 40 || zmq_z85_decode(raw, k.c_str()) == nullptr)
-      return fmt::format("'{}' is not a public key: expected 40 Z85 characters as printed by "
-                         "`cairn keygen`",
-                         k);
+      return fmt::format(
+          "'{}' is not a public key: expected 40 Z85 characters as printed by "
+          "`cairn keygen`",
+          k);
   }
   return {};
 }
@@ -123,23 +123,34 @@ const KeyRow* find_row(std::string_view key) {
 
 const char* type_name(ValueType t) {
   switch (t) {
-    case ValueType::kNumber: return "a number";
-    case ValueType::kInteger: return "an integer";
-    case ValueType::kString: return "a string";
-    case ValueType::kStringList: return "an array of strings";
+    case ValueType::kNumber:
+      return "a number";
+    case ValueType::kInteger:
+      return "an integer";
+    case ValueType::kString:
+      return "a string";
+    case ValueType::kStringList:
+      return "an array of strings";
   }
   return "?";
 }
 
 const char* toml_type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date or time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
   }
 }
 
@@ -166,9 +177,8 @@ Value from_toml(const std::string& key, ValueType want, const toml::node& n) {
       for (const auto& e : *a) {
         auto* s = e.as_string();
         if (!s)
-          throw ConfigError(key,
-                            fmt::format("expected an array of strings, found {} in it",
-                                        toml_type_name(e)));
+          throw ConfigError(
+              key, fmt::format("expected an array of strings, found {} in it", toml_type_name(e)));
         out.push_back(s->get());
       }
       return out;

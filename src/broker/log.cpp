@@ -18,21 +18,31 @@ namespace cairn::broker {
 namespace {
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
-    case Level::kErr: return spdlog::level::err;
-    case Level::kWarning: return spdlog::level::warn;
-    case Level::kNotice: return spdlog::level::info;
-    case Level::kInfo: return spdlog::level::debug;
-    case Level::kDebug: return spdlog::level::trace;
+    case Level::kErr:
+      return spdlog::level::err;
+    case Level::kWarning:
+      return spdlog::level::warn;
+    case Level::kNotice:
+      return spdlog::level::info;
+    case Level::kInfo:
+      return spdlog::level::debug;
+    case Level::kDebug:
+      return spdlog::level::trace;
   }
   return spdlog::level::err;
 }
 Level from_spdlog(spdlog::level::level_enum level) {
   switch (level) {
-    case spdlog::level::warn: return Level::kWarning;
-    case spdlog::level::info: return Level::kNotice;
-    case spdlog::level::debug: return Level::kInfo;
-    case spdlog::level::trace: return Level::kDebug;
-    default: return Level::kErr;
+    case spdlog::level::warn:
+      return Level::kWarning;
+    case spdlog::level::info:
+      return Level::kNotice;
+    case spdlog::level::debug:
+      return Level::kInfo;
+    case spdlog::level::trace:
+      return Level::kDebug;
+    default:
+      return Level::kErr;
   }
 }
 }  // namespace
@@ -51,7 +61,8 @@ class RingSink : public spdlog::sinks::base_sink<std::mutex> {
     using namespace std::chrono;
     double t = duration<double>(msg.time.time_since_epoch()).count();
     if (entries_.size() == capacity_) entries_.pop_front();
-    entries_.push_back({t, from_spdlog(msg.level), std::string(msg.payload.data(), msg.payload.size())});
+    entries_.push_back(
+        {t, from_spdlog(msg.level), std::string(msg.payload.data(), msg.payload.size())});
   }
   void flush_() override {}
 
@@ -81,11 +92,16 @@ std::vector<Log::Entry> Log::entries() const { return ring_->entries(); }
 
 const char* Log::level_name(Level level) {
   switch (level) {
-    case Level::kErr: return "err";
-    case Level::kWarning: return "warning";
-    case Level::kNotice: return "notice";
-    case Level::kInfo: return "info";
-    case Level::kDebug: return "debug";
+    case Level::kErr:
+      return "err";
+    case Level::kWarning:
+      return "warning";
+    case Level::kNotice:
+      return "notice";
+    case Level::kInfo:
+      return "info";
+    case Level::kDebug:
+      return "debug";
   }
   return "err";
 }
@@ -94,8 +110,8 @@ std::string Log::dmesg_json() const {
   auto entries = nlohmann::json::array();
   for (const auto& e : ring_->entries())
     entries.push_back({{"time", e.time}, {"level", level_name(e.level)}, {"text", e.text}});
-  return nlohmann::json{{"entries", std::move(entries)}}.dump(-1, ' ', false,
-                                                           nlohmann::json::error_handler_t::replace);
+  return nlohmann::json{{"entries", std::move(entries)}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace cairn::broker

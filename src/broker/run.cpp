@@ -5,6 +5,7 @@
 #include "broker/run.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -19,8 +20,6 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
-
-#include <fmt/format.h>
 
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
@@ -45,7 +44,8 @@ class StateDir {
       if (ec) throw StartupError("statedir", fmt::format("{}: {}", *given, ec.message()));
       if (!fs::exists(path_)) {
         fs::create_directories(path_, ec);
-        if (ec) throw StartupError("statedir", fmt::format("cannot create {}: {}", path_, ec.message()));
+        if (ec)
+          throw StartupError("statedir", fmt::format("cannot create {}: {}", path_, ec.message()));
         chmod(path_.c_str(), 0700);
       } else if (!fs::is_directory(path_)) {
         throw StartupError("statedir", fmt::format("{} exists and is not a directory", path_));
@@ -63,8 +63,8 @@ class StateDir {
     socket_dir_ = private_dir(path_) ? path_ : path_ + "/run";
     if (socket_dir_ != path_) {
       if (mkdir(socket_dir_.c_str(), 0700) < 0 && errno != EEXIST)
-        throw StartupError("statedir", fmt::format("cannot create {}: {}", socket_dir_,
-                                                   std::strerror(errno)));
+        throw StartupError("statedir",
+                           fmt::format("cannot create {}: {}", socket_dir_, std::strerror(errno)));
       if (!private_dir(socket_dir_) && chmod(socket_dir_.c_str(), 0700) < 0)
         throw StartupError("statedir", fmt::format("{} must be a directory of mode 0700 owned "
                                                    "by you: {}",
@@ -229,23 +229,23 @@ int run(const RunOptions& opts) {
       status = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
       stop();
     } else {
-      child_watcher = std::make_unique<reactor::Child>(loop, child, [&](reactor::Child& w, pid_t,
-                                                                        int wstatus) {
-        w.stop();
-        child = -1;
-        status = exit_status(wstatus);
-        log.log(Level::kInfo, fmt::format("initial program exited with status {}", status));
-        stop();
-      });
+      child_watcher =
+          std::make_unique<reactor::Child>(loop, child, [&](reactor::Child& w, pid_t, int wstatus) {
+            w.stop();
+            child = -1;
+            status = exit_status(wstatus);
+            log.log(Level::kInfo, fmt::format("initial program exited with status {}", status));
+            stop();
+          });
       child_watcher->start();
     }
   } else {
     std::cout << broker->uri() << std::endl;  // one line, flushed: scripts wait for it
-    std::string hint = fmt::format("cairn: broker up at {}; try: CAIRN_URI={}", broker->uri(),
-                                   broker->uri());
+    std::string hint =
+        fmt::format("cairn: broker up at {}; try: CAIRN_URI={}", broker->uri(), broker->uri());
     if (!broker->server_key().empty())
-      hint += fmt::format(" CAIRN_SERVER_KEY={} CAIRN_CLIENT_CERT=<your cert>",
-                          broker->server_key());
+      hint +=
+          fmt::format(" CAIRN_SERVER_KEY={} CAIRN_CLIENT_CERT=<your cert>", broker->server_key());
     std::cerr << hint << " cairn ping" << std::endl;
   }
 

@@ -9,17 +9,24 @@ void add_start(CLI::App& app, int& status) {
   auto opts = std::make_shared<broker::RunOptions>();
   auto* sub = app.add_subcommand("start", "run a broker, and the initial program if given");
   sub->add_option("--config", opts->config_file, "TOML configuration file (see cairn.toml(5))")
-;
-  sub->add_option("--listen", opts->listen,
-                  "endpoint to bind: ipc://PATH, or tcp://HOST:PORT (needs CURVE; port * picks one)");
+      ->type_name("FILE");
+  sub->add_option(
+         "--listen", opts->listen,
+         "endpoint to bind: ipc://PATH, or tcp://HOST:PORT (needs CURVE; port * picks one)")
+      ->type_name("URI");
   sub->add_option("--statedir", opts->statedir,
-                  "state directory, created if missing and kept (default: a temporary one)");
-  sub->add_option("--rank", opts->rank, "rank of this broker (default 0)");
+                  "state directory, created if missing and kept (default: a temporary one)")
+      ->type_name("DIR");
+  sub->add_option("--rank", opts->rank, "rank of this broker (default 0)")->type_name("N");
   sub->add_option("-o,--option", opts->options, "set a configuration key: -o KEY=VALUE")
-      ->allow_extra_args(false)
-      ->take_all();
+      ->type_name("KEY=VALUE")
+      ->allow_extra_args(false);
   // Everything from the first non-option word on is the initial program and its arguments.
   sub->prefix_command();
+  sub->footer(
+      "[COMMAND [ARG...]]: the initial program, run with CAIRN_URI set; one argument runs\n"
+      "through /bin/sh -c. cairn start exits with its status. Without a command, cairn start\n"
+      "prints its URI and runs until SIGINT or SIGTERM. See cairn-start(1).");
   sub->callback([opts, sub, &status]() {
     opts->command = sub->remaining();
     status = broker::run(*opts);

@@ -175,8 +175,8 @@ TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
   c.send_frames({"short", "broker.ping", "x"});
   c.send_frames({"a", "b", "c", "d", "e", "f", "g"});
   // A response sent to the broker is not a request.
-  c.send_frames(msg::encode(msg::Message::response(msg::Message::request("broker.ping", "", 9),
-                                                   "x")));
+  c.send_frames(
+      msg::encode(msg::Message::response(msg::Message::request("broker.ping", "", 9), "x")));
   auto r = c.rpc(loop_, "broker.ping", "still here");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->payload, "still here");
@@ -282,9 +282,8 @@ TEST_F(BrokerTest, RequestDroppedWithoutAnswerGetsEIO) {
 
 TEST_F(BrokerTest, AThrowingHandlerIsAnsweredAndLogged) {
   Broker& b = start();
-  b.register_service("test.throw", [](const msg::Message&, ResponderPtr) {
-    throw std::runtime_error("boom");
-  });
+  b.register_service("test.throw",
+                     [](const msg::Message&, ResponderPtr) { throw std::runtime_error("boom"); });
   auto r = client().rpc(loop_, "test.throw");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->errnum, EIO);
@@ -441,8 +440,12 @@ struct FakeModule : Module {
   ~FakeModule() override { events.push_back("destroy " + name_); }
   std::string name_;
 };
-std::unique_ptr<Module> make_a(ModuleContext& ctx) { return std::make_unique<FakeModule>(ctx, "a"); }
-std::unique_ptr<Module> make_b(ModuleContext& ctx) { return std::make_unique<FakeModule>(ctx, "b"); }
+std::unique_ptr<Module> make_a(ModuleContext& ctx) {
+  return std::make_unique<FakeModule>(ctx, "a");
+}
+std::unique_ptr<Module> make_b(ModuleContext& ctx) {
+  return std::make_unique<FakeModule>(ctx, "b");
+}
 std::unique_ptr<Module> make_none(ModuleContext&) { return nullptr; }
 
 TEST_F(BrokerTest, ModulesAreCreatedInOrderServeAndAreDestroyedInReverse) {
@@ -459,6 +462,30 @@ TEST_F(BrokerTest, ModulesAreCreatedInOrderServeAndAreDestroyedInReverse) {
   broker_.reset();
   EXPECT_EQ(events, (std::vector<std::string>{"create a", "create b", "shutdown a", "shutdown b",
                                               "destroy b", "destroy a"}));
+}
+
+TEST_F(BrokerTest, ModulesCallServicesInProcess) {
+  Broker& b = start();
+  ModuleContext& ctx = b.context();
+  ctx.register_service(
+      "mod.echo", [](const msg::Message& req, ResponderPtr r) { r->ok("echo " + req.payload); });
+  ctx.register_service("mod.forget", [](const msg::Message&, ResponderPtr) {});
+  ctx.register_service("mod.throw",
+                       [](const msg::Message&, ResponderPtr) { throw std::runtime_error("bad"); });
+  std::vector<msg::Message> got;
+  auto collect = [&](const msg::Message& m) { got.push_back(m); };
+  ctx.call(msg::Message::request("mod.echo", "x", 5), collect);
+  ctx.call(msg::Message::request("mod.none", "", 6), collect);
+  ctx.call(msg::Message::request("mod.forget", "", 7), collect);
+  ctx.call(msg::Message::request("mod.throw", "", 8), collect);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].errnum, 0);
+  EXPECT_EQ(got[0].payload, "echo x");
+  EXPECT_EQ(got[0].matchtag, 5u);
+  EXPECT_EQ(got[1].errnum, ENOSYS);
+  EXPECT_EQ(got[1].payload, "unknown service: mod.none");
+  EXPECT_EQ(got[2].errnum, EIO);
+  EXPECT_EQ(got[3].errnum, EIO);
 }
 
 TEST_F(BrokerTest, AModuleThatFailsToStartStopsStartUp) {

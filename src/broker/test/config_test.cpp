@@ -108,11 +108,11 @@ TEST(Config, WrongTypeIsNamedWithWhatWasFound) {
 
 TEST(Config, OutOfRangeValuesAreRefused) {
   Config c;
-  for (const char* kv : {"heartbeat.period=0", "heartbeat.period=-1", "stats.period=-0.5",
-                         "stats.max-packet=10", "stats.max-packet=70000",
-                         "content.flush-batch-limit=0", "content.blob-size-limit=0",
-                         "content.purge-target-size=-1", "content.hash=md5",
-                         "content.backing=disk", "heartbeat.period=inf", "heartbeat.period=nan"}) {
+  for (const char* kv :
+       {"heartbeat.period=0", "heartbeat.period=-1", "stats.period=-0.5", "stats.max-packet=10",
+        "stats.max-packet=70000", "content.flush-batch-limit=0", "content.blob-size-limit=0",
+        "content.purge-target-size=-1", "content.hash=md5", "content.backing=disk",
+        "heartbeat.period=inf", "heartbeat.period=nan"}) {
     std::string key(kv, std::string(kv).find('='));
     std::string err = error_of([&] { c.set_option(kv); });
     EXPECT_EQ(starts(err, key.size() + 2), key + ": ") << kv << " -> " << err;
@@ -173,11 +173,9 @@ TEST(Config, AllowedClientsMustBeZ85PublicKeys) {
   std::string good = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   EXPECT_NO_THROW(c.load_string("security.allowed-clients = ['" + good + "']\n", "x"));
   EXPECT_EQ(c.list("security.allowed-clients").at(0), good);
-  EXPECT_EQ(starts(error_of([&] {
-                     c.load_string("security.allowed-clients = ['short']\n", "x");
-                   }),
-                   26),
-            "security.allowed-clients: ");
+  EXPECT_EQ(
+      starts(error_of([&] { c.load_string("security.allowed-clients = ['short']\n", "x"); }), 26),
+      "security.allowed-clients: ");
 }
 
 TEST(Config, UnparsableTomlNamesFileAndLine) {
