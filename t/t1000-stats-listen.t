@@ -51,6 +51,12 @@ test_expect_success 'CAIRN_STATSD is set for the command, replacing an inherited
 	CAIRN_STATSD=192.0.2.1:9 cairn stats listen -- sh -c "echo \$CAIRN_STATSD >addr" &&
 	grep -E "^127\.0\.0\.1:[0-9]+$" addr
 '
+test_expect_success 'COMMAND may follow the options without --; its options stay its own' '
+	cairn stats listen --count 1 sh -c "echo \$CAIRN_STATSD >addr; \"$SEND\" \"a:1|c\n\"" --count >out &&
+	grep -E "^127\.0\.0\.1:[0-9]+$" addr &&
+	echo "a:1|c" >expected &&
+	test_cmp expected out
+'
 test_expect_success '--search succeeds when every text appears in some line' '
 	cairn stats listen --search cache.size --search job -- \
 		"$SEND" "cairn.0.content-cache.size:3|g\n" "cairn.0.job.x:1|c\n" >out &&

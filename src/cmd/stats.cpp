@@ -416,7 +416,8 @@ void add_stats(CLI::App& app, int& status) {
   CLI::App* listen = stats->add_subcommand(
       "listen",
       "Listen for statsd packets on a free UDP port of 127.0.0.1, print each line, optionally "
-      "run COMMAND with CAIRN_STATSD set to that port, and check what arrives");
+      "run COMMAND [ARG...] (after the options, or after --) with CAIRN_STATSD set to that port, "
+      "and check what arrives");
   listen->add_option("--port", opts->port, "UDP port to bind (default: a free one)")
       ->check(CLI::Range(0, 65535));
   CLI::Option* count_opt =
@@ -440,7 +441,9 @@ void add_stats(CLI::App& app, int& status) {
   listen->add_flag("--json", opts->json, "print one JSON object per packet");
   listen->add_flag("--summary", opts->summary,
                    "print a table of metric, type, last value and line count at exit");
-  listen->add_option("command", opts->command, "COMMAND [ARG...] to run (after --)");
+  // Everything from the first non-option word (or after `--`) on is COMMAND and its arguments.
+  listen->add_option("command", opts->command, "COMMAND [ARG...] to run");
+  listen->positionals_at_end();
   listen->callback([&status, opts, count, timeout, count_opt, timeout_opt]() {
     if (count_opt->count() > 0) opts->criteria.count = *count;
     if (timeout_opt->count() > 0) opts->timeout = *timeout;
