@@ -158,7 +158,8 @@ test_expect_success '--summary prints a table of name, type, last value and line
 test_expect_success 'without a command: announces the port, receives, stops at the criteria' '
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	CAIRN_STATSD=127.0.0.1:$port "$SEND" "hello:1|c\n" &&
 	wait $pid &&
@@ -166,12 +167,13 @@ test_expect_success 'without a command: announces the port, receives, stops at t
 	test_cmp expected out
 '
 test_expect_success 'without a command or criteria: SIGTERM ends it with status 0' '
-	cairn stats listen --summary >out 2>err &
+	cairn stats listen --summary --timeout 120 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	CAIRN_STATSD=127.0.0.1:$port "$SEND" "m:3|g\n" &&
-	wait_for 10 grep "^m:3|g$" out &&
+	wait_for 20 grep "^m:3|g$" out &&
 	kill -TERM $pid &&
 	wait $pid &&
 	grep "^m  *g  *3  *1$" out
@@ -179,15 +181,17 @@ test_expect_success 'without a command or criteria: SIGTERM ends it with status 
 test_expect_success 'SIGTERM with criteria unmet: exit 143 naming what is missing' '
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	kill -TERM $pid &&
 	test_expect_code 143 wait $pid &&
 	grep "got 0 of 1 packet (interrupted by SIGTERM)" err
 '
 test_expect_success '--port on a port in use fails naming it' '
-	cairn stats listen --timeout 20 >out 2>err &
+	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	test_must_fail cairn stats listen --port $port --timeout 1 2>err2 &&
 	grep "cannot bind 127.0.0.1:$port: Address already in use" err2 &&
@@ -195,9 +199,10 @@ test_expect_success '--port on a port in use fails naming it' '
 	wait $pid
 '
 test_expect_success '--port binds the given port' '
-	cairn stats listen --timeout 20 >out 2>err &
+	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	kill -TERM $pid && wait $pid &&
 	cairn stats listen --port $port -- sh -c "echo \$CAIRN_STATSD >addr" &&
