@@ -31,10 +31,10 @@ test_expect_success 'under cairn stats listen the broker sends to the listener a
 	grep "^cairn\.0\.broker\.requests:[0-9]*|c$" lines
 '
 test_expect_success 'README: listen --summary around a broker, stopped by a signal, exits 0 with a table' '
-	cairn stats listen --summary -- cairn start -o heartbeat.period=0.5 -o stats.period=0 \
-		>out 2>err &
+	cairn stats listen --summary --timeout 120 -- \
+		cairn start -o heartbeat.period=0.5 -o stats.period=0 >out 2>err &
 	pid=$! &&
-	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	test_when_finished "kill -TERM $pid 2>/dev/null || :" &&
 	wait_for 20 grep "broker up at" err &&
 	uri=$(sed -n "s/^cairn: broker up at \([^;]*\);.*/\1/p" err) &&
 	CAIRN_URI=$uri cairn ping --count 1 >/dev/null &&
