@@ -51,6 +51,12 @@ test_expect_success 'CAIRN_STATSD is set for the command, replacing an inherited
 	CAIRN_STATSD=192.0.2.1:9 cairn stats listen -- sh -c "echo \$CAIRN_STATSD >addr" &&
 	grep -E "^127\.0\.0\.1:[0-9]+$" addr
 '
+test_expect_success 'COMMAND may follow the options without --; its options stay its own' '
+	cairn stats listen --count 1 sh -c "echo \$CAIRN_STATSD >addr; \"$SEND\" \"a:1|c\n\"" --count >out &&
+	grep -E "^127\.0\.0\.1:[0-9]+$" addr &&
+	echo "a:1|c" >expected &&
+	test_cmp expected out
+'
 test_expect_success '--search succeeds when every text appears in some line' '
 	cairn stats listen --search cache.size --search job -- \
 		"$SEND" "cairn.0.content-cache.size:3|g\n" "cairn.0.job.x:1|c\n" >out &&
@@ -152,7 +158,8 @@ test_expect_success '--summary prints a table of name, type, last value and line
 test_expect_success 'without a command: announces the port, receives, stops at the criteria' '
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	CAIRN_STATSD=127.0.0.1:$port "$SEND" "hello:1|c\n" &&
 	wait $pid &&
@@ -160,12 +167,13 @@ test_expect_success 'without a command: announces the port, receives, stops at t
 	test_cmp expected out
 '
 test_expect_success 'without a command or criteria: SIGTERM ends it with status 0' '
-	cairn stats listen --summary >out 2>err &
+	cairn stats listen --summary --timeout 120 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	CAIRN_STATSD=127.0.0.1:$port "$SEND" "m:3|g\n" &&
-	wait_for 10 grep "^m:3|g$" out &&
+	wait_for 20 grep "^m:3|g$" out &&
 	kill -TERM $pid &&
 	wait $pid &&
 	grep "^m  *g  *3  *1$" out
@@ -173,15 +181,17 @@ test_expect_success 'without a command or criteria: SIGTERM ends it with status 
 test_expect_success 'SIGTERM with criteria unmet: exit 143 naming what is missing' '
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	kill -TERM $pid &&
 	test_expect_code 143 wait $pid &&
 	grep "got 0 of 1 packet (interrupted by SIGTERM)" err
 '
 test_expect_success '--port on a port in use fails naming it' '
-	cairn stats listen --timeout 20 >out 2>err &
+	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	test_must_fail cairn stats listen --port $port --timeout 1 2>err2 &&
 	grep "cannot bind 127.0.0.1:$port: Address already in use" err2 &&
@@ -189,9 +199,10 @@ test_expect_success '--port on a port in use fails naming it' '
 	wait $pid
 '
 test_expect_success '--port binds the given port' '
-	cairn stats listen --timeout 20 >out 2>err &
+	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
-	wait_for 10 grep "listening on" err &&
+	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
+	wait_for 20 grep "listening on" err &&
 	port=$(listening_port err) &&
 	kill -TERM $pid && wait $pid &&
 	cairn stats listen --port $port -- sh -c "echo \$CAIRN_STATSD >addr" &&

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +25,7 @@
 
 #include "cmd/commands.hpp"
 #include "cmd/listen.hpp"
+#include "libclient/client.hpp"
 #include "libreactor/reactor.hpp"
 
 extern char** environ;
@@ -377,6 +379,31 @@ int run_listen(ListenOptions opts) {
   return listener.run();
 }
 
+// `cairn stats status`: the broker's statsd client counters (stats.status), as a table or JSON.
+int stats_status(bool json) {
+  constexpr const char* kTopic = "stats.status";
+  client::ConnectError err;
+  std::optional<client::Client> c = client::Client::connect({}, &err);
+  if (!c) return fail(err.what, err.why);
+  client::Response r = c->rpc(kTopic);
+  if (!r.ok()) return fail(kTopic, r.error_text());
+  try {
+    nlohmann::json doc = nlohmann::json::parse(r.payload);
+    if (json) {
+      fmt::print("{}\n", doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      return 0;
+    }
+    std::string endpoint = doc.at("endpoint").get<std::string>();
+    fmt::print("{:<16} {}\n", "enabled", doc.at("enabled").get<bool>() ? "yes" : "no");
+    fmt::print("{:<16} {}\n", "endpoint", endpoint.empty() ? "-" : endpoint);
+    for (const char* key : {"packets", "bytes", "send_errors", "dropped_lines", "dropped_samples"})
+      fmt::print("{:<16} {}\n", key, doc.at(key).get<uint64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    return fail(kTopic, fmt::format("malformed reply from the broker: {}", e.what()));
+  }
+  return 0;
+}
+
 }  // namespace
 
 void add_stats(CLI::App& app, int& status) {
@@ -389,7 +416,8 @@ void add_stats(CLI::App& app, int& status) {
   CLI::App* listen = stats->add_subcommand(
       "listen",
       "Listen for statsd packets on a free UDP port of 127.0.0.1, print each line, optionally "
-      "run COMMAND with CAIRN_STATSD set to that port, and check what arrives");
+      "run COMMAND [ARG...] (after the options, or after --) with CAIRN_STATSD set to that port, "
+      "and check what arrives");
   listen->add_option("--port", opts->port, "UDP port to bind (default: a free one)")
       ->check(CLI::Range(0, 65535));
   CLI::Option* count_opt =
@@ -413,14 +441,20 @@ void add_stats(CLI::App& app, int& status) {
   listen->add_flag("--json", opts->json, "print one JSON object per packet");
   listen->add_flag("--summary", opts->summary,
                    "print a table of metric, type, last value and line count at exit");
-  listen->add_option("command", opts->command, "COMMAND [ARG...] to run (after --)");
+  // Everything from the first non-option word (or after `--`) on is COMMAND and its arguments.
+  listen->add_option("command", opts->command, "COMMAND [ARG...] to run");
+  listen->positionals_at_end();
   listen->callback([&status, opts, count, timeout, count_opt, timeout_opt]() {
     if (count_opt->count() > 0) opts->criteria.count = *count;
     if (timeout_opt->count() > 0) opts->timeout = *timeout;
     status = run_listen(std::move(*opts));
   });
 
-  // stats status is added once libclient lands (see add_stats_status).
+  auto status_json = std::make_shared<bool>(false);
+  CLI::App* st = stats->add_subcommand(
+      "status", "Print the broker's telemetry counters (packets, bytes, send errors, drops)");
+  st->add_flag("--json", *status_json, "print the broker's JSON reply");
+  st->callback([&status, status_json]() { status = stats_status(*status_json); });
 }
 
 }  // namespace cairn::cmd
