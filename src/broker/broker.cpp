@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "broker/builtin_modules.hpp"
 
 namespace cairn::broker {
 
@@ -143,6 +142,37 @@ class RouterResponder : public Responder {
   bool done_ = false;
 };
 
+// Answers a request one module sent another (ModuleContext::call) by calling its callback.
+class LocalResponder : public Responder {
+ public:
+  LocalResponder(const msg::Message& request,
+                 std::function<void(const msg::Message&)> on_response)
+      : request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)),
+        on_response_(std::move(on_response)) {}
+  ~LocalResponder() override {
+    if (!done_) finish(msg::Message::error(request_, EIO, request_.topic +
+                                                             ": the service dropped the request "
+                                                             "without answering"));
+  }
+  void ok(std::string payload) override { finish(msg::Message::response(request_, std::move(payload))); }
+  void error(int errnum, std::string text) override {
+    finish(msg::Message::error(request_, errnum, std::move(text)));
+  }
+  // Module-to-module calls are plain requests: a stream's first response answers.
+  void stream(std::string payload) override { ok(std::move(payload)); }
+  void end() override { finish(msg::Message::error(request_, ENODATA)); }
+
+ private:
+  void finish(const msg::Message& m) {
+    if (done_) return;
+    done_ = true;
+    on_response_(m);
+  }
+  msg::Message request_;
+  std::function<void(const msg::Message&)> on_response_;
+  bool done_ = false;
+};
+
 }  // namespace
 
 // ZAP handler (RFC 27) on inproc://zeromq.zap.01: admits CURVE clients whose public key is in
@@ -215,6 +245,21 @@ class BrokerContext : public ModuleContext {
   void on_shutdown(std::function<void(std::function<void()>)> fn) override {
     b_.shutdown_hooks_.push_back(std::move(fn));
   }
+  void call(msg::Message request,
+            std::function<void(const msg::Message& response)> on_response) override {
+    auto responder = std::make_shared<LocalResponder>(request, std::move(on_response));
+    auto it = b_.services_.find(request.topic);
+    if (it == b_.services_.end()) {
+      responder->error(ENOSYS, "unknown service: " + request.topic);
+      return;
+    }
+    try {
+      it->second(request, responder);
+    } catch (const std::exception& e) {
+      b_.log_.log(Level::kErr, fmt::format("{}: handler failed: {}", request.topic, e.what()));
+      responder->error(EIO, fmt::format("{}: internal error: {}", request.topic, e.what()));
+    }
+  }
 
  private:
   Broker& b_;
@@ -233,22 +278,13 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   so.log = [this](int level, const std::string& text) {
     if (level < 3) level = 3;
     if (level > 7) level = 7;
-    log_.log(static_cast<Level>(level), "stats: " + text);
+    log_.log(static_cast<Level>(level), text);  // libstats prefixes its lines with "stats: "
   };
   stats_ = std::make_unique<stats::Stats>(loop_, std::move(so));
   stats_ctx_ = stats_->context(config_.string("stats.prefix"), config_.number("stats.period"));
   requests_ = stats_ctx_->counter("broker.requests");
 
-  zctx_ = zmq_ctx_new();
-  if (!zctx_) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
-  try {
-    bind(opts_.listen);
-  } catch (...) {
-    zap_.reset();
-    endpoint_.reset();
-    zmq_ctx_term(zctx_);
-    throw;
-  }
+  bind(opts_.listen);
   watcher_ = std::make_unique<reactor::ZmqWatcher>(
       loop_, endpoint_->socket(), reactor::kRead,
       [this](reactor::ZmqWatcher&, int) { on_readable(); });
@@ -257,13 +293,11 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
 
   context_ = std::make_unique<BrokerContext>(*this);
   add_builtin_services();
-  if (opts_.load_modules) {
-    for (const auto& m : builtin_modules()) {
-      auto module = m.factory(*context_);
-      if (!module) throw StartupError(m.name, "module failed to start (see the log above)");
-      modules_.push_back(std::move(module));
-      log_.log(Level::kDebug, fmt::format("module {} loaded", m.name));
-    }
+  for (const auto& m : opts_.modules ? *opts_.modules : builtin_modules()) {
+    auto module = m.factory(*context_);
+    if (!module) throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");
+    modules_.push_back(std::move(module));
+    log_.log(Level::kDebug, fmt::format("module {} loaded", m.name));
   }
   log_.log(Level::kInfo, fmt::format("broker up at {}", uri_));
 }
@@ -280,8 +314,12 @@ Broker::~Broker() {
   endpoint_.reset();  // responders still held somewhere become no-ops
   stats_ctx_.reset();
   stats_.reset();
-  zmq_ctx_term(zctx_);
 }
+
+Broker::ZmqContext::ZmqContext() : handle(zmq_ctx_new()) {
+  if (!handle) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
+}
+Broker::ZmqContext::~ZmqContext() { zmq_ctx_term(handle); }
 
 ModuleContext& Broker::context() { return *context_; }
 
@@ -313,7 +351,7 @@ void Broker::setup_curve() {
   if (clients.empty())
     log_.log(Level::kWarning,
              "security.allowed-clients is empty: every CURVE client will be refused");
-  zap_ = std::make_unique<ZapHandler>(loop_, zctx_,
+  zap_ = std::make_unique<ZapHandler>(loop_, zctx_.handle,
                                       std::set<std::string>(clients.begin(), clients.end()), log_);
   int on = 1;
   zmq_setsockopt(endpoint_->socket(), ZMQ_CURVE_SERVER, &on, sizeof on);
@@ -323,7 +361,7 @@ void Broker::setup_curve() {
 }
 
 void Broker::bind(const std::string& uri) {
-  void* router = zmq_socket(zctx_, ZMQ_ROUTER);
+  void* router = zmq_socket(zctx_.handle, ZMQ_ROUTER);
   if (!router) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
   endpoint_ = std::make_shared<Endpoint>(router, log_);
   int linger = 0;

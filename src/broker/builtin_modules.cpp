@@ -3,12 +3,14 @@
 #include "broker/builtin_modules.hpp"
 
 #include "modules/content/module.hpp"
+#include "modules/job-manager/module.hpp"
 
 namespace cairn::broker {
 
 const std::vector<BuiltinModule>& builtin_modules() {
   static const std::vector<BuiltinModule> modules = {
       {"content", &content::create_module},
+      {"job-manager", &job_manager::create_module},
   };
   return modules;
 }

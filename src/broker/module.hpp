@@ -4,6 +4,7 @@
 // their service glue can be tested with a fake ModuleContext.
 #pragma once
 
+#include <cerrno>
 #include <functional>
 #include <memory>
 #include <string>
@@ -56,6 +57,14 @@ class ModuleContext {
   // Called once at shutdown, before the broker exits; the module calls `done` when its
   // shutdown work (e.g. the final flush) is finished. The loop keeps running meanwhile.
   virtual void on_shutdown(std::function<void(std::function<void()> done)> fn) = 0;
+  // Sends `request` to a service registered in this broker (e.g. the job manager storing job
+  // output with content.store) and calls `on_response` once with its response, possibly before
+  // returning. The default answers ENOSYS, for a broker that does not route requests between
+  // modules; a caller must cope with that.
+  virtual void call(msg::Message request,
+                    std::function<void(const msg::Message& response)> on_response) {
+    on_response(msg::Message::error(request, ENOSYS, "in-process requests are not supported"));
+  }
 };
 
 // A loaded module. The broker creates built-in modules at start-up through factories listed in

@@ -1,7 +1,9 @@
 // cairn::stats::Sender: the one connected UDP socket of a Stats, the packet builder and the self
 // counters. Invariants: a datagram holds whole lines only and never exceeds max_packet bytes;
-// every byte of a line is copied once into the packet buffer (no re-building); a send error is
-// counted, never reported or retried. With no endpoint there is no socket and no buffer.
+// every byte of a line is copied once into the packet buffer (no re-building); full packets
+// wait in a batch that goes out with one sendmmsg() (a flush of many metrics costs a few
+// system calls, not one per packet); a send error is counted, never reported or retried.
+// With no endpoint there is no socket and no buffer.
 #pragma once
 
 #include <cstddef>
@@ -13,15 +15,12 @@
 
 namespace cairn::stats {
 
-// One statsd line: PREFIX.NAME:VALUE|TYPE\n (no '.' when the prefix is empty).
+// One statsd line: head "PREFIX.NAME:", value, suffix "|TYPE\n".
 struct Line {
-  std::string_view prefix;
-  std::string_view name;
+  std::string_view head;
   std::string_view value;
-  std::string_view type;
-  size_t size() const {
-    return prefix.size() + (prefix.empty() ? 0 : 1) + name.size() + value.size() + type.size() + 3;
-  }
+  std::string_view suffix;
+  size_t size() const { return head.size() + value.size() + suffix.size(); }
 };
 
 class Sender {
@@ -42,7 +41,7 @@ class Sender {
   // first sending the packet if the unit does not fit. A unit that can never fit is dropped and
   // its lines counted in dropped_lines.
   void add(const Line* lines, size_t n);
-  // Sends the current packet, if any.
+  // Sends the current packet and any full ones waiting, if any.
   void send_packet();
 
   void log(int level, const std::string& text) const {
@@ -52,14 +51,21 @@ class Sender {
  private:
   bool open(const std::string& text);
   static char* write(char* out, const Line& line);
+  // Closes the current packet; sends the batch when it is full.
+  void close_packet();
+  void send_batch();
+  char* packet(size_t i) { return buffer_.get() + i * max_packet_; }
 
   int fd_ = -1;
   std::string endpoint_;
   size_t max_packet_;
   LogFn log_;
   SelfCounters counters_;
-  std::unique_ptr<char[]> packet_;
-  size_t used_ = 0;
+  size_t batch_ = 1;                 // packets per sendmmsg()
+  std::unique_ptr<char[]> buffer_;   // batch_ packets of max_packet_ bytes
+  std::unique_ptr<size_t[]> sizes_;  // bytes of each closed packet
+  size_t closed_ = 0;                // packets closed and waiting to be sent
+  size_t used_ = 0;                  // bytes in the current packet (number closed_)
 };
 
 }  // namespace cairn::stats

@@ -1,10 +1,10 @@
 // cairn::stats: contexts, metric tables, aggregation and the flush timer (DESIGN §4).
 //
 // Architecture. A Stats owns one Sender (sender.hpp: socket, packet builder, self counters),
-// shared with every Context it creates so a Context may outlive it. A Context owns three
-// metric tables (counters, gauges, timers: statsd keeps the types apart, so do we), keyed by
-// name without the prefix. Each table entry is a Slot whose address never changes (node-based
-// map), so a handle is just (Slot*, Context*) and an update is a few stores.
+// shared with every Context it creates so a Context may outlive it. A Context owns one metric
+// table (metric_table.hpp) keyed by (type, name without the prefix); statsd keeps the types
+// apart, so do we. A Slot's address never changes, so a handle is just (Slot*, Context*) and,
+// once the metric is pending, an update is a few inline stores (stats.hpp).
 //
 // Invariants:
 // - A Slot is on the context's pending list iff slot.pending; the list keeps first-update order,
@@ -14,9 +14,11 @@
 //   nothing is ever pending: each update is formatted and sent as its own datagram.
 // - A disabled context (no endpoint) has no timer and no slots: by-name calls only check the
 //   name, handles carry a null slot and do nothing.
-// - Steady state allocates nothing: lines are formatted into stack buffers and copied once into
-//   the sender's packet buffer; timer sample vectors keep their capacity across periods and are
-//   bounded by kMaxSamples (the rest are counted in dropped_samples).
+// - Steady state allocates nothing: a slot's line head "PREFIX.NAME:" is built once per prefix,
+//   values are formatted into stack buffers, and each line is copied once into the sender's
+//   packet buffer (encoding is linear in the bytes sent); timer sample vectors keep their
+//   capacity across periods and are bounded by kMaxSamples (the rest count as dropped_samples).
+// - Everything runs on the loop's thread; nothing here is thread-safe.
 // - Signed arithmetic on metric values wraps (via uint64_t) instead of overflowing.
 #include "libstats/stats.hpp"
 
@@ -24,10 +26,9 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
-#include <unordered_map>
-#include <vector>
 
 #include "libstats/c_api.hpp"
+#include "libstats/metric_table.hpp"
 #include "libstats/sender.hpp"
 
 namespace cairn::stats {
@@ -37,10 +38,6 @@ namespace {
 constexpr size_t kMaxPrefix = 127;
 // Timer samples kept per metric per period.
 constexpr size_t kMaxSamples = 1024;
-
-int64_t wrap_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
 
 bool valid_char(unsigned char c) {
   return c > ' ' && c != 0x7f && c != ':' && c != '|' && c != '@';
@@ -69,8 +66,12 @@ struct Value {
   std::string_view view() const { return {buf, len}; }
 };
 
+constexpr std::string_view kCounterSuffix = "|c\n";
+constexpr std::string_view kGaugeSuffix = "|g\n";
+constexpr std::string_view kTimerSuffix = "|ms\n";
+
 // An integer; with `sign`, non-negative values get an explicit '+' (a statsd gauge delta).
-Value format_int(int64_t v, bool sign = false) {
+[[gnu::always_inline]] inline Value format_int(int64_t v, bool sign = false) {
   Value out;
   char* p = out.buf;
   if (sign && v >= 0) *p++ = '+';
@@ -87,28 +88,10 @@ Value format_ms(double v) {
   return out;
 }
 
-struct NameHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
-
 }  // namespace
 
-enum class Kind : uint8_t { kCounter, kGauge, kTimer };
-
-struct Slot {
-  const std::string* name = nullptr;  // the key of this slot in its table
-  Kind kind = Kind::kCounter;
-  bool pending = false;
-  bool gauge_set = false;   // gauge: an absolute value was set this period
-  Slot* next_pending = nullptr;
-  int64_t value = 0;        // counter: delta of the period; gauge: absolute value if gauge_set
-  int64_t delta = 0;        // gauge: sum of the increments of the period if !gauge_set
-  int64_t last_total = 0;   // counter: the last running total given to count()
-  std::vector<double> samples;  // timer: the samples of the period
-};
-
-using Table = std::unordered_map<std::string, Slot, NameHash, std::equal_to<>>;
+using detail::wrap_add;
+using detail::wrap_sub;
 
 struct Context::Impl {
   Impl(std::shared_ptr<Sender> s, reactor::Loop& loop, std::string p, double seconds)
@@ -116,15 +99,16 @@ struct Context::Impl {
     if (enabled) timer.emplace(loop, period, 0.0, [this](reactor::Timer&) { flush(); });
   }
 
+  // The slot of a valid name, created on first use.
   Slot* slot(Kind kind, std::string_view name) {
-    Table& table = kind == Kind::kCounter ? counters : kind == Kind::kGauge ? gauges : timers;
-    auto it = table.find(name);
-    if (it == table.end()) {
-      it = table.emplace(std::string(name), Slot{}).first;
-      it->second.name = &it->first;
-      it->second.kind = kind;
-    }
-    return &it->second;
+    Slot* s = metrics.find(kind, name);
+    return s ? s : metrics.insert(kind, name);
+  }
+  // The slot of a name from a by-name call, or null if the name is invalid. A name found in
+  // the table was checked when it was inserted.
+  [[gnu::always_inline]] Slot* checked_slot(Kind kind, std::string_view name) {
+    if (Slot* s = metrics.find(kind, name)) return s;
+    return valid_name(name) ? metrics.insert(kind, name) : nullptr;
   }
 
   void mark_pending(Slot* s) {
@@ -142,20 +126,30 @@ struct Context::Impl {
     sender->add(lines, n);
     sender->send_packet();
   }
-  Line line(const Slot* s, const Value& v, std::string_view type) const {
-    return Line{prefix, *s->name, v.view(), type};
+  // The "PREFIX.NAME:" of a slot, built once per prefix (allocates only then).
+  std::string_view line_head(Slot* s) {
+    if (s->head_generation != prefix_generation) {
+      s->head.clear();
+      if (!prefix.empty()) s->head.append(prefix).append(".");
+      s->head.append(s->name).append(":");
+      s->head_generation = prefix_generation;
+    }
+    return s->head;
+  }
+  Line line(Slot* s, const Value& v, std::string_view suffix) {
+    return Line{line_head(s), v.view(), suffix};
   }
 
   // Appends an absolute gauge value; a negative one is preceded by 0 in the same packet, since
   // statsd reads a leading '-' as a decrement.
-  void add_gauge_abs(const Slot* s, int64_t v) {
+  void add_gauge_abs(Slot* s, int64_t v) {
     Value val = format_int(v);
     if (v < 0) {
       Value zero = format_int(0);
-      Line lines[2] = {line(s, zero, "g"), line(s, val, "g")};
+      Line lines[2] = {line(s, zero, kGaugeSuffix), line(s, val, kGaugeSuffix)};
       sender->add(lines, 2);
     } else {
-      Line l = line(s, val, "g");
+      Line l = line(s, val, kGaugeSuffix);
       sender->add(&l, 1);
     }
   }
@@ -163,7 +157,7 @@ struct Context::Impl {
   void counter_add(Slot* s, int64_t delta) {
     if (period == 0) {
       Value v = format_int(delta);
-      Line l = line(s, v, "c");
+      Line l = line(s, v, kCounterSuffix);
       send_now(&l, 1);
       return;
     }
@@ -171,7 +165,7 @@ struct Context::Impl {
     if (!s->pending) mark_pending(s);
   }
   void counter_total(Slot* s, int64_t total) {
-    int64_t delta = wrap_add(total, -static_cast<int64_t>(static_cast<uint64_t>(s->last_total)));
+    int64_t delta = wrap_sub(total, s->last_total);
     s->last_total = total;
     counter_add(s, delta);
   }
@@ -188,7 +182,7 @@ struct Context::Impl {
   void gauge_inc(Slot* s, int64_t delta) {
     if (period == 0) {
       Value v = format_int(delta, true);
-      Line l = line(s, v, "g");
+      Line l = line(s, v, kGaugeSuffix);
       send_now(&l, 1);
       return;
     }
@@ -201,7 +195,7 @@ struct Context::Impl {
   void timing(Slot* s, double ms) {
     if (period == 0) {
       Value v = format_ms(ms);
-      Line l = line(s, v, "ms");
+      Line l = line(s, v, kTimerSuffix);
       send_now(&l, 1);
       return;
     }
@@ -218,7 +212,7 @@ struct Context::Impl {
     switch (s->kind) {
       case Kind::kCounter: {
         Value v = format_int(s->value);
-        Line l = line(s, v, "c");
+        Line l = line(s, v, kCounterSuffix);
         sender->add(&l, 1);
         s->value = 0;
         break;
@@ -228,7 +222,7 @@ struct Context::Impl {
           add_gauge_abs(s, s->value);
         } else {
           Value v = format_int(s->delta, true);
-          Line l = line(s, v, "g");
+          Line l = line(s, v, kGaugeSuffix);
           sender->add(&l, 1);
         }
         s->gauge_set = false;
@@ -237,7 +231,7 @@ struct Context::Impl {
       case Kind::kTimer:
         for (double ms : s->samples) {
           Value v = format_ms(ms);
-          Line l = line(s, v, "ms");
+          Line l = line(s, v, kTimerSuffix);
           sender->add(&l, 1);
         }
         s->samples.clear();
@@ -264,9 +258,10 @@ struct Context::Impl {
   std::shared_ptr<Sender> sender;
   const bool enabled;
   std::string prefix;
+  uint32_t prefix_generation = 1;  // bumped by every prefix change (see Slot::head)
   double period;
   std::optional<reactor::Timer> timer;  // only when enabled
-  Table counters, gauges, timers;
+  MetricTable metrics;                  // empty when disabled
   Slot* head = nullptr;
   Slot** tail = &head;
   cairn_stats c_api;
@@ -274,21 +269,22 @@ struct Context::Impl {
 
 // --- handles -------------------------------------------------------------------------------
 
-void Gauge::set(int64_t value) {
-  if (slot_) ctx_->impl_->gauge_set(slot_, value);
+// The first update of a period (or any update in immediate mode); stats.hpp inlines the rest.
+void Gauge::set_slow(int64_t value) {
+  if (slot_) ctx_->impl_->gauge_set(static_cast<Slot*>(slot_), value);
 }
-void Gauge::inc(int64_t delta) {
-  if (slot_) ctx_->impl_->gauge_inc(slot_, delta);
+void Gauge::inc_slow(int64_t delta) {
+  if (slot_) ctx_->impl_->gauge_inc(static_cast<Slot*>(slot_), delta);
 }
-void Counter::add(int64_t delta) {
-  if (slot_) ctx_->impl_->counter_add(slot_, delta);
+void Counter::add_slow(int64_t delta) {
+  if (slot_) ctx_->impl_->counter_add(static_cast<Slot*>(slot_), delta);
 }
-void Counter::total(int64_t total) {
-  if (slot_) ctx_->impl_->counter_total(slot_, total);
+void Counter::total_slow(int64_t total) {
+  if (slot_) ctx_->impl_->counter_total(static_cast<Slot*>(slot_), total);
 }
 bool Timing::record(double ms) {
   if (!std::isfinite(ms) || ms < 0) return false;
-  if (slot_) ctx_->impl_->timing(slot_, ms);
+  if (slot_) ctx_->impl_->timing(static_cast<Slot*>(slot_), ms);
   return true;
 }
 
@@ -332,34 +328,52 @@ Context::~Context() { impl_->flush(); }
 
 bool Context::enabled() const { return impl_->enabled; }
 
+// By-name calls: a disabled context only checks the name; an enabled one looks the slot up
+// (no allocation once it exists) and updates it as a handle would.
 bool Context::count(std::string_view name, int64_t total) {
-  if (!valid_name(name)) return false;
-  if (impl_->enabled) impl_->counter_total(impl_->slot(Kind::kCounter, name), total);
-  return true;
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kCounter, name);
+  if (s) impl_->counter_total(s, total);
+  return s != nullptr;
 }
 
 bool Context::counter_add(std::string_view name, int64_t delta) {
-  if (!valid_name(name)) return false;
-  if (impl_->enabled) impl_->counter_add(impl_->slot(Kind::kCounter, name), delta);
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kCounter, name);
+  if (!s) return false;
+  if (s->pending)
+    s->value = wrap_add(s->value, delta);
+  else
+    impl_->counter_add(s, delta);
   return true;
 }
 
 bool Context::gauge_set(std::string_view name, int64_t value) {
-  if (!valid_name(name)) return false;
-  if (impl_->enabled) impl_->gauge_set(impl_->slot(Kind::kGauge, name), value);
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kGauge, name);
+  if (!s) return false;
+  if (s->pending) {
+    s->value = value;
+    s->gauge_set = true;
+  } else {
+    impl_->gauge_set(s, value);
+  }
   return true;
 }
 
 bool Context::gauge_inc(std::string_view name, int64_t delta) {
-  if (!valid_name(name)) return false;
-  if (impl_->enabled) impl_->gauge_inc(impl_->slot(Kind::kGauge, name), delta);
-  return true;
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kGauge, name);
+  if (s) impl_->gauge_inc(s, delta);
+  return s != nullptr;
 }
 
 bool Context::timing(std::string_view name, double ms) {
-  if (!valid_name(name) || !std::isfinite(ms) || ms < 0) return false;
-  if (impl_->enabled) impl_->timing(impl_->slot(Kind::kTimer, name), ms);
-  return true;
+  if (!std::isfinite(ms) || ms < 0) return false;
+  if (!impl_->enabled) return valid_name(name);
+  Slot* s = impl_->checked_slot(Kind::kTimer, name);
+  if (s) impl_->timing(s, ms);
+  return s != nullptr;
 }
 
 Gauge Context::gauge(std::string_view name) {
@@ -414,6 +428,7 @@ int Context::set_prefix(std::string_view prefix) {
   if (prefix != impl_->prefix) {
     impl_->flush();
     impl_->prefix.assign(prefix);
+    ++impl_->prefix_generation;
   }
   return 0;
 }

@@ -3,7 +3,8 @@
 // gets its own Context (prefix, period, metric table) from it. Updates are aggregated per
 // context and flushed by one reactor timer per context, armed only while something is pending.
 // Invariants: with no endpoint nothing is allocated per update and no socket or timer exists;
-// a line is sent whole or not at all; a datagram never exceeds max_packet bytes.
+// a line is sent whole or not at all; a datagram never exceeds max_packet bytes. Not
+// thread-safe: use a Stats and its contexts from the loop's thread only.
 #pragma once
 
 #include <cstdint>
@@ -23,9 +24,9 @@ namespace cairn::stats {
 using LogFn = std::function<void(int level, const std::string& text)>;
 
 struct Options {
-  std::string endpoint;     // "HOST:PORT", "[IPv6]:PORT"; empty: telemetry disabled
-  size_t max_packet = 1440; // largest datagram, bytes
-  LogFn log;                // may be empty
+  std::string endpoint;      // "HOST:PORT", "[IPv6]:PORT"; empty: telemetry disabled
+  size_t max_packet = 1440;  // largest datagram, bytes
+  LogFn log;                 // may be empty
 };
 
 // The library's own counters (readable through `cairn stats status`).
@@ -40,24 +41,79 @@ struct SelfCounters {
 class Context;
 class Sender;
 
-// Handles: looked up once, updated with no string work on the hot path. A handle stays valid
-// as long as its Context lives. A handle from a disabled context is a cheap no-op.
+namespace detail {
+// The values of one metric that handle updates touch inline; stats.cpp's Slot extends it.
+// pending: the slot is on its context's pending list, which happens only in aggregated mode;
+// while it is set an update needs nothing but these stores.
+struct SlotValues {
+  int64_t value = 0;       // counter: delta of the period; gauge: absolute value if gauge_set
+  int64_t delta = 0;       // gauge: sum of the increments of the period if !gauge_set
+  int64_t last_total = 0;  // counter: the last running total given to count()/total()
+  bool pending = false;
+  bool gauge_set = false;  // gauge: an absolute value was set this period
+};
+// Signed addition that wraps instead of overflowing.
+inline int64_t wrap_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+inline int64_t wrap_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+}  // namespace detail
+
+// Handles: looked up once, updated with no string work on the hot path (inline stores while
+// the metric is pending; the first update of a period, or immediate mode, takes a call).
+// A handle stays valid as long as its Context lives. A handle from a disabled context (or a
+// default-constructed one) is a cheap no-op.
 class Gauge {
  public:
-  void set(int64_t value);
-  void inc(int64_t delta);
+  void set(int64_t value) {
+    if (slot_ && slot_->pending) {
+      slot_->value = value;
+      slot_->gauge_set = true;
+    } else {
+      set_slow(value);
+    }
+  }
+  void inc(int64_t delta) {
+    if (slot_ && slot_->pending) {
+      int64_t& sum = slot_->gauge_set ? slot_->value : slot_->delta;
+      sum = detail::wrap_add(sum, delta);
+    } else {
+      inc_slow(delta);
+    }
+  }
+
  private:
   friend class Context;
-  struct Slot* slot_ = nullptr;
+  void set_slow(int64_t value);
+  void inc_slow(int64_t delta);
+  detail::SlotValues* slot_ = nullptr;
   Context* ctx_ = nullptr;
 };
 class Counter {
  public:
-  void add(int64_t delta);
-  void total(int64_t total);  // running total, sent as the delta since the last flush
+  void add(int64_t delta) {
+    if (slot_ && slot_->pending)
+      slot_->value = detail::wrap_add(slot_->value, delta);
+    else
+      add_slow(delta);
+  }
+  // Running total, sent as the delta since the last flush.
+  void total(int64_t total) {
+    if (slot_ && slot_->pending) {
+      slot_->value = detail::wrap_add(slot_->value, detail::wrap_sub(total, slot_->last_total));
+      slot_->last_total = total;
+    } else {
+      total_slow(total);
+    }
+  }
+
  private:
   friend class Context;
-  struct Slot* slot_ = nullptr;
+  void add_slow(int64_t delta);
+  void total_slow(int64_t total);
+  detail::SlotValues* slot_ = nullptr;
   Context* ctx_ = nullptr;
 };
 class Timing {
@@ -65,7 +121,7 @@ class Timing {
   bool record(double ms);  // false if ms is negative or not finite
  private:
   friend class Context;
-  struct Slot* slot_ = nullptr;
+  detail::SlotValues* slot_ = nullptr;
   Context* ctx_ = nullptr;
 };
 

@@ -18,18 +18,15 @@ CAIRN_STATS_EXPORT void cairn_stats_count(cairn_stats_t* s, const char* name, in
   if (s && s->ctx && name) s->ctx->count(name, total);
 }
 
-CAIRN_STATS_EXPORT void cairn_stats_counter_add(cairn_stats_t* s, const char* name,
-                                                int64_t delta) {
+CAIRN_STATS_EXPORT void cairn_stats_counter_add(cairn_stats_t* s, const char* name, int64_t delta) {
   if (s && s->ctx && name) s->ctx->counter_add(name, delta);
 }
 
-CAIRN_STATS_EXPORT void cairn_stats_gauge_set(cairn_stats_t* s, const char* name,
-                                              int64_t value) {
+CAIRN_STATS_EXPORT void cairn_stats_gauge_set(cairn_stats_t* s, const char* name, int64_t value) {
   if (s && s->ctx && name) s->ctx->gauge_set(name, value);
 }
 
-CAIRN_STATS_EXPORT void cairn_stats_gauge_inc(cairn_stats_t* s, const char* name,
-                                              int64_t delta) {
+CAIRN_STATS_EXPORT void cairn_stats_gauge_inc(cairn_stats_t* s, const char* name, int64_t delta) {
   if (s && s->ctx && name) s->ctx->gauge_inc(name, delta);
 }
 

@@ -231,8 +231,9 @@ TEST(PeersTest, EtsyStatsdRecordsWhatLibstatsSends) {
     int port = free_port(SOCK_DGRAM);
     int mgmt = free_port(SOCK_STREAM);
     fs::path conf = dir.path() / "config.js";
-    std::ofstream(conf) << "{ port: " << port << ", address: \"127.0.0.1\", mgmt_port: " << mgmt
-                        << ", mgmt_address: \"127.0.0.1\", flushInterval: 3600000, backends: [] }\n";
+    std::ofstream(conf)
+        << "{ port: " << port << ", address: \"127.0.0.1\", mgmt_port: " << mgmt
+        << ", mgmt_address: \"127.0.0.1\", flushInterval: 3600000, backends: [] }\n";
     fs::path log = dir.path() / "statsd.log";
     Process server({node, script, conf.string()}, log);
     bool ready = wait_for(30, [&] {

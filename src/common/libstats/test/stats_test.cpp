@@ -1,16 +1,19 @@
 // libstats unit tests: real datagrams read from a UDP socket on 127.0.0.1 (port 0), asserting
 // the exact lines a statsd server receives (DESIGN §4 wire rules), plus the context rules
 // (prefix, period, flush timer), disabled mode, endpoint errors, self counters and the C API.
+#include "libstats/stats.hpp"
+
 #include <dirent.h>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "libstats/stats.hpp"
 #include "libstats/test/udp_sink.hpp"
 
 extern "C" {
@@ -296,8 +299,8 @@ TEST_F(StatsTest, NegativeOrNonFiniteTimingIsRefused) {
 TEST_F(StatsTest, NamesWithReservedCharactersAreRefused) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 0);
-  for (const std::string& bad : std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "",
-                                                         std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "", std::string("a\0b", 3)}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ctx->count(bad, 1));
     EXPECT_FALSE(ctx->counter_add(bad, 1));
@@ -357,6 +360,20 @@ TEST_F(StatsTest, FlushOfManyMetricsFillsPacketsCloseToMax) {
     EXPECT_LE(packets[i].size(), 1440u);
     EXPECT_GT(packets[i].size(), 1440u - longest);  // the next line did not fit
   }
+}
+
+TEST_F(StatsTest, FlushLargerThanOneSendBatchKeepsOrderAndEveryLine) {
+  // 16-byte packets hold one line each here, so 300 lines span several sendmmsg() batches.
+  Stats stats(loop_, options(16));
+  auto ctx = stats.context("p", 1);
+  for (int i = 0; i < 300; ++i) ctx->counter_add("c" + std::to_string(i), i);
+  ctx->flush();
+  std::vector<std::string> packets;
+  while (auto p = sink_.recv(packets.size() < 300 ? 2000 : 0)) packets.push_back(*p);
+  ASSERT_EQ(packets.size(), 300u);
+  for (int i = 0; i < 300; ++i)
+    EXPECT_EQ(packets[i], "p.c" + std::to_string(i) + ":" + std::to_string(i) + "|c\n");
+  EXPECT_EQ(stats.self_counters().packets, 300u);
 }
 
 TEST_F(StatsTest, LineThatCanNeverFitIsDroppedAndCounted) {
@@ -717,6 +734,27 @@ TEST_F(StatsTest, ConnectionRefusedIsCountedAsSendError) {
   EXPECT_TRUE(stats.enabled());
 }
 
+TEST_F(StatsTest, SendErrorsOfABatchedFlushAreCountedPerDatagram) {
+  int port;
+  {
+    UdpSink closed;
+    port = closed.port();
+  }
+  Options o = options(16);  // one line per datagram: 5 datagrams per flush
+  o.endpoint = "127.0.0.1:" + std::to_string(port);
+  Stats stats(loop_, o);
+  auto ctx = stats.context("p", 1);
+  for (int round = 0; round < 200 && stats.self_counters().send_errors == 0; ++round) {
+    for (int i = 0; i < 5; ++i) ctx->counter_add("c" + std::to_string(i), 1);
+    ctx->flush();
+    sink_.recv(1);
+  }
+  SelfCounters sc = stats.self_counters();
+  EXPECT_GE(sc.send_errors, 1u);
+  // Every datagram was either sent or counted as an error.
+  EXPECT_EQ((sc.packets + sc.send_errors) % 5, 0u);
+}
+
 TEST_F(StatsTest, MaxPacketIsClampedToAUdpDatagram) {
   Stats stats(loop_, options(1 << 20));
   auto ctx = stats.context("p", 1);
@@ -740,6 +778,23 @@ TEST_F(StatsTest, CApiCallsEveryFunction) {
   expect_nothing_sent();
   EXPECT_EQ(ctx->prefix(), "plugin.c.7");
   EXPECT_EQ(ctx->period(), 0);
+}
+
+struct DlCloser {
+  void operator()(void* h) const { dlclose(h); }
+};
+
+TEST_F(StatsTest, DlopenedPluginResolvesTheCApiFromTheExecutable) {
+  auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  std::string path = (dir / ".libs" / "stats_plugin.so").string();
+  std::unique_ptr<void, DlCloser> plugin(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
+  ASSERT_TRUE(plugin) << dlerror();
+  auto run = reinterpret_cast<int (*)(cairn_stats*)>(dlsym(plugin.get(), "stats_plugin_run"));
+  ASSERT_NE(run, nullptr);
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 1);
+  EXPECT_EQ(run(ctx->c_api()), 0);
+  EXPECT_EQ(sink_.recv(), "p.from.plugin:42|g\n");
 }
 
 TEST_F(StatsTest, CApiIsSafeWithNullContextAndNullName) {

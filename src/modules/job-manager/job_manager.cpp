@@ -1,0 +1,404 @@
+// Job manager: state machine, child processes, output capture (see job_manager.hpp).
+// Reactor callbacks never destroy the watcher that is calling them: watchers of a job stay in
+// its Entry (stopped) until the job is purged or the manager is destroyed.
+#include <config.h>
+
+#include "modules/job-manager/job_manager.hpp"
+
+#include <ev.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+extern char** environ;
+
+namespace cairn::job_manager {
+
+int exit_code_of(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 1;
+}
+
+namespace {
+
+// Owns one file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = o.release();
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Read end (non-blocking) and write end (blocking, for the child) of a close-on-exec pipe.
+bool make_pipe(Fd& read_end, Fd& write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return false;
+  read_end = Fd(fds[0]);
+  write_end = Fd(fds[1]);
+  int flags = fcntl(fds[0], F_GETFL);
+  return flags >= 0 && fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+const char* state_topic(State s) {
+  switch (s) {
+    case State::kNew: return "job.state.new";
+    case State::kDepend: return "job.state.depend";
+    case State::kPriority: return "job.state.priority";
+    case State::kSched: return "job.state.sched";
+    case State::kRun: return "job.state.run";
+    case State::kCleanup: return "job.state.cleanup";
+    case State::kInactive: return "job.state.inactive";
+  }
+  return "job.state.unknown";
+}
+
+double wall_now() { return ev_time(); }
+
+std::string with_truncation_note(const Output& o, size_t limit) {
+  if (o.dropped == 0) return o.data;
+  std::string blob = o.data;
+  if (!blob.empty() && blob.back() != '\n') blob += '\n';
+  blob += "[output truncated at " + std::to_string(limit) + " bytes]\n";
+  return blob;
+}
+
+}  // namespace
+
+struct JobManager::Entry {
+  Job job;
+  std::vector<Waiter> waiters;
+  Fd out_fd, err_fd;
+  std::unique_ptr<reactor::Io> out_io, err_io;
+  std::unique_ptr<reactor::Child> child;
+  int stores_pending = 0;
+};
+
+JobManager::JobManager(reactor::Loop& loop, PluginHost& plugins, BlobStore store, Options opts)
+    : loop_(loop), plugins_(plugins), store_(std::move(store)), opts_(opts) {
+  // A job just finished must survive its own purge (callers still look at it).
+  if (opts_.max_inactive == 0) opts_.max_inactive = 1;
+}
+
+JobManager::~JobManager() {
+  *alive_ = false;
+  for (auto& [id, e] : jobs_) {
+    if (e->job.pid > 0 && !e->job.exited) ::kill(e->job.pid, SIGKILL);
+    event("job.destroy", e->job);
+  }
+}
+
+void JobManager::event(const char* topic, const Job& job) {
+  if (plugins_.size() == 0) return;
+  cairn_plugin_args args;
+  args.set_int("id", static_cast<int64_t>(job.id));
+  args.set_int("state", static_cast<int64_t>(job.state));
+  if (job.prev_state != 0) args.set_int("prev_state", job.prev_state);
+  args.set_int("userid", static_cast<int64_t>(job.userid));
+  args.set_double("t_submit", job.t_submit);
+  if (job.t_run > 0) args.set_double("t_run", job.t_run);
+  if (job.t_cleanup > 0) args.set_double("t_cleanup", job.t_cleanup);
+  if (job.t_inactive > 0) args.set_double("t_inactive", job.t_inactive);
+  if (job.exited) {
+    args.set_int("status", job.wait_status);
+    args.set_int("exit_code", job.exit_code);
+  }
+  args.set_string("command", job.command_line.c_str());
+  plugins_.call(topic, &args);
+}
+
+void JobManager::transition(Entry& e, State next) {
+  Job& job = e.job;
+  job.prev_state = static_cast<int64_t>(job.state);
+  job.state = next;
+  if (next == State::kRun) job.t_run = wall_now();
+  if (next == State::kCleanup) job.t_cleanup = wall_now();
+  if (next == State::kInactive) job.t_inactive = wall_now();
+  event(state_topic(next), job);
+}
+
+std::variant<uint64_t, Error> JobManager::submit(std::vector<std::string> command) {
+  if (command.empty() || command[0].empty()) return Error{EINVAL, "empty command"};
+  auto owned = std::make_unique<Entry>();
+  Entry& e = *owned;
+  Job& job = e.job;
+  job.id = next_id_++;
+  job.command = std::move(command);
+  for (const auto& arg : job.command) {
+    if (!job.command_line.empty()) job.command_line += ' ';
+    job.command_line += arg;
+  }
+  job.userid = getuid();
+  job.t_submit = wall_now();
+  uint64_t id = job.id;
+  jobs_.emplace(id, std::move(owned));
+  active_++;
+
+  event("job.validate", job);
+  event("job.new", job);
+  event(state_topic(State::kNew), job);
+  transition(e, State::kDepend);
+  transition(e, State::kPriority);
+  transition(e, State::kSched);
+  transition(e, State::kRun);
+  run(e);
+  return id;
+}
+
+void JobManager::run(Entry& e) {
+  Job& job = e.job;
+  Fd out_write, err_write;
+  if (!make_pipe(e.out_fd, out_write) || !make_pipe(e.err_fd, err_write)) {
+    fail_to_start(e, errno);
+    return;
+  }
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
+  // The broker may block or ignore signals; the command starts with the defaults.
+  sigset_t mask, defaults;
+  sigemptyset(&mask);
+  sigemptyset(&defaults);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM})
+    sigaddset(&defaults, sig);
+  posix_spawnattr_setsigmask(&attr, &mask);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<char*> argv;
+  for (auto& arg : job.command) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  out_write.reset();
+  err_write.reset();
+  if (rc != 0) {
+    fail_to_start(e, rc);
+    return;
+  }
+  job.pid = pid;
+
+  uint64_t id = job.id;
+  e.child = std::make_unique<reactor::Child>(loop_, pid, [this, id](reactor::Child& c, pid_t,
+                                                                     int status) {
+    c.stop();
+    auto it = jobs_.find(id);
+    if (it != jobs_.end()) on_exit(*it->second, status);
+  });
+  if (!e.child->start()) {
+    // Only libev's default loop watches children; a job here could never end.
+    ::kill(pid, SIGKILL);
+    job.exited = true;
+    job.wait_status = SIGKILL;
+    job.exit_code = 128 + SIGKILL;
+    job.error = "the job manager's loop cannot watch child processes (not the default loop)";
+    e.out_fd.reset();
+    e.err_fd.reset();
+    cleanup(e);
+    return;
+  }
+  e.out_io = std::make_unique<reactor::Io>(loop_, e.out_fd.get(), reactor::kRead,
+                                           [this, id](reactor::Io&, int) {
+                                             auto it = jobs_.find(id);
+                                             if (it != jobs_.end()) on_readable(*it->second, true);
+                                           });
+  e.err_io = std::make_unique<reactor::Io>(loop_, e.err_fd.get(), reactor::kRead,
+                                           [this, id](reactor::Io&, int) {
+                                             auto it = jobs_.find(id);
+                                             if (it != jobs_.end()) on_readable(*it->second, false);
+                                           });
+  e.out_io->start();
+  e.err_io->start();
+}
+
+void JobManager::on_readable(Entry& e, bool is_stdout) {
+  Fd& fd = is_stdout ? e.out_fd : e.err_fd;
+  auto& io = is_stdout ? e.out_io : e.err_io;
+  Output& o = is_stdout ? e.job.out : e.job.err;
+  char buf[65536];
+  // Bounded per wake-up so a chatty job cannot starve the loop; after the child has exited
+  // (no io watcher running) read until the pipe is empty.
+  int rounds = io && io->active() ? 16 : -1;
+  while (fd.get() >= 0 && rounds-- != 0) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n > 0) {
+      size_t room = o.data.size() < opts_.output_limit ? opts_.output_limit - o.data.size() : 0;
+      size_t keep = std::min(room, static_cast<size_t>(n));
+      o.data.append(buf, keep);
+      o.dropped += static_cast<size_t>(n) - keep;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    // EOF or a read error: this stream is over.
+    if (io) io->stop();
+    fd.reset();
+  }
+}
+
+void JobManager::on_exit(Entry& e, int status) {
+  Job& job = e.job;
+  job.exited = true;
+  job.wait_status = status;
+  job.exit_code = exit_code_of(status);
+  // Everything the command itself wrote is in the pipes now; a background grandchild that
+  // keeps them open does not hold the job in RUN.
+  if (e.out_io) e.out_io->stop();
+  if (e.err_io) e.err_io->stop();
+  on_readable(e, true);
+  on_readable(e, false);
+  e.out_fd.reset();
+  e.err_fd.reset();
+  cleanup(e);
+}
+
+void JobManager::fail_to_start(Entry& e, int errnum) {
+  Job& job = e.job;
+  const std::string& cmd = job.command[0];
+  job.exited = true;
+  if (errnum == ENOENT) {
+    job.exit_code = 127;
+    job.error = cmd + ": command not found";
+  } else if (errnum == EACCES) {
+    job.exit_code = 126;
+    job.error = cmd + ": permission denied (is it executable?)";
+  } else if (errnum == ENOEXEC) {
+    job.exit_code = 126;
+    job.error = cmd + ": cannot execute: exec format error";
+  } else {
+    job.exit_code = 126;
+    job.error = cmd + ": cannot start: " + std::strerror(errnum);
+  }
+  job.wait_status = job.exit_code << 8;
+  job.err.data = "cairn: " + job.error + "\n";
+  e.out_fd.reset();
+  e.err_fd.reset();
+  cleanup(e);
+}
+
+void JobManager::cleanup(Entry& e) {
+  // The note ends the kept part of a truncated stream, wherever the output goes next.
+  for (Output* o : {&e.job.out, &e.job.err}) {
+    if (o->dropped > 0) o->data = with_truncation_note(*o, opts_.output_limit);
+  }
+  transition(e, State::kCleanup);
+  store_outputs(e);
+}
+
+void JobManager::store_outputs(Entry& e) {
+  Output* streams[] = {&e.job.out, &e.job.err};
+  std::vector<Output*> to_store;
+  for (Output* o : streams) {
+    if (!o->data.empty() || o->dropped > 0) to_store.push_back(o);
+  }
+  if (to_store.empty() || !store_) {
+    if (!to_store.empty()) e.job.error += (e.job.error.empty() ? "" : "; ") +
+                                          std::string("output not stored: no content store");
+    finish(e);
+    return;
+  }
+  e.stores_pending = static_cast<int>(to_store.size());
+  uint64_t id = e.job.id;
+  std::weak_ptr<bool> alive = alive_;
+  for (Output* o : to_store) {
+    bool is_stdout = o == &e.job.out;
+    store_(o->data,
+           [this, alive, id, is_stdout](int errnum, std::string result) {
+             if (alive.expired()) return;
+             auto it = jobs_.find(id);
+             if (it == jobs_.end()) return;
+             Entry& entry = *it->second;
+             Output& out = is_stdout ? entry.job.out : entry.job.err;
+             if (errnum == 0) {
+               out.blobref = std::move(result);
+               std::string().swap(out.data);  // the content cache has it now
+             } else {
+               std::string what = std::string(is_stdout ? "stdout" : "stderr") +
+                                  " not stored: " + result;
+               entry.job.error += (entry.job.error.empty() ? "" : "; ") + what;
+             }
+             if (--entry.stores_pending == 0) finish(entry);
+           });
+  }
+}
+
+void JobManager::finish(Entry& e) {
+  transition(e, State::kInactive);
+  active_--;
+  std::vector<Waiter> waiters;
+  waiters.swap(e.waiters);
+  for (auto& w : waiters) w(e.job);
+  inactive_order_.push_back(e.job.id);
+  purge();
+}
+
+void JobManager::purge() {
+  while (inactive_order_.size() > opts_.max_inactive) {
+    uint64_t id = inactive_order_.front();
+    inactive_order_.pop_front();
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) continue;
+    event("job.destroy", it->second->job);
+    jobs_.erase(it);
+  }
+}
+
+bool JobManager::wait(uint64_t id, Waiter fn) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return false;
+  if (it->second->job.state == State::kInactive) {
+    fn(it->second->job);
+  } else {
+    it->second->waiters.push_back(std::move(fn));
+  }
+  return true;
+}
+
+const Job* JobManager::find(uint64_t id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second->job;
+}
+
+std::vector<const Job*> JobManager::jobs() const {
+  std::vector<const Job*> out;
+  out.reserve(jobs_.size());
+  for (const auto& [id, e] : jobs_) out.push_back(&e->job);
+  return out;
+}
+
+}  // namespace cairn::job_manager

@@ -1,0 +1,123 @@
+// Tests of plugins' statistics through the real libstats: the shipped job-stats plugin's
+// metrics, and each plugin's own context (prefix, period) when several are loaded.
+#include <config.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "libreactor/reactor.hpp"
+#include "libstats/stats.hpp"
+#include "libstats/test/udp_sink.hpp"
+#include "modules/job-manager/job_manager.hpp"
+
+using namespace cairn::job_manager;
+using cairn::reactor::Loop;
+using cairn::reactor::Timer;
+using cairn::stats::testing::UdpSink;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::vector<std::string>& packets) {
+  std::vector<std::string> lines;
+  for (const auto& p : packets) {
+    size_t start = 0;
+    while (start < p.size()) {
+      size_t nl = p.find('\n', start);
+      if (nl == std::string::npos) nl = p.size();
+      if (nl > start) lines.push_back(p.substr(start, nl - start));
+      start = nl + 1;
+    }
+  }
+  return lines;
+}
+
+bool has(const std::vector<std::string>& lines, const std::string& line) {
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
+
+bool has_prefix(const std::vector<std::string>& lines, const std::string& prefix) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.rfind(prefix, 0) == 0; });
+}
+
+class PluginStatsTest : public ::testing::Test {
+ protected:
+  Loop loop_;
+  UdpSink sink_;
+  cairn::stats::Stats stats_{loop_, {sink_.endpoint(), 1440, nullptr}};
+  std::vector<std::string> log_;
+  PluginHost plugins_{[this] {
+                        std::shared_ptr<cairn::stats::Context> c = stats_.context("cairn.0", 0);
+                        PluginStats ps;
+                        ps.c_api = c->c_api();
+                        ps.owner = std::move(c);
+                        return ps;
+                      },
+                      [this](int, const std::string& text) { log_.push_back(text); },
+                      {}};
+  JobManager jm_{loop_, plugins_, [](std::string, StoreDone done) { done(0, "ref"); }};
+
+  void run_true() {
+    uint64_t id = std::get<uint64_t>(jm_.submit({"true"}));
+    bool timed_out = false;
+    Timer guard(loop_, 10.0, 0, [&](Timer&) { timed_out = true; });
+    guard.start();
+    while (jm_.find(id)->state != State::kInactive && !timed_out) loop_.run_once(true);
+    ASSERT_EQ(jm_.find(id)->state, State::kInactive);
+  }
+};
+
+TEST_F(PluginStatsTest, JobStatsReportsStateGaugesCountersAndRunTime) {
+  ASSERT_FALSE(plugins_.load(JOB_STATS_PLUGIN));
+  run_true();
+  auto lines = lines_of(sink_.drain(2000));
+  EXPECT_TRUE(has(lines, "cairn.0.jobs.submitted:1|c"));
+  for (const char* s : {"new", "depend", "priority", "sched", "run", "cleanup"}) {
+    EXPECT_TRUE(has(lines, std::string("cairn.0.jobs.state.") + s + ":+1|g")) << s;
+    EXPECT_TRUE(has(lines, std::string("cairn.0.jobs.state.") + s + ":-1|g")) << s;
+  }
+  EXPECT_TRUE(has(lines, "cairn.0.jobs.state.inactive:+1|g"));
+  EXPECT_TRUE(has_prefix(lines, "cairn.0.jobs.run-time:"));
+  EXPECT_TRUE(has(lines, "cairn.0.jobs.finished:1|c"));
+}
+
+TEST_F(PluginStatsTest, JobStatsSettingsAreCheckedAtLoad) {
+  auto err = plugins_.load(JOB_STATS_PLUGIN, {{"period", "soon"}});
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("period=soon: not a number of seconds >= 0"), std::string::npos)
+      << err->text;
+  err = plugins_.load(JOB_STATS_PLUGIN, {{"prefix", std::string(200, 'p')}});
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->text.find("refused"), std::string::npos) << err->text;
+  ASSERT_FALSE(plugins_.load(JOB_STATS_PLUGIN, {{"prefix", "mine"}}));
+  run_true();
+  auto lines = lines_of(sink_.drain(2000));
+  EXPECT_TRUE(has(lines, "mine.jobs.submitted:1|c"));
+  EXPECT_FALSE(has_prefix(lines, "cairn.0."));
+}
+
+TEST_F(PluginStatsTest, EachPluginKeepsItsOwnPrefixAndPeriod) {
+  ASSERT_FALSE(plugins_.load(STATS_PLUGIN_DIR "/stats-immediate.so"));
+  ASSERT_FALSE(plugins_.load(STATS_PLUGIN_DIR "/stats-basic.so"));
+  // The immediate plugin's refused long prefix left no error.
+  for (const auto& l : log_) EXPECT_EQ(l.find("was not refused"), std::string::npos) << l;
+  run_true();
+  auto immediate = lines_of(sink_.drain(2000));
+  EXPECT_TRUE(has(immediate, "cairn.job.state.immediate.RUN:+1|g"));
+  EXPECT_TRUE(has(immediate, "cairn.job.state.immediate.inactive:1|c"));
+  EXPECT_TRUE(has_prefix(immediate, "cairn.job.state.immediate.cleanup.timing:"));
+  // The basic plugin aggregates for a second: nothing of it yet.
+  EXPECT_FALSE(has_prefix(immediate, "cairn.job.state.RUN"));
+  EXPECT_FALSE(has_prefix(immediate, "x"));
+  // Unloading flushes the basic plugin's context.
+  ASSERT_FALSE(plugins_.remove("stats-basic"));
+  auto basic = lines_of(sink_.drain(2000));
+  EXPECT_TRUE(has(basic, "cairn.job.state.RUN:1|c"));
+  EXPECT_TRUE(has(basic, "cairn.job.state.inactive:1|c"));
+  EXPECT_TRUE(has_prefix(basic, "cairn.job.state.run.timing:"));
+}
+
+}  // namespace

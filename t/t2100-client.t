@@ -1,0 +1,61 @@
+#!/bin/sh
+test_description='broker commands through libclient: ping, rpc, dmesg, errors, malformed input'
+. "$(dirname "$0")/lib/sharness-cairn.sh"
+
+SEND_RAW="$CAIRN_BUILDDIR/src/common/libclient/test/send_raw"
+
+test_expect_success 'CAIRN_URI unset: a clear error saying what to do' '
+	test_must_fail cairn ping 2>err &&
+	grep "^cairn: CAIRN_URI is not set: run the command under \`cairn start\`, or set CAIRN_URI to the URI \`cairn start\` printed$" err
+'
+test_expect_success 'cairn ping under cairn start prints one round trip per ping' '
+	cairn start cairn ping --count 3 --payload-size 1000 >ping.out &&
+	test $(wc -l <ping.out) -eq 3 &&
+	test $(grep -c "^broker.ping: time=[0-9][0-9]*\.[0-9] µs$" ping.out) -eq 3
+'
+test_expect_success 'cairn ping with an empty payload' '
+	cairn start cairn ping >ping0.out &&
+	grep "^broker.ping: time=" ping0.out
+'
+test_expect_success 'cairn rpc broker.ping echoes the payload' '
+	cairn start cairn rpc broker.ping "hello broker" >rpc.out &&
+	printf "hello broker" >rpc.expected &&
+	test_cmp rpc.expected rpc.out
+'
+test_expect_success 'an unknown topic is answered with ENOSYS text and exit 1' '
+	test_expect_code 1 cairn start cairn rpc no.such.service 2>err &&
+	grep "^cairn: no.such.service: unknown service: no.such.service$" err
+'
+test_expect_success 'cairn dmesg prints ISO 8601 time, level and text' '
+	cairn start cairn dmesg >dmesg.out &&
+	grep -E "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z info: broker up at ipc://" dmesg.out
+'
+test_expect_success 'a malformed message is logged and dropped; the broker still answers' '
+	cat >malformed.sh <<-EOF &&
+	"$SEND_RAW" "\$CAIRN_URI" garbage &&
+	"$SEND_RAW" "\$CAIRN_URI" "\\\\x02\\\\x01\\\\x00\\\\x00\\\\x01\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00\\\\x00" broker.ping x &&
+	cairn dmesg >malformed-dmesg.out &&
+	cairn ping
+	EOF
+	cairn start sh ./malformed.sh >malformed-ping.out 2>malformed.err &&
+	grep "warning: dropped a malformed message from client [0-9a-f]*: expected 3 frames, got 1$" malformed-dmesg.out &&
+	grep "warning: dropped a malformed message from client [0-9a-f]*: unknown protocol version 2$" malformed-dmesg.out &&
+	grep "^broker.ping: time=" malformed-ping.out
+'
+test_expect_success 'the broker writes the malformed-message warning to stderr too' '
+	grep "dropped a malformed message" malformed.err
+'
+test_expect_success 'no broker: the rpc timeout is bounded and explained' '
+	test_expect_code 1 env CAIRN_URI="ipc://$PWD/no-such.sock" CAIRN_RPC_TIMEOUT=0.5 \
+		cairn ping 2>err &&
+	grep "^cairn: broker.ping: no answer from the broker within 0.5 s (is it running? for tcp://, is your key allowed?)$" err
+'
+test_expect_success 'an invalid CAIRN_RPC_TIMEOUT is named' '
+	test_must_fail env CAIRN_URI="ipc://$PWD/x.sock" CAIRN_RPC_TIMEOUT=soon cairn ping 2>err &&
+	grep "^cairn: CAIRN_RPC_TIMEOUT: .soon. is not a positive number of seconds$" err
+'
+test_expect_success 'cairn rpc needs a topic' '
+	test_must_fail cairn rpc 2>err &&
+	grep -i "TOPIC" err
+'
+test_done
