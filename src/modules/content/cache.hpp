@@ -35,7 +35,7 @@ namespace cairn::content {
 
 struct Options {
   util::HashType hash = util::HashType::kSha1;
-  uint64_t blob_size_limit = 1073741824;    // larger stores fail with EFBIG
+  uint64_t blob_size_limit = 1073741824;    // larger stores fail with EFBIG (at most 4 GiB - 1)
   uint32_t flush_batch_limit = 256;         // backing-store writes in flight
   uint64_t purge_target_size = 16777216;    // purge drops clean entries while size exceeds this
   double purge_old_entry = 10;              // ... and only entries unused this many seconds
