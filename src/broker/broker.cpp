@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "broker/builtin_modules.hpp"
 
 namespace cairn::broker {
 
@@ -285,16 +284,7 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   stats_ctx_ = stats_->context(config_.string("stats.prefix"), config_.number("stats.period"));
   requests_ = stats_ctx_->counter("broker.requests");
 
-  zctx_ = zmq_ctx_new();
-  if (!zctx_) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
-  try {
-    bind(opts_.listen);
-  } catch (...) {
-    zap_.reset();
-    endpoint_.reset();
-    zmq_ctx_term(zctx_);
-    throw;
-  }
+  bind(opts_.listen);
   watcher_ = std::make_unique<reactor::ZmqWatcher>(
       loop_, endpoint_->socket(), reactor::kRead,
       [this](reactor::ZmqWatcher&, int) { on_readable(); });
@@ -303,13 +293,11 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
 
   context_ = std::make_unique<BrokerContext>(*this);
   add_builtin_services();
-  if (opts_.load_modules) {
-    for (const auto& m : builtin_modules()) {
-      auto module = m.factory(*context_);
-      if (!module) throw StartupError(m.name, "module failed to start (see the log above)");
-      modules_.push_back(std::move(module));
-      log_.log(Level::kDebug, fmt::format("module {} loaded", m.name));
-    }
+  for (const auto& m : opts_.modules ? *opts_.modules : builtin_modules()) {
+    auto module = m.factory(*context_);
+    if (!module) throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");
+    modules_.push_back(std::move(module));
+    log_.log(Level::kDebug, fmt::format("module {} loaded", m.name));
   }
   log_.log(Level::kInfo, fmt::format("broker up at {}", uri_));
 }
@@ -326,8 +314,12 @@ Broker::~Broker() {
   endpoint_.reset();  // responders still held somewhere become no-ops
   stats_ctx_.reset();
   stats_.reset();
-  zmq_ctx_term(zctx_);
 }
+
+Broker::ZmqContext::ZmqContext() : handle(zmq_ctx_new()) {
+  if (!handle) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
+}
+Broker::ZmqContext::~ZmqContext() { zmq_ctx_term(handle); }
 
 ModuleContext& Broker::context() { return *context_; }
 
@@ -359,7 +351,7 @@ void Broker::setup_curve() {
   if (clients.empty())
     log_.log(Level::kWarning,
              "security.allowed-clients is empty: every CURVE client will be refused");
-  zap_ = std::make_unique<ZapHandler>(loop_, zctx_,
+  zap_ = std::make_unique<ZapHandler>(loop_, zctx_.handle,
                                       std::set<std::string>(clients.begin(), clients.end()), log_);
   int on = 1;
   zmq_setsockopt(endpoint_->socket(), ZMQ_CURVE_SERVER, &on, sizeof on);
@@ -369,7 +361,7 @@ void Broker::setup_curve() {
 }
 
 void Broker::bind(const std::string& uri) {
-  void* router = zmq_socket(zctx_, ZMQ_ROUTER);
+  void* router = zmq_socket(zctx_.handle, ZMQ_ROUTER);
   if (!router) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
   endpoint_ = std::make_shared<Endpoint>(router, log_);
   int linger = 0;

@@ -8,10 +8,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "broker/builtin_modules.hpp"
 #include "broker/config.hpp"
 #include "broker/log.hpp"
 #include "broker/module.hpp"
@@ -33,7 +35,8 @@ struct BrokerOptions {
   std::string statedir;  // exists; backing store and state files go here
   int rank = 0;
   bool log_to_stderr = true;
-  bool load_modules = true;  // create the built-in modules (unit tests of the core turn it off)
+  // Modules to create, in order; default: builtin_modules(). Unit tests give their own.
+  std::optional<std::vector<BuiltinModule>> modules;
 };
 
 class Endpoint;
@@ -85,7 +88,15 @@ class Broker {
   stats::Counter requests_;
 
   // ZeroMQ: context, ROUTER, optional ZAP handler; `endpoint_` is what responders point to.
-  void* zctx_ = nullptr;
+  // Declared in this order so the sockets close before the context terminates.
+  struct ZmqContext {
+    ZmqContext();
+    ~ZmqContext();
+    ZmqContext(const ZmqContext&) = delete;
+    ZmqContext& operator=(const ZmqContext&) = delete;
+    void* handle;
+  };
+  ZmqContext zctx_;
   std::shared_ptr<Endpoint> endpoint_;
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<reactor::ZmqWatcher> watcher_;

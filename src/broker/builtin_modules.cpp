@@ -2,13 +2,15 @@
 // line here, includes its src/modules/<name>/module.hpp and links its .la into libbroker.
 #include "broker/builtin_modules.hpp"
 
+#include "modules/content/module.hpp"
 #include "modules/job-manager/module.hpp"
 
 namespace cairn::broker {
 
 const std::vector<BuiltinModule>& builtin_modules() {
   static const std::vector<BuiltinModule> modules = {
-      {"job-manager", job_manager::create_module},
+      {"content", &content::create_module},
+      {"job-manager", &job_manager::create_module},
   };
   return modules;
 }

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libclient/client.hpp"
+#include "libclient/zmq_frames.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
 
@@ -137,26 +138,13 @@ class RawClient {
     char buf[8];
     zmq_recv(sock_.get(), buf, sizeof buf, 0);
   }
-  void send() {
-    for (size_t i = 0; i < frames_.size(); ++i)
-      zmq_send(sock_.get(), frames_[i].data(), frames_[i].size(),
-               i + 1 < frames_.size() ? ZMQ_SNDMORE : 0);
-  }
-  void recv() {
-    int more = 0;
-    do {
-      zmq_msg_t part;
-      zmq_msg_init(&part);
-      zmq_msg_recv(&part, sock_.get(), 0);
-      more = zmq_msg_more(&part);
-      zmq_msg_close(&part);
-    } while (more);
-  }
+  void send() { cairn::client::send_frames(sock_.get(), frames_); }
+  void recv() { cairn::client::recv_frames(sock_.get(), reply_); }
 
  private:
   ZmqContext ctx_;
   ZmqSocket sock_;
-  msg::Frames frames_;
+  msg::Frames frames_, reply_;
 };
 
 double seconds_since(Clock::time_point t0) {

@@ -132,7 +132,7 @@ class BrokerTest : public testing::Test {
     opts.listen = listen.empty() ? "ipc://" + dir_.path + "/s" : listen;
     opts.statedir = dir_.path;
     opts.log_to_stderr = false;
-    opts.load_modules = false;
+    opts.modules = modules_;
     broker_ = std::make_unique<Broker>(loop_, config, opts);
     return *broker_;
   }
@@ -141,6 +141,7 @@ class BrokerTest : public testing::Test {
     return *clients_.back();
   }
 
+  std::vector<BuiltinModule> modules_;
   reactor::Loop loop_;
   TempDir dir_;
   void* zctx_;
@@ -422,6 +423,49 @@ TEST_F(BrokerTest, CurveAdmitsListedClientsAndRefusesOthers) {
   zcert_destroy(&server);
   zcert_destroy(&allowed);
   zcert_destroy(&stranger);
+}
+
+// Fake modules that record their life in `events`.
+std::vector<std::string> events;
+struct FakeModule : Module {
+  FakeModule(ModuleContext& ctx, std::string name) : name_(std::move(name)) {
+    events.push_back("create " + name_);
+    ctx.register_service(name_ + ".hello", [n = name_](const msg::Message&, ResponderPtr r) {
+      r->ok("hello from " + n);
+    });
+    ctx.on_shutdown([this](std::function<void()> done) {
+      events.push_back("shutdown " + name_);
+      done();
+    });
+  }
+  ~FakeModule() override { events.push_back("destroy " + name_); }
+  std::string name_;
+};
+std::unique_ptr<Module> make_a(ModuleContext& ctx) { return std::make_unique<FakeModule>(ctx, "a"); }
+std::unique_ptr<Module> make_b(ModuleContext& ctx) { return std::make_unique<FakeModule>(ctx, "b"); }
+std::unique_ptr<Module> make_none(ModuleContext&) { return nullptr; }
+
+TEST_F(BrokerTest, ModulesAreCreatedInOrderServeAndAreDestroyedInReverse) {
+  events.clear();
+  modules_ = {{"a", make_a}, {"b", make_b}};
+  Broker& b = start();
+  auto r = client().rpc(loop_, "b.hello");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "hello from b");
+  bool finished = false;
+  b.shutdown([&] { finished = true; });
+  EXPECT_TRUE(finished);
+  clients_.clear();
+  broker_.reset();
+  EXPECT_EQ(events, (std::vector<std::string>{"create a", "create b", "shutdown a", "shutdown b",
+                                              "destroy b", "destroy a"}));
+}
+
+TEST_F(BrokerTest, AModuleThatFailsToStartStopsStartUp) {
+  events.clear();
+  modules_ = {{"a", make_a}, {"broken", make_none}};
+  EXPECT_THROW(start(), StartupError);
+  EXPECT_EQ(events, (std::vector<std::string>{"create a", "destroy a"}));
 }
 
 TEST(Log, RingKeepsTheLastEntriesOldestFirstWithTheirLevels) {

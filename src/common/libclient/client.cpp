@@ -4,6 +4,8 @@
 // already received, and settled, but not yet handed to the caller.
 #include "libclient/client.hpp"
 
+#include "libclient/zmq_frames.hpp"
+
 #include <czmq.h>
 #include <fmt/format.h>
 
@@ -159,39 +161,16 @@ uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t
 
   msg::Frames frames = msg::encode(
       msg::Message::request(std::string(topic), std::string(payload), tag, flags));
-  for (size_t i = 0; i < frames.size(); ++i) {
-    int more = i + 1 < frames.size() ? ZMQ_SNDMORE : 0;
-    if (zmq_send(sock_.get(), frames[i].data(), frames[i].size(), more) < 0) return 0;
-  }
+  if (!send_frames(sock_.get(), frames)) return 0;
   in_flight_.emplace(tag, Pending{std::string(topic), (flags & msg::kFlagStreaming) != 0});
   return tag;
-}
-
-// Reads one whole multipart message into `frames` without blocking. Returns 1 if one was read,
-// 0 if none is waiting, -1 on error (errno from zmq).
-int Client::take_message(msg::Frames& frames) {
-  frames.clear();
-  int more = 0;
-  do {
-    zmq_msg_t part;
-    zmq_msg_init(&part);
-    if (zmq_msg_recv(&part, sock_.get(), ZMQ_DONTWAIT) < 0) {
-      zmq_msg_close(&part);
-      if (frames.empty() && zmq_errno() == EAGAIN) return 0;
-      return frames.empty() ? -1 : 1;  // a cut-short message is decoded (and rejected) as is
-    }
-    frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
-    more = zmq_msg_more(&part);
-    zmq_msg_close(&part);
-  } while (more);
-  return 1;
 }
 
 bool Client::read_one(milliseconds timeout, Response& out, int& err) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     // Try first: when responses are queued (pipelining) this saves a poll per message.
-    int got = take_message(frames_);
+    int got = recv_frames(sock_.get(), frames_, ZMQ_DONTWAIT);
     if (got < 0) {
       err = zmq_errno();
       return false;

@@ -84,7 +84,6 @@ class Client {
   // Reads one message if one is there within `timeout`; returns false on timeout.
   // Drops malformed messages and responses to tags not in flight.
   bool read_one(std::chrono::milliseconds timeout, Response& out, int& err);
-  int take_message(msg::Frames& frames);
   // Marks `r` delivered: forgets its tag unless more responses are expected.
   void settle(const Response& r);
   Response timeout_response(uint32_t matchtag, std::string topic) const;

@@ -30,11 +30,10 @@ struct Slot : detail::SlotValues {
 
 class MetricTable {
  public:
-  Slot* find(Kind kind, std::string_view name) const {
+  [[gnu::always_inline]] Slot* find(Kind kind, std::string_view name) const {
     if (entries_.empty()) return nullptr;
     uint64_t h = hash(kind, name);
-    size_t mask = entries_.size() - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
       const Entry& e = entries_[i];
       if (!e.slot) return nullptr;
       if (e.hash == h && e.kind == kind && same(e.name, e.size, name)) return e.slot;
@@ -45,7 +44,8 @@ class MetricTable {
   [[gnu::noinline]] Slot* insert(Kind kind, std::string_view name) {
     if ((slots_.size() + 1) * 2 > entries_.size()) grow();
     Slot* slot = &slots_.emplace_back(kind, name);
-    place(Entry{hash(kind, name), slot->name.data(), slot->name.size(), kind, slot});
+    place(Entry{hash(kind, name), slot->name.data(), static_cast<uint32_t>(slot->name.size()), kind,
+                slot});
     return slot;
   }
 
@@ -57,21 +57,22 @@ class MetricTable {
   struct Entry {
     uint64_t hash = 0;
     const char* name = nullptr;
-    size_t size = 0;
+    uint32_t size = 0;  // names longer than 4 GiB are not a concern
     Kind kind = Kind::kCounter;
     Slot* slot = nullptr;
   };
 
-  // A fast 64-bit hash of short strings (in the manner of wyhash): up to 32 bytes take two
-  // independent 64x64->128 multiplies and a final one; longer names fold 16 bytes per multiply.
+  // A fast 64-bit hash of short strings (in the manner of wyhash): up to 16 bytes take one
+  // 64x64->128 multiply, up to 32 bytes two independent ones and a final one; longer names
+  // fold 16 bytes per multiply first.
   static uint64_t hash(Kind kind, std::string_view s) {
     constexpr uint64_t kS0 = 0xa0761d6478bd642full, kS1 = 0xe7037ed1a0b428dbull,
                        kS2 = 0x8ebc6af09c88c6e3ull;
     const char* p = s.data();
     size_t n = s.size();
     uint64_t seed = kS0 ^ static_cast<uint64_t>(kind);
-    uint64_t a = 0, b = 0;
     if (n <= 16) {
+      uint64_t a = 0, b = 0;
       if (n >= 8) {
         a = load64(p);
         b = load64(p + n - 8);
@@ -83,25 +84,25 @@ class MetricTable {
             (static_cast<uint64_t>(static_cast<uint8_t>(p[n / 2])) << 8) |
             static_cast<uint8_t>(p[n - 1]);
       }
-    } else {
-      size_t i = n;
-      while (i > 32) {
-        seed = mum(load64(p) ^ kS1, load64(p + 8) ^ seed);
-        p += 16;
-        i -= 16;
-      }
-      // 17..32 bytes left: two independent multiplies over (overlapping) halves.
-      a = mum(load64(p) ^ kS1, load64(p + 8) ^ seed);
-      b = mum(load64(p + i - 16) ^ kS2, load64(p + i - 8) ^ seed);
+      return mum(a ^ kS1 ^ n, b ^ seed);
     }
-    return mum(kS1 ^ n, mum(a ^ kS1, b ^ seed));
+    size_t i = n;
+    while (i > 32) {
+      seed = mum(load64(p) ^ kS1, load64(p + 8) ^ seed);
+      p += 16;
+      i -= 16;
+    }
+    // 17..32 bytes left: two independent multiplies over (overlapping) halves.
+    uint64_t a = mum(load64(p) ^ kS1, load64(p + 8) ^ seed);
+    uint64_t b = mum(load64(p + i - 16) ^ kS2, load64(p + i - 8) ^ seed);
+    return mum(a ^ n, b ^ kS2);
   }
   static uint64_t mum(uint64_t x, uint64_t y) {
     unsigned __int128 r = static_cast<unsigned __int128>(x) * y;
     return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
   }
   // Name equality without a call to memcmp for the usual 8+ byte names.
-  static bool same(const char* x, size_t size, std::string_view y) {
+  static bool same(const char* x, uint32_t size, std::string_view y) {
     size_t n = y.size();
     if (size != n) return false;
     if (n < 8) return std::memcmp(x, y.data(), n) == 0;
@@ -121,19 +122,20 @@ class MetricTable {
   }
 
   void place(Entry e) {
-    size_t mask = entries_.size() - 1;
-    size_t i = e.hash & mask;
-    while (entries_[i].slot) i = (i + 1) & mask;
+    size_t i = e.hash & mask_;
+    while (entries_[i].slot) i = (i + 1) & mask_;
     entries_[i] = e;
   }
   void grow() {
     std::vector<Entry> old = std::move(entries_);
     entries_.assign(old.empty() ? 16 : old.size() * 2, Entry{});
+    mask_ = entries_.size() - 1;
     for (const Entry& e : old)
       if (e.slot) place(e);
   }
 
-  std::vector<Entry> entries_;
+  std::vector<Entry> entries_;  // empty, or a power of two entries
+  size_t mask_ = 0;             // entries_.size() - 1
   std::deque<Slot> slots_;
 };
 

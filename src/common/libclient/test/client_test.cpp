@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "libclient/client.hpp"
+#include "libclient/zmq_frames.hpp"
 #include "libmsg/message.hpp"
 
 namespace cairn::client {
@@ -43,16 +44,9 @@ class ServerSocket {
     int rc = zmq_poll(&item, 1, kServerWaitMs);
     EXPECT_EQ(rc, 1) << "server: no request arrived";
     if (rc != 1) return {};
-    std::vector<std::string> frames;
-    int more = 0;
-    do {
-      zmq_msg_t part;
-      zmq_msg_init(&part);
-      zmq_msg_recv(&part, sock_, 0);
-      frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
-      more = zmq_msg_more(&part);
-      zmq_msg_close(&part);
-    } while (more);
+    msg::Frames frames;
+    EXPECT_EQ(recv_frames(sock_, frames), 1);
+    if (frames.empty()) return {};
     Incoming in;
     in.identity = frames.front();
     msg::Decoded d = msg::decode(msg::Frames(frames.begin() + 1, frames.end()));
@@ -63,8 +57,7 @@ class ServerSocket {
 
   void send_frames(const std::string& identity, const msg::Frames& frames) {
     zmq_send(sock_, identity.data(), identity.size(), ZMQ_SNDMORE);
-    for (size_t i = 0; i < frames.size(); ++i)
-      zmq_send(sock_, frames[i].data(), frames[i].size(), i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
+    client::send_frames(sock_, frames);
   }
   void send(const std::string& identity, const msg::Message& m) {
     send_frames(identity, msg::encode(m));

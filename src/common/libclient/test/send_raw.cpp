@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "libclient/zmq_frames.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
 
@@ -34,11 +35,6 @@ std::string unescape(const char* s) {
   return out;
 }
 
-void send_frames(void* sock, const cairn::msg::Frames& frames) {
-  for (size_t i = 0; i < frames.size(); ++i)
-    zmq_send(sock, frames[i].data(), frames[i].size(), i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,9 +50,9 @@ int main(int argc, char** argv) {
   }
   cairn::msg::Frames raw;
   for (int i = 2; i < argc; ++i) raw.push_back(unescape(argv[i]));
-  send_frames(sock.get(), raw);
+  cairn::client::send_frames(sock.get(), raw);
   constexpr uint32_t kTag = 0x5eed;
-  send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
+  cairn::client::send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
   zmq_pollitem_t item{sock.get(), 0, ZMQ_POLLIN, 0};
   for (;;) {
     if (zmq_poll(&item, 1, 10000) != 1) {
@@ -64,15 +60,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     cairn::msg::Frames frames;
-    int more = 0;
-    do {
-      zmq_msg_t part;
-      zmq_msg_init(&part);
-      zmq_msg_recv(&part, sock.get(), 0);
-      frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
-      more = zmq_msg_more(&part);
-      zmq_msg_close(&part);
-    } while (more);
+    if (cairn::client::recv_frames(sock.get(), frames) < 0) return 1;
     auto d = cairn::msg::decode(frames);
     // Anything else (e.g. an error reply to the raw message, if it was well-formed) is skipped.
     if (d.message && d.message->matchtag == kTag && d.message->payload == "after") return 0;

@@ -4,10 +4,12 @@
 #include "libstats/stats.hpp"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -776,6 +778,23 @@ TEST_F(StatsTest, CApiCallsEveryFunction) {
   expect_nothing_sent();
   EXPECT_EQ(ctx->prefix(), "plugin.c.7");
   EXPECT_EQ(ctx->period(), 0);
+}
+
+struct DlCloser {
+  void operator()(void* h) const { dlclose(h); }
+};
+
+TEST_F(StatsTest, DlopenedPluginResolvesTheCApiFromTheExecutable) {
+  auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  std::string path = (dir / ".libs" / "stats_plugin.so").string();
+  std::unique_ptr<void, DlCloser> plugin(dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL));
+  ASSERT_TRUE(plugin) << dlerror();
+  auto run = reinterpret_cast<int (*)(cairn_stats*)>(dlsym(plugin.get(), "stats_plugin_run"));
+  ASSERT_NE(run, nullptr);
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 1);
+  EXPECT_EQ(run(ctx->c_api()), 0);
+  EXPECT_EQ(sink_.recv(), "p.from.plugin:42|g\n");
 }
 
 TEST_F(StatsTest, CApiIsSafeWithNullContextAndNullName) {

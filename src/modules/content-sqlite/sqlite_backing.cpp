@@ -1,0 +1,220 @@
+// SQLite backing store on its own thread (see sqlite_backing.hpp).
+#include "modules/content-sqlite/sqlite_backing.hpp"
+
+#include <cerrno>
+#include <utility>
+
+namespace cairn::content {
+
+int sqlite_errno(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_FULL: return ENOSPC;
+    case SQLITE_READONLY: return EROFS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return EBUSY;
+    case SQLITE_NOMEM: return ENOMEM;
+    case SQLITE_PERM:
+    case SQLITE_AUTH: return EACCES;
+    case SQLITE_TOOBIG: return EFBIG;
+    default: return EIO;  // SQLITE_IOERR*, SQLITE_CORRUPT, SQLITE_CANTOPEN, ...
+  }
+}
+
+namespace {
+
+SqliteStmt prepare(sqlite3* db, const char* sql, std::string* error) {
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
+    *error = std::string("cannot prepare `") + sql + "`: " + sqlite3_errmsg(db);
+    return nullptr;
+  }
+  return SqliteStmt(st);
+}
+
+// Runs a statement that returns no rows; the result code of the last step.
+int step_reset(sqlite3_stmt* st) {
+  int rc = sqlite3_step(st);
+  int rrc = sqlite3_reset(st);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) rc = rrc == SQLITE_OK ? SQLITE_OK : rrc;
+  return rc;
+}
+
+}  // namespace
+
+std::unique_ptr<SqliteBacking> SqliteBacking::open(reactor::Loop& loop, const std::string& path,
+                                                   std::string* error) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                                   SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteDb db(raw);  // sqlite3_open_v2 may hand back a handle even on failure
+  if (rc != SQLITE_OK) {
+    *error = path + ": cannot open: " + (db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc));
+    return nullptr;
+  }
+  // WAL: readers do not block the writer; synchronous=NORMAL keeps committed data across a
+  // process kill (not across a power loss), at a fraction of FULL's fsyncs.
+  const char* setup =
+      "PRAGMA journal_mode=WAL;"
+      "PRAGMA synchronous=NORMAL;"
+      "CREATE TABLE IF NOT EXISTS objects (hash BLOB PRIMARY KEY, object BLOB NOT NULL);";
+  char* msg = nullptr;
+  if (sqlite3_exec(db.get(), setup, nullptr, nullptr, &msg) != SQLITE_OK) {
+    *error = path + ": cannot set up the content database: " + (msg ? msg : "unknown error");
+    sqlite3_free(msg);
+    return nullptr;
+  }
+  // journal_mode=WAL silently stays "delete" on file systems without shared memory; that is
+  // still correct, only slower, so it is not an error.
+  auto self = std::make_unique<SqliteBacking>(Key{}, loop, std::move(db));
+  auto* s = self.get();
+  std::string err;
+  s->insert_ = prepare(s->db_.get(), "INSERT OR IGNORE INTO objects (hash, object) VALUES (?1, ?2)", &err);
+  if (s->insert_) s->select_ = prepare(s->db_.get(), "SELECT object FROM objects WHERE hash = ?1", &err);
+  if (s->select_) s->begin_ = prepare(s->db_.get(), "BEGIN IMMEDIATE", &err);
+  if (s->begin_) s->commit_ = prepare(s->db_.get(), "COMMIT", &err);
+  if (s->commit_) s->rollback_ = prepare(s->db_.get(), "ROLLBACK", &err);
+  if (!s->rollback_) {
+    *error = path + ": " + err;
+    return nullptr;
+  }
+  s->thread_ = std::thread([s] { s->thread_main(); });
+  return self;
+}
+
+SqliteBacking::SqliteBacking(Key, reactor::Loop& loop, SqliteDb db)
+    : db_(std::move(db)), async_(loop, [this](reactor::Async&) { deliver(); }) {
+  async_.start();
+}
+
+SqliteBacking::~SqliteBacking() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  // Undelivered completions are dropped with done_ (their callbacks are never called).
+}
+
+void SqliteBacking::enqueue(Request req) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(req));
+  }
+  wake_.notify_one();
+}
+
+void SqliteBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {
+  enqueue(StoreReq{key, data, std::move(cb)});
+}
+
+void SqliteBacking::load(const util::Digest& key, LoadCallback cb) {
+  enqueue(LoadReq{key, std::move(cb)});
+}
+
+void SqliteBacking::set_max_page_count(uint64_t pages, std::function<void(int)> cb) {
+  enqueue(PragmaReq{"PRAGMA max_page_count = " + std::to_string(pages), std::move(cb)});
+}
+
+void SqliteBacking::thread_main() {
+  std::vector<Request> batch;
+  std::vector<Completion> done;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and every queued request is done
+      batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+      queue_.clear();
+    }
+    run_batch(batch, done);
+    batch.clear();
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& c : done) done_.push_back(std::move(c));
+    }
+    done.clear();
+    async_.send();
+  }
+}
+
+void SqliteBacking::run_batch(std::vector<Request>& batch, std::vector<Completion>& done) {
+  std::vector<StoreReq*> stores;
+  for (auto& req : batch) {
+    if (auto* s = std::get_if<StoreReq>(&req)) {
+      stores.push_back(s);
+      continue;
+    }
+    // A read or pragma ends the run of writes before it, keeping the order requests came in.
+    run_stores(stores, done);
+    if (auto* l = std::get_if<LoadReq>(&req)) {
+      sqlite3_stmt* st = select_.get();
+      sqlite3_bind_blob(st, 1, l->key.bytes.data(), static_cast<int>(l->key.size()),
+                        SQLITE_STATIC);
+      int rc = sqlite3_step(st);
+      int errnum = 0;
+      std::string data;
+      if (rc == SQLITE_ROW) {
+        auto* p = static_cast<const char*>(sqlite3_column_blob(st, 0));
+        data.assign(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+      } else if (rc == SQLITE_DONE) {
+        errnum = ENOENT;
+      } else {
+        errnum = sqlite_errno(rc);
+      }
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      done.push_back({std::move(req), errnum, std::move(data)});
+    } else if (auto* p = std::get_if<PragmaReq>(&req)) {
+      int rc = sqlite3_exec(db_.get(), p->sql.c_str(), nullptr, nullptr, nullptr);
+      int errnum = rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+      done.push_back({std::move(req), errnum, {}});
+    }
+  }
+  run_stores(stores, done);
+}
+
+void SqliteBacking::run_stores(std::vector<StoreReq*>& stores, std::vector<Completion>& done) {
+  if (stores.empty()) return;
+  int rc = step_reset(begin_.get());
+  for (size_t i = 0; rc == SQLITE_OK && i < stores.size(); i++) {
+    sqlite3_stmt* st = insert_.get();
+    const StoreReq& s = *stores[i];
+    sqlite3_bind_blob(st, 1, s.key.bytes.data(), static_cast<int>(s.key.size()), SQLITE_STATIC);
+    // A zero-length blob must still be bound as a blob (not NULL).
+    sqlite3_bind_blob64(st, 2, s.data.empty() ? "" : s.data.data(), s.data.size(),
+                        SQLITE_STATIC);
+    rc = step_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  if (rc == SQLITE_OK) rc = step_reset(commit_.get());
+  if (rc != SQLITE_OK) {
+    // Nothing of this transaction is kept; every write in it fails and stays dirty upstream.
+    if (!sqlite3_get_autocommit(db_.get())) step_reset(rollback_.get());
+  } else {
+    transactions_++;
+  }
+  int errnum = rc == SQLITE_OK ? 0 : sqlite_errno(rc);
+  for (StoreReq* s : stores) done.push_back({std::move(*s), errnum, {}});
+  stores.clear();
+}
+
+void SqliteBacking::deliver() {
+  std::vector<Completion> ready;
+  {
+    std::lock_guard lock(mutex_);
+    ready.swap(done_);
+  }
+  for (auto& c : ready) {
+    if (auto* s = std::get_if<StoreReq>(&c.req))
+      s->cb(c.errnum);
+    else if (auto* l = std::get_if<LoadReq>(&c.req))
+      l->cb(c.errnum, std::move(c.data));
+    else if (auto* p = std::get_if<PragmaReq>(&c.req))
+      p->cb(c.errnum);
+  }
+}
+
+}  // namespace cairn::content

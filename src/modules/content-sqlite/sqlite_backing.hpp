@@ -1,0 +1,110 @@
+// cairn::content::SqliteBacking: the content cache's backing store, SQLite in WAL mode on a
+// thread of its own (DESIGN §6). The reactor thread only queues requests and runs completions;
+// the store thread owns the sqlite3 connection after open and runs every statement; results
+// come back through a reactor::Async. Consecutive writes are committed in one transaction.
+// Invariants: the connection is used by one thread at a time (opened by the caller, then only
+// by the store thread); a callback runs on the reactor thread, never inside store()/load();
+// destruction finishes the queued requests, joins the thread and drops undelivered callbacks.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "libreactor/reactor.hpp"
+#include "modules/content/backing.hpp"
+
+namespace cairn::content {
+
+// Owning wrappers of the two SQLite handles.
+struct SqliteCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using SqliteDb = std::unique_ptr<sqlite3, SqliteCloser>;
+struct SqliteFinalizer {
+  void operator()(sqlite3_stmt* st) const { sqlite3_finalize(st); }
+};
+using SqliteStmt = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
+
+// errno for an SQLite result code: ENOSPC for SQLITE_FULL, EIO for I/O errors and corruption,
+// EROFS, EBUSY, ENOMEM, EACCES, else EIO.
+int sqlite_errno(int rc);
+
+class SqliteBacking : public Backing {
+ public:
+  // Opens (creating if needed) the database at `path`. Returns null and sets *error (a
+  // sentence naming the path and SQLite's reason) if it cannot be opened or set up.
+  static std::unique_ptr<SqliteBacking> open(reactor::Loop& loop, const std::string& path,
+                                             std::string* error);
+  ~SqliteBacking() override;
+
+  void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
+  void load(const util::Digest& key, LoadCallback cb) override;
+
+  // Runs `PRAGMA max_page_count = pages` on the store thread (bounds the file size; a write
+  // beyond it fails with SQLITE_FULL), then cb(0 or errno).
+  void set_max_page_count(uint64_t pages, std::function<void(int errnum)> cb);
+
+  // Write transactions committed so far (each holds one or more stores).
+  uint64_t transactions() const { return transactions_.load(); }
+
+ private:
+  struct StoreReq {
+    util::Digest key;
+    std::string_view data;
+    StoreCallback cb;
+  };
+  struct LoadReq {
+    util::Digest key;
+    LoadCallback cb;
+  };
+  struct PragmaReq {
+    std::string sql;
+    std::function<void(int)> cb;
+  };
+  using Request = std::variant<StoreReq, LoadReq, PragmaReq>;
+  // A finished request (its callback still inside), delivered on the reactor thread.
+  struct Completion {
+    Request req;
+    int errnum = 0;
+    std::string data;  // a read's blob
+  };
+  struct Key {};  // lets only open() construct
+
+ public:
+  SqliteBacking(Key, reactor::Loop& loop, SqliteDb db);
+
+ private:
+  void enqueue(Request req);
+  void thread_main();
+  void run_batch(std::vector<Request>& batch, std::vector<Completion>& done);
+  void run_stores(std::vector<StoreReq*>& stores, std::vector<Completion>& done);
+  void deliver();
+
+  SqliteDb db_;
+  SqliteStmt insert_;
+  SqliteStmt select_;
+  SqliteStmt begin_;
+  SqliteStmt commit_;
+  SqliteStmt rollback_;
+
+  std::mutex mutex_;  // guards queue_, stopping_, done_
+  std::condition_variable wake_;
+  std::deque<Request> queue_;
+  bool stopping_ = false;
+  std::vector<Completion> done_;
+  std::atomic<uint64_t> transactions_{0};
+
+  reactor::Async async_;
+  std::thread thread_;  // last: started after everything it uses exists
+};
+
+}  // namespace cairn::content

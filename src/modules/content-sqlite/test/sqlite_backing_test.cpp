@@ -1,0 +1,256 @@
+// Unit tests for the SQLite backing store on its thread, alone and under the content cache:
+// round trips through the file, ENOENT, a really full database (PRAGMA max_page_count) that
+// fails writes with ENOSPC and recovers once the limit is raised, and a drain at destruction.
+#include "modules/content-sqlite/sqlite_backing.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "modules/content/cache.hpp"
+
+using namespace cairn;
+using namespace cairn::content;
+
+namespace {
+
+// A fresh directory per test, removed afterwards.
+struct TempDir {
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-sqlite-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string db() const { return path + "/content.sqlite"; }
+  std::string path;
+};
+
+// Runs the loop until pred() holds; fails the test after 10 s (a hang guard, not a timing).
+template <typename Pred>
+bool run_until(reactor::Loop& loop, Pred pred) {
+  bool expired = false;
+  reactor::Timer guard(loop, 10.0, 0, [&](reactor::Timer&) { expired = true; });
+  guard.start();
+  while (!pred() && !expired) loop.run_once(true);
+  EXPECT_FALSE(expired) << "condition not reached within 10 s";
+  return !expired;
+}
+
+std::unique_ptr<SqliteBacking> open_or_fail(reactor::Loop& loop, const std::string& path) {
+  std::string err;
+  auto b = SqliteBacking::open(loop, path, &err);
+  EXPECT_TRUE(b) << err;
+  return b;
+}
+
+int store_sync(reactor::Loop& loop, SqliteBacking& b, const util::Digest& key,
+               const std::string& data) {
+  int result = -1;
+  b.store(key, data, [&](int errnum) { result = errnum; });
+  run_until(loop, [&] { return result != -1; });
+  return result;
+}
+
+std::pair<int, std::string> load_sync(reactor::Loop& loop, SqliteBacking& b,
+                                      const util::Digest& key) {
+  int result = -1;
+  std::string out;
+  b.load(key, [&](int errnum, std::string data) {
+    result = errnum;
+    out = std::move(data);
+  });
+  run_until(loop, [&] { return result != -1; });
+  return {result, out};
+}
+
+util::Digest digest(const std::string& data) {
+  util::Hasher h(util::HashType::kSha1);
+  return h.hash(data);
+}
+
+std::string big_blob(int i, size_t size) {
+  std::string s(size, '\0');
+  for (size_t k = 0; k < size; k++) s[k] = static_cast<char>((k * 31 + i * 7) & 0xff);
+  return s;
+}
+
+}  // namespace
+
+TEST(SqliteBacking, StoredBlobIsLoadableFromANewConnection) {
+  TempDir dir;
+  reactor::Loop loop;
+  std::string data("binary\0data\xff", 12);
+  {
+    auto b = open_or_fail(loop, dir.db());
+    ASSERT_EQ(store_sync(loop, *b, digest(data), data), 0);
+    ASSERT_EQ(store_sync(loop, *b, digest(data), data), 0);  // an existing key is fine
+    EXPECT_EQ(b->transactions(), 2u);
+  }
+  auto b = open_or_fail(loop, dir.db());
+  auto [errnum, out] = load_sync(loop, *b, digest(data));
+  EXPECT_EQ(errnum, 0);
+  EXPECT_EQ(out, data);
+}
+
+TEST(SqliteBacking, EmptyBlobRoundTrips) {
+  TempDir dir;
+  reactor::Loop loop;
+  auto b = open_or_fail(loop, dir.db());
+  ASSERT_EQ(store_sync(loop, *b, digest(""), ""), 0);
+  auto [errnum, out] = load_sync(loop, *b, digest(""));
+  EXPECT_EQ(errnum, 0);
+  EXPECT_EQ(out, "");
+}
+
+TEST(SqliteBacking, LoadOfMissingKeyIsEnoent) {
+  TempDir dir;
+  reactor::Loop loop;
+  auto b = open_or_fail(loop, dir.db());
+  EXPECT_EQ(load_sync(loop, *b, digest("never stored")).first, ENOENT);
+}
+
+TEST(SqliteBacking, OpenOfUnwritablePathFailsWithAReason) {
+  reactor::Loop loop;
+  std::string err;
+  auto b = SqliteBacking::open(loop, "/nonexistent-dir/content.sqlite", &err);
+  EXPECT_FALSE(b);
+  EXPECT_NE(err.find("/nonexistent-dir/content.sqlite"), std::string::npos) << err;
+}
+
+TEST(SqliteBacking, SqliteResultCodesMapToErrno) {
+  EXPECT_EQ(sqlite_errno(SQLITE_FULL), ENOSPC);
+  EXPECT_EQ(sqlite_errno(SQLITE_IOERR_WRITE), EIO);
+  EXPECT_EQ(sqlite_errno(SQLITE_IOERR), EIO);
+  EXPECT_EQ(sqlite_errno(SQLITE_READONLY), EROFS);
+}
+
+TEST(SqliteBacking, FullDatabaseFailsWritesWithEnospcUntilLimitIsRaised) {
+  TempDir dir;
+  reactor::Loop loop;
+  auto b = open_or_fail(loop, dir.db());
+  int r = -1;
+  b->set_max_page_count(1, [&](int errnum) { r = errnum; });  // clamps to the current size
+  run_until(loop, [&] { return r != -1; });
+  ASSERT_EQ(r, 0);
+  std::string blob = big_blob(1, 64 * 1024);
+  EXPECT_EQ(store_sync(loop, *b, digest(blob), blob), ENOSPC);
+  EXPECT_EQ(load_sync(loop, *b, digest(blob)).first, ENOENT);  // the transaction rolled back
+  r = -1;
+  b->set_max_page_count(1000000, [&](int errnum) { r = errnum; });
+  run_until(loop, [&] { return r != -1; });
+  EXPECT_EQ(store_sync(loop, *b, digest(blob), blob), 0);
+  EXPECT_EQ(load_sync(loop, *b, digest(blob)).second, blob);
+}
+
+TEST(SqliteBacking, DestructionFinishesQueuedWrites) {
+  TempDir dir;
+  reactor::Loop loop;
+  std::vector<std::string> blobs;
+  for (int i = 0; i < 200; i++) blobs.push_back(big_blob(i, 1000));
+  {
+    auto b = open_or_fail(loop, dir.db());
+    for (auto& s : blobs) b->store(digest(s), s, [](int) {});
+  }  // no loop iteration: callbacks are dropped, but the writes land
+  auto b = open_or_fail(loop, dir.db());
+  for (auto& s : blobs) ASSERT_EQ(load_sync(loop, *b, digest(s)).second, s);
+}
+
+// The cache over a really full SQLite file: flush fails with ENOSPC, the entries stay dirty and
+// loadable, and once space is back a flush writes them all; a new cache finds them on disk.
+TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
+  TempDir dir;
+  reactor::Loop loop;
+  std::vector<std::string> blobs;
+  for (int i = 0; i < 50; i++) blobs.push_back(big_blob(i, 8 * 1024));
+  std::vector<util::Digest> refs;
+  {
+    std::string err;
+    auto backing = SqliteBacking::open(loop, dir.db(), &err);
+    ASSERT_TRUE(backing) << err;
+    SqliteBacking* sqlite = backing.get();
+    Options o;
+    o.flush_batch_limit = 8;
+    Cache cache(o, std::move(backing), [&loop] { return loop.now(); });
+    int r = -1;
+    sqlite->set_max_page_count(1, [&](int errnum) { r = errnum; });
+    run_until(loop, [&] { return r != -1; });
+    for (auto& s : blobs) {
+      util::Digest d;
+      ASSERT_EQ(cache.store(s, &d), 0);
+      refs.push_back(d);
+    }
+    int flushed = -1;
+    cache.flush([&](int errnum) { flushed = errnum; });
+    run_until(loop, [&] { return flushed != -1; });
+    EXPECT_EQ(flushed, ENOSPC);
+    run_until(loop, [&] { return cache.stats().flush_batch_count == 0; });
+    CacheStats s = cache.stats();
+    EXPECT_EQ(s.dirty, 50u);
+    EXPECT_EQ(s.last_errno, ENOSPC);
+    cache.dropcache();
+    EXPECT_EQ(cache.stats().count, 50u);  // dirty: nothing dropped
+    for (size_t i = 0; i < blobs.size(); i++) {
+      int got = -1;
+      cache.load(refs[i], [&](int errnum, std::string_view data) {
+        got = errnum;
+        EXPECT_EQ(data, blobs[i]);
+      });
+      EXPECT_EQ(got, 0);
+    }
+    flushed = -1;
+    cache.flush([&](int errnum) { flushed = errnum; });  // still full
+    run_until(loop, [&] { return flushed != -1; });
+    EXPECT_EQ(flushed, ENOSPC);
+    run_until(loop, [&] { return cache.stats().flush_batch_count == 0; });
+
+    r = -1;
+    sqlite->set_max_page_count(1000000, [&](int errnum) { r = errnum; });
+    run_until(loop, [&] { return r != -1; });
+    flushed = -1;
+    cache.flush([&](int errnum) { flushed = errnum; });
+    run_until(loop, [&] { return flushed != -1; });
+    EXPECT_EQ(flushed, 0);
+    EXPECT_EQ(cache.stats().dirty, 0u);
+    EXPECT_EQ(cache.stats().last_errno, 0);
+  }
+  std::string err;
+  Cache cache({}, SqliteBacking::open(loop, dir.db(), &err), [&loop] { return loop.now(); });
+  int found = 0;
+  for (size_t i = 0; i < blobs.size(); i++) {
+    cache.load(refs[i], [&, i](int errnum, std::string_view data) {
+      if (errnum == 0 && data == blobs[i]) found++;
+    });
+  }
+  run_until(loop, [&] { return found == 50; });
+  EXPECT_EQ(found, 50);
+}
+
+TEST(CacheOverSqlite, ConcurrentLoadsOfOneBlobReadTheFileOnce) {
+  TempDir dir;
+  reactor::Loop loop;
+  std::string err;
+  auto backing = SqliteBacking::open(loop, dir.db(), &err);
+  ASSERT_TRUE(backing) << err;
+  Cache cache({}, std::move(backing), [&loop] { return loop.now(); });
+  util::Digest d;
+  ASSERT_EQ(cache.store("shared", &d), 0);
+  int flushed = -1;
+  cache.flush([&](int errnum) { flushed = errnum; });
+  run_until(loop, [&] { return flushed != -1; });
+  cache.dropcache();
+  int answered = 0;
+  for (int i = 0; i < 20; i++)
+    cache.load(d, [&](int errnum, std::string_view data) {
+      EXPECT_EQ(errnum, 0);
+      EXPECT_EQ(data, "shared");
+      answered++;
+    });
+  run_until(loop, [&] { return answered == 20; });
+  EXPECT_EQ(cache.stats().load_misses, 20u);
+  EXPECT_EQ(cache.stats().count, 1u);
+}

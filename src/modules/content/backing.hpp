@@ -1,0 +1,30 @@
+// cairn::content::Backing: the interface between the content cache and its backing store
+// (SQLite in content-sqlite, a fake in the unit tests).
+// Contract: store()/load() never block and never call their callback before returning; every
+// callback runs later, on the reactor thread, at most once. Destroying a Backing drops the
+// callbacks of requests still outstanding without calling them.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "libutil/blobref.hpp"
+
+namespace cairn::content {
+
+class Backing {
+ public:
+  // errnum 0: stored; else the reason (ENOSPC for a full disk, EIO for an I/O error).
+  using StoreCallback = std::function<void(int errnum)>;
+  // errnum 0 and the blob; ENOENT if the store has no copy; another errno on failure.
+  using LoadCallback = std::function<void(int errnum, std::string data)>;
+
+  virtual ~Backing() = default;
+  // Writes `data` under `key`. `data` stays valid and unchanged until `cb` runs (the cache
+  // keeps the entry dirty, so it is never freed meanwhile). Storing an existing key succeeds.
+  virtual void store(const util::Digest& key, std::string_view data, StoreCallback cb) = 0;
+  virtual void load(const util::Digest& key, LoadCallback cb) = 0;
+};
+
+}  // namespace cairn::content

@@ -1,0 +1,367 @@
+// The content cache (see cache.hpp for the invariants this file keeps).
+#include "modules/content/cache.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace cairn::content {
+
+namespace {
+constexpr size_t kInitialSlots = 1024;
+// Grow the table when it would be more than 70% full (linear probing stays short).
+constexpr size_t kMaxLoadNum = 7, kMaxLoadDen = 10;
+}  // namespace
+
+Cache::Cache(Options opts, std::unique_ptr<Backing> backing, Clock clock)
+    : opts_(opts), backing_(std::move(backing)), clock_(std::move(clock)), hasher_(opts.hash) {
+  if (opts_.blob_size_limit > UINT32_MAX) opts_.blob_size_limit = UINT32_MAX;
+  if (opts_.flush_batch_limit == 0) opts_.flush_batch_limit = 1;
+  slots_.assign(kInitialSlots, kNil);
+  slot_mask_ = kInitialSlots - 1;
+}
+
+Cache::~Cache() {
+  // First, so that no backing callback can run against a half-destroyed cache.
+  backing_.reset();
+}
+
+util::Digest Cache::digest_of(const Entry& e) const {
+  util::Digest d;
+  d.type = opts_.hash;
+  d.bytes = e.key;
+  return d;
+}
+
+// ---- hash table -------------------------------------------------------------------------
+
+size_t Cache::home_slot(const uint8_t* key) const {
+  // Digest bytes are already uniform; fold the first eight and spread them (Fibonacci hashing).
+  uint64_t h;
+  std::memcpy(&h, key, sizeof h);
+  h *= 0x9E3779B97F4A7C15ull;
+  return static_cast<size_t>(h >> 32) & slot_mask_;
+}
+
+uint32_t Cache::find(const util::Digest& key) const {
+  const size_t n = key.size();
+  for (size_t i = home_slot(key.bytes.data());; i = (i + 1) & slot_mask_) {
+    uint32_t idx = slots_[i];
+    if (idx == kNil) return kNil;
+    if (std::memcmp(entry(idx).key.data(), key.bytes.data(), n) == 0) return idx;
+  }
+}
+
+void Cache::table_insert(uint32_t idx) {
+  if ((stats_.count + 1) * kMaxLoadDen > slots_.size() * kMaxLoadNum) table_grow();
+  size_t i = home_slot(entry(idx).key.data());
+  while (slots_[i] != kNil) i = (i + 1) & slot_mask_;
+  slots_[i] = idx;
+  stats_.count++;
+}
+
+void Cache::table_erase(uint32_t idx) {
+  size_t i = home_slot(entry(idx).key.data());
+  while (slots_[i] != idx) i = (i + 1) & slot_mask_;
+  // Backward-shift deletion: pull later members of the probe run into the hole, so lookups
+  // never need tombstones.
+  for (size_t j = (i + 1) & slot_mask_; slots_[j] != kNil; j = (j + 1) & slot_mask_) {
+    size_t home = home_slot(entry(slots_[j]).key.data());
+    if (((j - home) & slot_mask_) >= ((j - i) & slot_mask_)) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = kNil;
+  stats_.count--;
+}
+
+void Cache::table_grow() {
+  std::vector<uint32_t> old(slots_.size() * 2, kNil);
+  old.swap(slots_);
+  slot_mask_ = slots_.size() - 1;
+  for (uint32_t idx : old) {
+    if (idx == kNil) continue;
+    size_t i = home_slot(entry(idx).key.data());
+    while (slots_[i] != kNil) i = (i + 1) & slot_mask_;
+    slots_[i] = idx;
+  }
+}
+
+// ---- slab ---------------------------------------------------------------------------------
+
+uint32_t Cache::alloc_entry(const util::Digest& key) {
+  uint32_t idx;
+  if (free_head_ != kNil) {
+    idx = free_head_;
+    free_head_ = entry(idx).next;
+  } else {
+    idx = slab_used_++;
+    if ((idx >> kChunkBits) == chunks_.size())
+      chunks_.push_back(std::make_unique<Entry[]>(size_t{1} << kChunkBits));
+  }
+  Entry& e = entry(idx);
+  e.key = key.bytes;
+  e.data.reset();
+  e.size = 0;
+  e.prev = e.next = kNil;
+  e.flags = 0;
+  e.last_used = clock_();
+  table_insert(idx);
+  return idx;
+}
+
+void Cache::free_entry(uint32_t idx) {
+  table_erase(idx);
+  Entry& e = entry(idx);
+  if (e.flags & kValid) {
+    stats_.valid--;
+    stats_.size -= e.size;
+  }
+  e.data.reset();
+  e.size = 0;
+  e.flags = 0;
+  e.prev = kNil;
+  e.next = free_head_;
+  free_head_ = idx;
+}
+
+// ---- LRU ----------------------------------------------------------------------------------
+
+void Cache::lru_unlink(uint32_t idx) {
+  Entry& e = entry(idx);
+  if (e.prev != kNil) entry(e.prev).next = e.next; else lru_head_ = e.next;
+  if (e.next != kNil) entry(e.next).prev = e.prev; else lru_tail_ = e.prev;
+  e.prev = e.next = kNil;
+}
+
+void Cache::lru_push_back(uint32_t idx) {
+  Entry& e = entry(idx);
+  e.prev = lru_tail_;
+  e.next = kNil;
+  if (lru_tail_ != kNil) entry(lru_tail_).next = idx; else lru_head_ = idx;
+  lru_tail_ = idx;
+}
+
+void Cache::lru_sync(uint32_t idx) {
+  const Entry& e = entry(idx);
+  bool belongs = (e.flags & (kValid | kDirty | kLoading)) == kValid;
+  bool linked = e.prev != kNil || lru_head_ == idx;
+  if (belongs && !linked) lru_push_back(idx);
+  if (!belongs && linked) lru_unlink(idx);
+}
+
+void Cache::touch(uint32_t idx) {
+  Entry& e = entry(idx);
+  e.last_used = clock_();
+  if (e.prev != kNil || lru_head_ == idx) {
+    if (lru_tail_ != idx) {
+      lru_unlink(idx);
+      lru_push_back(idx);
+    }
+  }
+}
+
+// ---- store --------------------------------------------------------------------------------
+
+void Cache::set_blob(uint32_t idx, std::string_view data) {
+  Entry& e = entry(idx);
+  if (!data.empty()) {
+    e.data = std::make_unique_for_overwrite<char[]>(data.size());
+    std::memcpy(e.data.get(), data.data(), data.size());
+  }
+  e.size = static_cast<uint32_t>(data.size());
+  e.flags |= kValid;
+  stats_.valid++;
+  stats_.size += data.size();
+}
+
+void Cache::mark_dirty(uint32_t idx) {
+  Entry& e = entry(idx);
+  e.flags |= kDirty;
+  stats_.dirty++;
+  if (backing_) {
+    e.flags |= kQueued;
+    flush_queue_.push_back(idx);
+  }
+}
+
+int Cache::store(std::string_view data, util::Digest* digest) {
+  if (data.size() > opts_.blob_size_limit) return EFBIG;
+  util::Digest key = hasher_.hash(data);
+  *digest = key;
+  uint32_t idx = find(key);
+  if (idx != kNil && (entry(idx).flags & kValid)) {
+    stats_.store_dedups++;
+    touch(idx);
+    return 0;
+  }
+  if (idx == kNil) idx = alloc_entry(key);
+  // A new entry, or one whose backing load is still in flight: whether the backing store has
+  // the blob is unknown, so it is written (an existing key is a no-op write there).
+  set_blob(idx, data);
+  mark_dirty(idx);
+  touch(idx);
+  auto it = load_waiters_.find(idx);
+  if (it != load_waiters_.end()) {
+    auto waiters = std::move(it->second);
+    load_waiters_.erase(it);
+    for (auto& w : waiters) w(0, data);
+  }
+  start_writes();
+  return 0;
+}
+
+void Cache::start_writes() {
+  while (stats_.flush_batch_count < opts_.flush_batch_limit && !flush_queue_.empty()) {
+    uint32_t idx = flush_queue_.front();
+    flush_queue_.pop_front();
+    Entry& e = entry(idx);
+    e.flags = static_cast<uint8_t>((e.flags & ~kQueued) | kWriting);
+    stats_.flush_batch_count++;
+    backing_->store(digest_of(e), blob(e),
+                    [this, idx](int errnum) { on_write_done(idx, errnum); });
+  }
+}
+
+void Cache::on_write_done(uint32_t idx, int errnum) {
+  Entry& e = entry(idx);
+  e.flags &= static_cast<uint8_t>(~kWriting);
+  stats_.flush_batch_count--;
+  stats_.last_errno = errnum;
+  if (errnum == 0) {
+    e.flags &= static_cast<uint8_t>(~kDirty);
+    stats_.dirty--;
+    // Becoming clean counts as a use, which keeps the LRU ordered by last_used.
+    e.last_used = clock_();
+    lru_sync(idx);
+  } else {
+    e.flags |= kFailed;
+    failed_.push_back(idx);
+    stats_.backing_errors++;
+    finish_flushes(errnum);
+  }
+  start_writes();
+  if (stats_.dirty == 0) finish_flushes(0);
+}
+
+void Cache::requeue_failed() {
+  for (uint32_t idx : failed_) {
+    Entry& e = entry(idx);
+    e.flags = static_cast<uint8_t>((e.flags & ~kFailed) | kQueued);
+    flush_queue_.push_back(idx);
+  }
+  failed_.clear();
+}
+
+// ---- load ---------------------------------------------------------------------------------
+
+void Cache::load(const util::Digest& key, LoadCallback cb) {
+  if (key.type != opts_.hash) {
+    cb(EPROTO, {});
+    return;
+  }
+  uint32_t idx = find(key);
+  if (idx != kNil) {
+    Entry& e = entry(idx);
+    if (e.flags & kValid) {
+      stats_.load_hits++;
+      touch(idx);
+      cb(0, blob(e));
+      return;
+    }
+    // A backing read of this key is in flight: wait for it instead of issuing another.
+    stats_.load_misses++;
+    load_waiters_[idx].push_back(std::move(cb));
+    return;
+  }
+  stats_.load_misses++;
+  if (!backing_) {
+    cb(ENOENT, {});
+    return;
+  }
+  idx = alloc_entry(key);
+  entry(idx).flags = kLoading;
+  load_waiters_[idx].push_back(std::move(cb));
+  backing_->load(key, [this, idx](int errnum, std::string data) {
+    on_load_done(idx, errnum, std::move(data));
+  });
+}
+
+void Cache::on_load_done(uint32_t idx, int errnum, std::string data) {
+  Entry& e = entry(idx);
+  e.flags &= static_cast<uint8_t>(~kLoading);
+  std::vector<LoadCallback> waiters;
+  if (auto it = load_waiters_.find(idx); it != load_waiters_.end()) {
+    waiters = std::move(it->second);
+    load_waiters_.erase(it);
+  }
+  if (e.flags & kValid) {
+    // A store filled the entry meanwhile and answered the waiters.
+    lru_sync(idx);
+    return;
+  }
+  if (errnum == 0 && data.size() > UINT32_MAX) errnum = EFBIG;
+  if (errnum != 0) {
+    free_entry(idx);
+  } else {
+    set_blob(idx, data);
+    e.last_used = clock_();
+    lru_sync(idx);
+  }
+  // Answer from the local copy: a waiter may drop or purge the entry.
+  for (auto& w : waiters) w(errnum, errnum == 0 ? std::string_view(data) : std::string_view());
+}
+
+// ---- flush, drop, purge -------------------------------------------------------------------
+
+void Cache::finish_flushes(int errnum) {
+  auto waiters = std::move(flush_waiters_);
+  flush_waiters_.clear();
+  for (auto& w : waiters) w(errnum);
+}
+
+void Cache::flush(FlushCallback cb) {
+  if (!backing_) {
+    cb(ENOSYS);
+    return;
+  }
+  if (stats_.dirty == 0) {
+    cb(0);
+    return;
+  }
+  flush_waiters_.push_back(std::move(cb));
+  requeue_failed();
+  start_writes();
+}
+
+void Cache::dropcache() {
+  while (lru_head_ != kNil) {
+    uint32_t idx = lru_head_;
+    lru_unlink(idx);
+    free_entry(idx);
+  }
+}
+
+void Cache::purge() {
+  if (backing_ && !failed_.empty()) {
+    requeue_failed();
+    start_writes();
+  }
+  double now = clock_();
+  while (stats_.size > opts_.purge_target_size && lru_head_ != kNil) {
+    uint32_t idx = lru_head_;
+    if (now - entry(idx).last_used < opts_.purge_old_entry) break;
+    lru_unlink(idx);
+    free_entry(idx);
+  }
+}
+
+CacheStats Cache::stats() const {
+  CacheStats s = stats_;
+  s.flush_queue = flush_queue_.size();
+  s.failed = failed_.size();
+  return s;
+}
+
+}  // namespace cairn::content

@@ -1,0 +1,173 @@
+// cairn::content::Cache: the content cache of DESIGN §6 as a plain class (no broker needed).
+//
+// Entries live in a slab of fixed-size chunks, addressed by a 32-bit index; a hash table of
+// indices (open addressing, linear probing, keyed by the digest bytes stored in the entry) finds
+// them. No per-entry heap node exists besides the blob's own buffer.
+//
+// Invariants (checked by the unit tests through stats()):
+//  - An entry is VALID when it holds its blob, DIRTY when the backing store may not have it.
+//    Every entry in the table is valid, or has a backing load in flight (LOADING), or both.
+//  - The LRU list holds exactly the entries that are valid, clean and not LOADING; only these
+//    can be dropped (purge, dropcache). Dirty entries are never dropped.
+//  - With a backing store, each dirty entry is in exactly one of: the flush queue (QUEUED),
+//    the set of writes in flight (WRITING, at most flush_batch_limit of them), or the failed
+//    list (FAILED, retried on the next flush() or purge()). Without one, dirty entries stay in
+//    memory on no list and flush() fails with ENOSYS.
+//  - An entry with a backing request in flight (WRITING or LOADING) is never freed, so the
+//    index captured by the request's callback stays valid; the blob a write reads is immutable.
+//  - The Cache owns its Backing and destroys it first, so no callback outlives the Cache.
+//  - size counts the bytes of valid blobs; count the entries in the table.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "libutil/blobref.hpp"
+#include "modules/content/backing.hpp"
+
+namespace cairn::content {
+
+struct Options {
+  util::HashType hash = util::HashType::kSha1;
+  uint64_t blob_size_limit = 1073741824;    // larger stores fail with EFBIG
+  uint32_t flush_batch_limit = 256;         // backing-store writes in flight
+  uint64_t purge_target_size = 16777216;    // purge drops clean entries while size exceeds this
+  double purge_old_entry = 10;              // ... and only entries unused this many seconds
+};
+
+struct CacheStats {
+  uint64_t count = 0;              // entries
+  uint64_t valid = 0;              // entries holding their blob
+  uint64_t dirty = 0;              // entries not yet on the backing store
+  uint64_t size = 0;               // bytes of valid blobs
+  uint64_t flush_batch_count = 0;  // writes in flight
+  uint64_t flush_queue = 0;        // dirty entries waiting for a write slot
+  uint64_t failed = 0;             // dirty entries whose last write failed
+  // Running totals.
+  uint64_t load_hits = 0;
+  uint64_t load_misses = 0;        // loads that went to (or joined a read of) the backing store
+  uint64_t store_dedups = 0;       // stores of a blob already valid in the cache
+  uint64_t backing_errors = 0;     // failed backing writes
+  int last_errno = 0;              // errno of the last write, 0 after a success
+};
+
+class Cache {
+ public:
+  // Time in seconds (the reactor's loop time in the broker; a fake in tests).
+  using Clock = std::function<double()>;
+  // errnum 0 and the blob (a view valid only during the call), or an errno.
+  using LoadCallback = std::function<void(int errnum, std::string_view data)>;
+  using FlushCallback = std::function<void(int errnum)>;
+
+  // `backing` may be null: memory only (loads of unknown blobs fail with ENOENT).
+  Cache(Options opts, std::unique_ptr<Backing> backing, Clock clock);
+  ~Cache();
+  Cache(const Cache&) = delete;
+  Cache& operator=(const Cache&) = delete;
+
+  const Options& options() const { return opts_; }
+  bool has_backing() const { return backing_ != nullptr; }
+
+  // Keeps `data` in memory (write-back: its backing write starts in the background) and sets
+  // *digest. Returns 0, or EFBIG if data is larger than blob_size_limit. A blob already cached
+  // is not copied again (dedup).
+  int store(std::string_view data, util::Digest* digest);
+
+  // Answers with the blob of `key`: at once on a hit (cb runs before load() returns), later
+  // after one backing read shared by every load of that key that arrives meanwhile. ENOENT if
+  // no copy exists anywhere; EPROTO if key is not of the cache's hash type.
+  void load(const util::Digest& key, LoadCallback cb);
+
+  // Calls cb(0) once every dirty entry is on the backing store (retrying failed writes), or
+  // cb(errno) as soon as a write fails; ENOSYS without a backing store.
+  void flush(FlushCallback cb);
+
+  // Drops every clean valid entry.
+  void dropcache();
+
+  // Heartbeat work: retries failed writes, then drops least recently used clean entries unused
+  // for purge_old_entry seconds while size exceeds purge_target_size.
+  void purge();
+
+  CacheStats stats() const;
+
+ private:
+  static constexpr uint32_t kNil = UINT32_MAX;
+  static constexpr uint32_t kChunkBits = 12;  // 4096 entries per slab chunk
+  enum Flag : uint8_t {
+    kValid = 1 << 0,
+    kDirty = 1 << 1,
+    kLoading = 1 << 2,
+    kQueued = 1 << 3,
+    kWriting = 1 << 4,
+    kFailed = 1 << 5,
+  };
+  // 64 bytes with a 32-byte key.
+  struct Entry {
+    std::array<uint8_t, util::kMaxDigestSize> key;
+    std::unique_ptr<char[]> data;  // null when invalid or empty
+    double last_used = 0;
+    uint32_t size = 0;
+    uint32_t prev = kNil;  // LRU links; `next` also links the free list
+    uint32_t next = kNil;
+    uint8_t flags = 0;
+  };
+
+  Entry& entry(uint32_t idx) { return chunks_[idx >> kChunkBits][idx & ((1u << kChunkBits) - 1)]; }
+  const Entry& entry(uint32_t idx) const {
+    return chunks_[idx >> kChunkBits][idx & ((1u << kChunkBits) - 1)];
+  }
+  std::string_view blob(const Entry& e) const { return {e.data.get(), e.size}; }
+  util::Digest digest_of(const Entry& e) const;
+
+  // Hash table of entry indices.
+  size_t home_slot(const uint8_t* key) const;
+  uint32_t find(const util::Digest& key) const;
+  void table_insert(uint32_t idx);
+  void table_erase(uint32_t idx);
+  void table_grow();
+
+  uint32_t alloc_entry(const util::Digest& key);
+  void free_entry(uint32_t idx);  // must be off every list, no request in flight
+
+  void lru_unlink(uint32_t idx);
+  void lru_push_back(uint32_t idx);  // most recently used end
+  void lru_sync(uint32_t idx);       // on the LRU iff valid, clean and not loading
+  void touch(uint32_t idx);
+
+  void set_blob(uint32_t idx, std::string_view data);
+  void mark_dirty(uint32_t idx);
+  void start_writes();
+  void on_write_done(uint32_t idx, int errnum);
+  void on_load_done(uint32_t idx, int errnum, std::string data);
+  void requeue_failed();
+  void finish_flushes(int errnum);
+
+  Options opts_;
+  std::unique_ptr<Backing> backing_;
+  Clock clock_;
+  util::Hasher hasher_;
+
+  std::vector<std::unique_ptr<Entry[]>> chunks_;
+  uint32_t slab_used_ = 0;  // indices handed out so far
+  uint32_t free_head_ = kNil;
+  std::vector<uint32_t> slots_;  // kNil = empty; size is a power of two
+  size_t slot_mask_ = 0;
+
+  uint32_t lru_head_ = kNil;  // least recently used
+  uint32_t lru_tail_ = kNil;
+  std::deque<uint32_t> flush_queue_;
+  std::vector<uint32_t> failed_;
+  std::unordered_map<uint32_t, std::vector<LoadCallback>> load_waiters_;
+  std::vector<FlushCallback> flush_waiters_;
+
+  CacheStats stats_;
+};
+
+}  // namespace cairn::content

@@ -1,0 +1,17 @@
+// The content module: the content cache (cache.hpp) served on the broker's topics
+// content.store / load / flush / dropcache / stats-get (PROTOCOL.md), with the SQLite backing
+// store (content.backing=sqlite, in <statedir>/content.sqlite) or none.
+#pragma once
+
+#include <memory>
+
+#include "broker/module.hpp"
+
+namespace cairn::content {
+
+// Reads the content.* configuration, opens the backing store, registers the services, the
+// heartbeat (purge, gauges) and the shutdown flush. Throws std::runtime_error naming the key or
+// path when the configuration is unusable or the backing store cannot be opened.
+std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx);
+
+}  // namespace cairn::content

@@ -1,0 +1,256 @@
+// The content module's service glue: maps the content.* requests onto the Cache, drives purge
+// and the content-cache gauges from the heartbeat, and flushes every dirty entry at shutdown.
+// The Cache (and so the backing store and its thread) is destroyed before the stats context
+// whose timing handle the backing-load timer uses.
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "libstats/stats.hpp"
+#include "libutil/blobref.hpp"
+#include "modules/content-sqlite/sqlite_backing.hpp"
+#include "modules/content/cache.hpp"
+#include "modules/content/module.hpp"
+
+namespace cairn::content {
+
+namespace {
+
+using broker::ModuleContext;
+using broker::ResponderPtr;
+
+uint64_t config_u64(const ModuleContext& ctx, const std::string& key) {
+  std::string text = ctx.config(key);
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || errno != 0 || *end != '\0' || text[0] == '-')
+    throw std::runtime_error(key + ": expected a non-negative integer, got `" + text + "`");
+  return v;
+}
+
+double config_double(const ModuleContext& ctx, const std::string& key) {
+  std::string text = ctx.config(key);
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(v >= 0))
+    throw std::runtime_error(key + ": expected a non-negative number, got `" + text + "`");
+  return v;
+}
+
+// Times every backing-store read (ms) into the content context.
+class TimedBacking : public Backing {
+ public:
+  TimedBacking(std::unique_ptr<Backing> inner, stats::Timing timing)
+      : inner_(std::move(inner)), timing_(timing) {}
+  void store(const util::Digest& key, std::string_view data, StoreCallback cb) override {
+    inner_->store(key, data, std::move(cb));
+  }
+  void load(const util::Digest& key, LoadCallback cb) override {
+    auto start = std::chrono::steady_clock::now();
+    inner_->load(key, [this, start, cb = std::move(cb)](int errnum, std::string data) {
+      std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+      timing_.record(ms.count());
+      cb(errnum, std::move(data));
+    });
+  }
+
+ private:
+  std::unique_ptr<Backing> inner_;
+  stats::Timing timing_;
+};
+
+std::string errno_text(int errnum) { return std::strerror(errnum); }
+
+class ContentModule : public broker::Module {
+ public:
+  explicit ContentModule(ModuleContext& ctx);
+
+ private:
+  void store(const msg::Message& req, ResponderPtr r);
+  void load(const msg::Message& req, ResponderPtr r);
+  void flush(ResponderPtr r);
+  void heartbeat();
+  void publish_gauges();
+  std::string stats_json() const;
+
+  ModuleContext& ctx_;
+  std::unique_ptr<stats::Context> stats_;
+  stats::Gauge count_, valid_, dirty_, size_, flush_batch_count_;
+  stats::Counter load_hits_, load_misses_, store_dedups_, backing_errors_;
+  stats::Timing backing_load_ms_;
+  std::unique_ptr<Cache> cache_;  // after stats_: destroyed first
+};
+
+ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_context()) {
+  Options opts;
+  std::string hash = ctx.config("content.hash");
+  auto type = util::hash_type_from_name(hash);
+  if (!type) throw std::runtime_error("content.hash: expected sha1 or sha256, got `" + hash + "`");
+  opts.hash = *type;
+  opts.blob_size_limit = config_u64(ctx, "content.blob-size-limit");
+  uint64_t batch = config_u64(ctx, "content.flush-batch-limit");
+  if (batch == 0 || batch > UINT32_MAX)
+    throw std::runtime_error("content.flush-batch-limit: expected 1 or more");
+  opts.flush_batch_limit = static_cast<uint32_t>(batch);
+  opts.purge_target_size = config_u64(ctx, "content.purge-target-size");
+  opts.purge_old_entry = config_double(ctx, "content.purge-old-entry");
+
+  if (stats_) {
+    count_ = stats_->gauge("content-cache.count");
+    valid_ = stats_->gauge("content-cache.valid");
+    dirty_ = stats_->gauge("content-cache.dirty");
+    size_ = stats_->gauge("content-cache.size");
+    flush_batch_count_ = stats_->gauge("content-cache.flush-batch-count");
+    load_hits_ = stats_->counter("content-cache.load-hits");
+    load_misses_ = stats_->counter("content-cache.load-misses");
+    store_dedups_ = stats_->counter("content-cache.store-dedups");
+    backing_errors_ = stats_->counter("content-cache.backing-errors");
+    backing_load_ms_ = stats_->timer("content-cache.backing-load");
+  }
+
+  std::unique_ptr<Backing> backing;
+  std::string kind = ctx.config("content.backing");
+  if (kind == "sqlite") {
+    std::string path = ctx.statedir() + "/content.sqlite";
+    std::string err;
+    auto sqlite = SqliteBacking::open(ctx.loop(), path, &err);
+    if (!sqlite) throw std::runtime_error("content.backing=sqlite: " + err);
+    backing = std::make_unique<TimedBacking>(std::move(sqlite), backing_load_ms_);
+  } else if (kind != "none") {
+    throw std::runtime_error("content.backing: expected sqlite or none, got `" + kind + "`");
+  }
+  reactor::Loop& loop = ctx.loop();
+  cache_ = std::make_unique<Cache>(opts, std::move(backing), [&loop] { return loop.now(); });
+
+  ctx.register_service("content.store",
+                       [this](const msg::Message& req, ResponderPtr r) { store(req, r); });
+  ctx.register_service("content.load",
+                       [this](const msg::Message& req, ResponderPtr r) { load(req, r); });
+  ctx.register_service("content.flush", [this](const msg::Message&, ResponderPtr r) { flush(r); });
+  ctx.register_service("content.dropcache", [this](const msg::Message&, ResponderPtr r) {
+    cache_->dropcache();
+    r->ok();
+  });
+  ctx.register_service("content.stats-get",
+                       [this](const msg::Message&, ResponderPtr r) { r->ok(stats_json()); });
+  ctx.on_heartbeat([this] { heartbeat(); });
+  ctx.on_shutdown([this](std::function<void()> done) {
+    if (!cache_->has_backing()) {
+      done();
+      return;
+    }
+    cache_->flush([this, done](int errnum) {
+      if (errnum != 0) {
+        ctx_.log(broker::Level::kErr,
+                 fmt::format("content: {} blobs could not be written to the backing store at "
+                             "shutdown: {}",
+                             cache_->stats().dirty, errno_text(errnum)));
+      }
+      done();
+    });
+  });
+}
+
+void ContentModule::store(const msg::Message& req, ResponderPtr r) {
+  util::Digest d;
+  int errnum = cache_->store(req.payload, &d);
+  if (errnum == EFBIG) {
+    r->error(EFBIG, fmt::format("blob too large ({} > limit {} bytes)", req.payload.size(),
+                                cache_->options().blob_size_limit));
+    return;
+  }
+  if (errnum != 0) {
+    r->error(errnum, errno_text(errnum));
+    return;
+  }
+  r->ok(util::blobref_format(d));
+}
+
+void ContentModule::load(const msg::Message& req, ResponderPtr r) {
+  util::Digest d;
+  int errnum = util::blobref_parse(req.payload, &d);
+  if (errnum == 0 && d.type != cache_->options().hash) errnum = EPROTO;
+  if (errnum != 0) {
+    r->error(errnum, fmt::format("malformed blobref: expected {}-<{} hex digits>",
+                                 util::hash_name(cache_->options().hash),
+                                 2 * util::digest_size(cache_->options().hash)));
+    return;
+  }
+  cache_->load(d, [r](int errnum, std::string_view data) {
+    if (errnum == 0)
+      r->ok(std::string(data));
+    else if (errnum == ENOENT)
+      r->error(ENOENT, "no such blob");
+    else
+      r->error(errnum, "backing store read failed: " + errno_text(errnum));
+  });
+}
+
+void ContentModule::flush(ResponderPtr r) {
+  if (!cache_->has_backing()) {
+    r->error(ENOSYS, "content.backing is none: there is no backing store to flush to");
+    return;
+  }
+  cache_->flush([r](int errnum) {
+    if (errnum == 0)
+      r->ok();
+    else
+      r->error(errnum, "backing store write failed: " + errno_text(errnum) +
+                           " (the blobs stay in memory; retry after fixing the cause)");
+  });
+}
+
+void ContentModule::heartbeat() {
+  cache_->purge();
+  publish_gauges();
+}
+
+void ContentModule::publish_gauges() {
+  if (!stats_) return;
+  CacheStats s = cache_->stats();
+  count_.set(static_cast<int64_t>(s.count));
+  valid_.set(static_cast<int64_t>(s.valid));
+  dirty_.set(static_cast<int64_t>(s.dirty));
+  size_.set(static_cast<int64_t>(s.size));
+  flush_batch_count_.set(static_cast<int64_t>(s.flush_batch_count));
+  load_hits_.total(static_cast<int64_t>(s.load_hits));
+  load_misses_.total(static_cast<int64_t>(s.load_misses));
+  store_dedups_.total(static_cast<int64_t>(s.store_dedups));
+  backing_errors_.total(static_cast<int64_t>(s.backing_errors));
+}
+
+std::string ContentModule::stats_json() const {
+  CacheStats s = cache_->stats();
+  nlohmann::json j = {
+      {"count", s.count},
+      {"valid", s.valid},
+      {"dirty", s.dirty},
+      {"size", s.size},
+      {"flush-batch-count", s.flush_batch_count},
+      {"flush-queue", s.flush_queue},
+      {"failed-writes", s.failed},
+      {"load-hits", s.load_hits},
+      {"load-misses", s.load_misses},
+      {"store-dedups", s.store_dedups},
+      {"backing-errors", s.backing_errors},
+      {"backing-errno", s.last_errno},
+      {"backing", cache_->has_backing() ? "sqlite" : "none"},
+      {"hash", std::string(util::hash_name(cache_->options().hash))},
+  };
+  return j.dump();
+}
+
+}  // namespace
+
+std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx) {
+  return std::make_unique<ContentModule>(ctx);
+}
+
+}  // namespace cairn::content

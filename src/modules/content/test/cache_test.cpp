@@ -1,0 +1,372 @@
+// Unit tests for the content cache with a fake backing store and a fake clock: write-back,
+// dedup, one backing read per missing blob, flush batching, purge order, failure and recovery.
+#include "modules/content/cache.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "modules/content/test/fake_backing.hpp"
+
+using namespace cairn;
+using namespace cairn::content;
+using cairn::content::test::FakeBacking;
+using cairn::content::test::FakeBackingState;
+
+namespace {
+
+struct Fixture {
+  explicit Fixture(Options opts = {}, bool with_backing = true)
+      : state(std::make_shared<FakeBackingState>()),
+        cache(opts, with_backing ? std::make_unique<FakeBacking>(state) : nullptr,
+              [this] { return now; }) {}
+  util::Digest store(const std::string& data) {
+    util::Digest d;
+    EXPECT_EQ(cache.store(data, &d), 0);
+    return d;
+  }
+  // Loads key; returns {errno, data}, or {-1, ""} if the callback has not run (yet).
+  struct Result {
+    int errnum = -1;
+    std::string data;
+  };
+  std::shared_ptr<Result> load(const util::Digest& key) {
+    auto r = std::make_shared<Result>();
+    cache.load(key, [r](int errnum, std::string_view data) {
+      r->errnum = errnum;
+      r->data = std::string(data);
+    });
+    return r;
+  }
+  std::shared_ptr<int> flush() {
+    auto r = std::make_shared<int>(-1);
+    cache.flush([r](int errnum) { *r = errnum; });
+    return r;
+  }
+  double now = 1000;
+  std::shared_ptr<FakeBackingState> state;
+  Cache cache;
+};
+
+std::string blob_n(int i, size_t size = 100) {
+  std::string s = "blob-" + std::to_string(i) + "-";
+  s.resize(size, 'x');
+  return s;
+}
+
+}  // namespace
+
+TEST(Cache, StoreReturnsDigestOfDataAndLoadHitsWithoutBackingRead) {
+  Fixture f;
+  util::Digest d = f.store("abc");
+  EXPECT_EQ(util::blobref_format(d), "sha1-a9993e364706816aba3e25717850c26c9cd0d89d");
+  auto r = f.load(d);
+  EXPECT_EQ(r->errnum, 0);
+  EXPECT_EQ(r->data, "abc");
+  EXPECT_EQ(f.state->loads, 0);
+  EXPECT_EQ(f.cache.stats().load_hits, 1u);
+}
+
+TEST(Cache, Sha256CacheProducesSha256Blobrefs) {
+  Options o;
+  o.hash = util::HashType::kSha256;
+  Fixture f(o);
+  util::Digest d = f.store("abc");
+  EXPECT_EQ(util::blobref_format(d),
+            "sha256-ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(f.load(d)->data, "abc");
+}
+
+TEST(Cache, StoreIsWriteBackAndEntryTurnsCleanWhenWriteLands) {
+  Fixture f;
+  f.store("hello");
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.count, 1u);
+  EXPECT_EQ(s.valid, 1u);
+  EXPECT_EQ(s.dirty, 1u);
+  EXPECT_EQ(s.size, 5u);
+  EXPECT_EQ(s.flush_batch_count, 1u);
+  EXPECT_TRUE(f.state->blobs.empty());  // the reply did not wait for the backing store
+  f.state->complete();
+  s = f.cache.stats();
+  EXPECT_EQ(s.dirty, 0u);
+  EXPECT_EQ(s.flush_batch_count, 0u);
+  EXPECT_EQ(f.state->blobs.size(), 1u);
+}
+
+TEST(Cache, EmptyBlobRoundTrips) {
+  Fixture f;
+  util::Digest d = f.store("");
+  EXPECT_EQ(util::blobref_format(d), "sha1-da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  f.state->complete();
+  f.cache.dropcache();
+  auto r = f.load(d);
+  f.state->complete();
+  EXPECT_EQ(r->errnum, 0);
+  EXPECT_EQ(r->data, "");
+}
+
+TEST(Cache, StoreOfCachedBlobIsDeduplicated) {
+  Fixture f;
+  util::Digest a = f.store("same");
+  util::Digest b = f.store("same");
+  EXPECT_EQ(a, b);
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.count, 1u);
+  EXPECT_EQ(s.size, 4u);
+  EXPECT_EQ(s.store_dedups, 1u);
+  f.state->complete();
+  EXPECT_EQ(f.state->stores, 1);
+  f.store("same");
+  f.state->complete();
+  EXPECT_EQ(f.state->stores, 1);  // a clean duplicate is not written again
+  EXPECT_EQ(f.cache.stats().store_dedups, 2u);
+}
+
+TEST(Cache, ConcurrentLoadsOfMissingBlobCauseOneBackingRead) {
+  Fixture f;
+  util::Digest d = f.store("payload");
+  f.state->complete();
+  f.cache.dropcache();
+  ASSERT_EQ(f.cache.stats().count, 0u);
+  std::vector<std::shared_ptr<Fixture::Result>> results;
+  for (int i = 0; i < 10; i++) results.push_back(f.load(d));
+  EXPECT_EQ(f.state->loads, 1);
+  EXPECT_EQ(results[0]->errnum, -1);  // nobody answered before the read completes
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.count, 1u);
+  EXPECT_EQ(s.valid, 0u);
+  f.state->complete();
+  for (auto& r : results) {
+    EXPECT_EQ(r->errnum, 0);
+    EXPECT_EQ(r->data, "payload");
+  }
+  EXPECT_EQ(f.cache.stats().valid, 1u);
+  EXPECT_EQ(f.load(d)->errnum, 0);  // now a hit
+  EXPECT_EQ(f.state->loads, 1);
+}
+
+TEST(Cache, LoadOfBlobWithNoBackingCopyIsEnoentAndLeavesNoEntry) {
+  Fixture f;
+  util::Digest d;
+  ASSERT_EQ(util::blobref_parse("sha1-0123456789012345678901234567890123456789", &d), 0);
+  auto r1 = f.load(d);
+  auto r2 = f.load(d);
+  f.state->complete();
+  EXPECT_EQ(r1->errnum, ENOENT);
+  EXPECT_EQ(r2->errnum, ENOENT);
+  EXPECT_EQ(f.state->loads, 1);
+  EXPECT_EQ(f.cache.stats().count, 0u);
+}
+
+TEST(Cache, MemoryOnlyCacheAnswersMissWithEnoentAndFlushWithEnosys) {
+  Fixture f({}, false);
+  util::Digest d = f.store("kept");
+  EXPECT_EQ(f.load(d)->data, "kept");
+  EXPECT_EQ(f.cache.stats().dirty, 1u);
+  EXPECT_EQ(*f.flush(), ENOSYS);
+  f.cache.dropcache();
+  f.now += 1000;
+  f.cache.purge();
+  EXPECT_EQ(f.load(d)->data, "kept");  // never dropped: memory is its only copy
+  util::Digest other;
+  ASSERT_EQ(util::blobref_parse("sha1-0123456789012345678901234567890123456789", &other), 0);
+  EXPECT_EQ(f.load(other)->errnum, ENOENT);
+}
+
+TEST(Cache, BlobLargerThanLimitIsEfbig) {
+  Options o;
+  o.blob_size_limit = 10;
+  Fixture f(o);
+  util::Digest d;
+  EXPECT_EQ(f.cache.store(std::string(11, 'a'), &d), EFBIG);
+  EXPECT_EQ(f.cache.store(std::string(10, 'a'), &d), 0);
+  EXPECT_EQ(f.cache.stats().count, 1u);
+}
+
+TEST(Cache, LoadOfOtherHashTypeIsEproto) {
+  Fixture f;
+  util::Digest d;
+  ASSERT_EQ(util::blobref_parse(util::blobref_hash(util::HashType::kSha256, "x"), &d), 0);
+  EXPECT_EQ(f.load(d)->errnum, EPROTO);
+  EXPECT_EQ(f.state->loads, 0);
+}
+
+TEST(Cache, AtMostFlushBatchLimitWritesInFlight) {
+  Options o;
+  o.flush_batch_limit = 4;
+  Fixture f(o);
+  for (int i = 0; i < 10; i++) f.store(blob_n(i));
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.flush_batch_count, 4u);
+  EXPECT_EQ(s.flush_queue, 6u);
+  EXPECT_EQ(f.state->in_flight(), 4u);
+  auto flushed = f.flush();
+  f.state->complete(1);  // one slot frees, one queued write starts
+  EXPECT_EQ(f.cache.stats().flush_batch_count, 4u);
+  EXPECT_EQ(f.cache.stats().flush_queue, 5u);
+  EXPECT_EQ(*flushed, -1);
+  while (f.state->in_flight() > 0) {
+    EXPECT_LE(f.state->in_flight(), 4u);
+    f.state->complete(1);
+  }
+  EXPECT_EQ(*flushed, 0);
+  EXPECT_EQ(f.state->blobs.size(), 10u);
+  EXPECT_EQ(f.cache.stats().dirty, 0u);
+}
+
+TEST(Cache, FlushWithNothingDirtyCompletesAtOnce) {
+  Fixture f;
+  EXPECT_EQ(*f.flush(), 0);
+  f.store("x");
+  f.state->complete();
+  EXPECT_EQ(*f.flush(), 0);
+}
+
+TEST(Cache, PurgeDropsLeastRecentlyUsedOldEntriesDownToTargetSize) {
+  Options o;
+  o.purge_target_size = 250;
+  o.purge_old_entry = 10;
+  Fixture f(o);
+  std::vector<util::Digest> d;
+  for (int i = 0; i < 5; i++) {
+    d.push_back(f.store(blob_n(i)));  // 100 bytes each
+    f.state->complete();               // clean, LRU order 0..4
+    f.now += 1;
+  }
+  f.load(d[0]);  // 0 becomes most recently used: order 1,2,3,4,0
+  f.now += 100;
+  f.cache.purge();
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.size, 200u);  // dropped 1,2,3 (500 -> 200 <= 250)
+  EXPECT_EQ(s.count, 2u);
+  f.load(d[4]);
+  f.load(d[0]);
+  EXPECT_EQ(f.state->loads, 0);  // both still cached
+  f.load(d[1]);
+  EXPECT_EQ(f.state->loads, 1);  // dropped
+}
+
+TEST(Cache, PurgeKeepsEntriesUsedWithinPurgeOldEntry) {
+  Options o;
+  o.purge_target_size = 0;
+  o.purge_old_entry = 10;
+  Fixture f(o);
+  util::Digest old = f.store(blob_n(1));
+  f.state->complete();
+  f.now += 20;
+  util::Digest young = f.store(blob_n(2));
+  f.state->complete();
+  f.now += 5;
+  f.cache.purge();
+  EXPECT_EQ(f.cache.stats().count, 1u);
+  f.load(young);
+  EXPECT_EQ(f.state->loads, 0);
+  f.load(old);
+  EXPECT_EQ(f.state->loads, 1);
+}
+
+TEST(Cache, PurgeAndDropcacheNeverDropDirtyEntries) {
+  Options o;
+  o.purge_target_size = 0;
+  o.purge_old_entry = 0;
+  o.flush_batch_limit = 1;
+  Fixture f(o);
+  f.store(blob_n(1));
+  f.store(blob_n(2));
+  f.state->store_errno = EIO;
+  f.state->complete();  // write 1 fails, write 2 starts
+  f.now += 100;
+  f.cache.purge();  // retries 1 (queued behind 2)
+  f.cache.dropcache();
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.count, 2u);
+  EXPECT_EQ(s.dirty, 2u);
+  f.state->store_errno = 0;
+  f.state->complete();
+  f.state->complete();
+  EXPECT_EQ(f.cache.stats().dirty, 0u);
+  f.cache.dropcache();
+  EXPECT_EQ(f.cache.stats().count, 0u);
+  EXPECT_EQ(f.cache.stats().size, 0u);
+}
+
+TEST(Cache, FailedWriteKeepsEntryDirtyAndFlushFailsUntilAWriteSucceeds) {
+  Fixture f;
+  util::Digest d = f.store("precious");
+  f.state->store_errno = ENOSPC;
+  auto r1 = f.flush();
+  f.state->complete();
+  EXPECT_EQ(*r1, ENOSPC);
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.dirty, 1u);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.last_errno, ENOSPC);
+  EXPECT_EQ(s.backing_errors, 1u);
+  auto r2 = f.flush();  // retries, still failing
+  f.state->complete();
+  EXPECT_EQ(*r2, ENOSPC);
+  f.cache.dropcache();
+  EXPECT_EQ(f.load(d)->data, "precious");  // nothing lost
+  f.state->store_errno = 0;
+  auto r3 = f.flush();
+  f.state->complete();
+  EXPECT_EQ(*r3, 0);
+  EXPECT_EQ(f.cache.stats().dirty, 0u);
+  EXPECT_EQ(f.cache.stats().last_errno, 0);
+  EXPECT_EQ(f.state->blobs.count(util::blobref_format(d)), 1u);
+}
+
+TEST(Cache, StoreWhileLoadIsPendingAnswersTheWaiters) {
+  Fixture f;
+  std::string data = "late";
+  util::Digest d;
+  ASSERT_EQ(util::blobref_parse(util::blobref_hash(util::HashType::kSha1, data), &d), 0);
+  auto r = f.load(d);
+  EXPECT_EQ(r->errnum, -1);
+  f.store(data);
+  EXPECT_EQ(r->errnum, 0);
+  EXPECT_EQ(r->data, "late");
+  f.state->complete();  // the read (ENOENT) and the write land; the entry stays valid
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.count, 1u);
+  EXPECT_EQ(s.valid, 1u);
+  EXPECT_EQ(s.dirty, 0u);
+  f.cache.dropcache();
+  EXPECT_EQ(f.cache.stats().count, 0u);
+}
+
+TEST(Cache, ManyEntriesSurviveTableGrowthAndRandomDrops) {
+  Options o;
+  o.purge_target_size = 0;
+  o.purge_old_entry = 0;
+  Fixture f(o);
+  std::vector<util::Digest> d;
+  for (int i = 0; i < 5000; i++) d.push_back(f.store(blob_n(i, 40)));
+  f.state->complete();
+  // Reload a random half so the LRU and the table see drops interleaved with inserts.
+  std::mt19937 rng(42);
+  std::vector<int> order(5000);
+  for (int i = 0; i < 5000; i++) order[i] = i;
+  std::shuffle(order.begin(), order.end(), rng);
+  f.cache.dropcache();
+  EXPECT_EQ(f.cache.stats().count, 0u);
+  for (int k = 0; k < 2500; k++) f.load(d[order[k]]);
+  f.state->complete();
+  for (int k = 0; k < 2500; k += 2) {
+    f.store(blob_n(order[k], 40));  // dedup hits
+  }
+  f.now += 1;
+  f.cache.purge();  // drops all (target 0, old 0)
+  for (int i = 0; i < 5000; i += 3) {
+    auto r = f.load(d[i]);
+    f.state->complete();
+    ASSERT_EQ(r->errnum, 0) << i;
+    ASSERT_EQ(r->data, blob_n(i, 40)) << i;
+  }
+  EXPECT_EQ(f.cache.stats().count, (5000u + 2) / 3);
+}

@@ -1,0 +1,58 @@
+// A Backing for unit tests: keeps blobs in a map and holds every request until the test
+// completes it, so a test decides exactly when (and with which errno) each write/read lands.
+#pragma once
+
+#include <cerrno>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "modules/content/backing.hpp"
+
+namespace cairn::content::test {
+
+struct FakeBackingState {
+  std::map<std::string, std::string> blobs;  // blobref -> data
+  std::deque<std::function<void()>> pending;  // completions not yet delivered
+  int store_errno = 0;                        // errno the next writes complete with
+  int stores = 0;                             // writes issued
+  int loads = 0;                              // reads issued
+  size_t in_flight() const { return pending.size(); }
+  // Delivers up to n completions (all by default), oldest first.
+  void complete(size_t n = SIZE_MAX) {
+    while (n-- > 0 && !pending.empty()) {
+      auto fn = std::move(pending.front());
+      pending.pop_front();
+      fn();
+    }
+  }
+};
+
+class FakeBacking : public Backing {
+ public:
+  explicit FakeBacking(std::shared_ptr<FakeBackingState> s) : s_(std::move(s)) {}
+  void store(const util::Digest& key, std::string_view data, StoreCallback cb) override {
+    s_->stores++;
+    s_->pending.push_back([s = s_.get(), ref = util::blobref_format(key), data, cb]() {
+      // Read the data only at completion time, as a store thread would.
+      if (s->store_errno == 0) s->blobs[ref] = std::string(data);
+      cb(s->store_errno);
+    });
+  }
+  void load(const util::Digest& key, LoadCallback cb) override {
+    s_->loads++;
+    s_->pending.push_back([s = s_.get(), ref = util::blobref_format(key), cb]() {
+      auto it = s->blobs.find(ref);
+      if (it == s->blobs.end())
+        cb(ENOENT, {});
+      else
+        cb(0, it->second);
+    });
+  }
+
+ private:
+  std::shared_ptr<FakeBackingState> s_;
+};
+
+}  // namespace cairn::content::test

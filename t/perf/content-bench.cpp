@@ -1,0 +1,443 @@
+// content-bench: throughput and latency of the content cache through a real broker, against
+// baselines measured in the same run (DESIGN §8):
+//   - raw ZeroMQ DEALER/ROUTER echo of the same payload at the same depth (upper bound);
+//   - redis-server + redis-benchmark SET/GET at the same size and pipeline depth, if installed;
+//   - memory per cache entry beyond the blob (the Cache class alone, mallinfo2);
+//   - the broker with telemetry on vs off.
+// The broker runs are `cairn start` processes whose initial program is this binary in --client
+// mode; it prints one JSON line of results that the parent reads.
+#include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "libclient/client.hpp"
+#include "libmsg/message.hpp"
+#include "modules/content/cache.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Params {
+  size_t count = 100000;
+  size_t size = 1024;
+  size_t depth = 16;
+  size_t memory_entries = 1000000;
+  std::string cairn;  // path of the cairn command
+  bool client_mode = false;
+  bool skip_redis = false;
+  int repeat = 3;  // runs of each phase; the best is reported (the machine may be shared)
+};
+
+struct Result {
+  double ops = 0;  // per second
+  double p50_us = 0;
+  double p99_us = 0;
+};
+
+Result summarize(size_t n, double seconds, std::vector<double>& lat_us) {
+  Result r;
+  r.ops = n / seconds;
+  if (!lat_us.empty()) {
+    std::sort(lat_us.begin(), lat_us.end());
+    r.p50_us = lat_us[lat_us.size() / 2];
+    r.p99_us = lat_us[std::min(lat_us.size() - 1, lat_us.size() * 99 / 100)];
+  }
+  return r;
+}
+
+std::string blob(size_t i, size_t size) {
+  std::string s(size, 'x');
+  std::string tag = fmt::format("{:016x}", i);
+  std::memcpy(s.data(), tag.data(), std::min(size, tag.size()));
+  return s;
+}
+
+void progress(const std::string& text) { std::cerr << "content-bench: " << text << std::endl; }
+
+std::string fmt_result(const Result& r) {
+  return fmt::format("{:>10.0f} ops/s  p50 {:>7.1f} us  p99 {:>7.1f} us", r.ops, r.p50_us,
+                     r.p99_us);
+}
+
+// ---- the broker, through libclient ---------------------------------------------------------
+
+// Sends `payloads` with `depth` requests in flight; replies are checked by `check`.
+std::optional<Result> pipelined(cairn::client::Client& c, const std::string& topic,
+                                const std::vector<std::string>& payloads, size_t depth,
+                                std::vector<std::string>* replies) {
+  std::unordered_map<uint32_t, std::pair<size_t, Clock::time_point>> in_flight;
+  std::vector<double> lat;
+  lat.reserve(payloads.size());
+  if (replies) replies->resize(payloads.size());
+  size_t sent = 0, done = 0;
+  auto start = Clock::now();
+  while (done < payloads.size()) {
+    while (sent < payloads.size() && in_flight.size() < depth) {
+      uint32_t tag = c.send(topic, payloads[sent]);
+      if (tag == 0) return std::nullopt;
+      in_flight[tag] = {sent++, Clock::now()};
+    }
+    cairn::client::Response r = c.recv();
+    auto it = in_flight.find(r.matchtag);
+    if (it == in_flight.end() || !r.ok()) {
+      std::cerr << "content-bench: " << topic << ": " << r.error_text() << std::endl;
+      return std::nullopt;
+    }
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - it->second.second)
+                      .count());
+    if (replies) (*replies)[it->second.first] = std::move(r.payload);
+    in_flight.erase(it);
+    done++;
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  return summarize(payloads.size(), secs, lat);
+}
+
+int client_main(const Params& p) {
+  cairn::client::ConnectError err;
+  auto c = cairn::client::Client::connect({}, &err);
+  if (!c) {
+    std::cerr << "cairn: " << err.what << ": " << err.why << std::endl;
+    return 1;
+  }
+  std::vector<std::string> blobs;
+  for (size_t i = 0; i < p.count; i++) blobs.push_back(blob(i, p.size));
+  std::vector<std::string> refs;
+  auto st = pipelined(*c, "content.store", blobs, p.depth, &refs);
+  if (!st) return 1;
+  // Let the write-back finish outside the timed load phase.
+  if (!c->rpc("content.flush").ok()) return 1;
+  std::vector<std::string> loaded;
+  auto ld = pipelined(*c, "content.load", refs, p.depth, &loaded);
+  if (!ld) return 1;
+  if (loaded != blobs) {
+    std::cerr << "content-bench: loaded blobs differ from stored ones" << std::endl;
+    return 1;
+  }
+  nlohmann::json j = {{"store", {st->ops, st->p50_us, st->p99_us}},
+                      {"load", {ld->ops, ld->p50_us, ld->p99_us}}};
+  std::cout << j.dump() << std::endl;
+  return 0;
+}
+
+// Runs `cairn start ... SELF --client ...` and parses its JSON line.
+std::optional<std::pair<Result, Result>> run_broker(const Params& p, const char* self,
+                                                    const std::vector<std::string>& opts) {
+  std::string statedir = (std::filesystem::temp_directory_path() /
+                          fmt::format("content-bench-{}-{}", getpid(), opts.size()))
+                             .string();
+  std::filesystem::remove_all(statedir);
+  std::filesystem::create_directories(statedir);
+  std::string cmd = fmt::format("'{}' start --statedir '{}'", p.cairn, statedir);
+  for (auto& o : opts) cmd += " -o '" + o + "'";
+  cmd += fmt::format(" '{}' --client --count {} --size {} --depth {}", self, p.count, p.size,
+                     p.depth);
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  int status = pclose(f);
+  std::filesystem::remove_all(statedir);
+  if (status != 0) {
+    std::cerr << "content-bench: `" << cmd << "` failed (status " << status << ")" << std::endl;
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  auto get = [&](const char* k) {
+    return Result{j[k][0].get<double>(), j[k][1].get<double>(), j[k][2].get<double>()};
+  };
+  return std::make_pair(get("store"), get("load"));
+}
+
+// ---- raw ZeroMQ echo -------------------------------------------------------------------------
+
+Result zmq_echo(const Params& p) {
+  void* ctx = zmq_ctx_new();
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     fmt::format("content-bench-zmq-{}", getpid()))
+                        .string();
+  std::filesystem::create_directories(dir);
+  std::string uri = "ipc://" + dir + "/echo";
+  void* router = zmq_socket(ctx, ZMQ_ROUTER);
+  zmq_bind(router, uri.c_str());
+  std::thread server([router] {
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    for (;;) {
+      if (zmq_msg_recv(&m, router, 0) < 0) break;
+      int more = zmq_msg_more(&m);
+      if (zmq_msg_send(&m, router, more ? ZMQ_SNDMORE : 0) < 0) break;
+    }
+    zmq_msg_close(&m);
+    zmq_close(router);
+  });
+  void* dealer = zmq_socket(ctx, ZMQ_DEALER);
+  zmq_connect(dealer, uri.c_str());
+  // The same three frames a cairn request has: 16-byte header, topic, payload.
+  std::string header(16, '\0');
+  std::string topic = "content.store";
+  std::vector<std::string> blobs;
+  for (size_t i = 0; i < p.count; i++) blobs.push_back(blob(i, p.size));
+  std::vector<Clock::time_point> sent_at(p.count);
+  std::vector<double> lat;
+  lat.reserve(p.count);
+  size_t sent = 0, done = 0;
+  auto start = Clock::now();
+  while (done < p.count) {
+    while (sent < p.count && sent - done < p.depth) {
+      uint32_t tag = static_cast<uint32_t>(sent);
+      std::memcpy(header.data() + 4, &tag, 4);
+      zmq_send(dealer, header.data(), header.size(), ZMQ_SNDMORE);
+      zmq_send(dealer, topic.data(), topic.size(), ZMQ_SNDMORE);
+      // Copy the payload into the message, as a client building a request does.
+      zmq_msg_t m;
+      zmq_msg_init_size(&m, blobs[sent].size());
+      std::memcpy(zmq_msg_data(&m), blobs[sent].data(), blobs[sent].size());
+      zmq_msg_send(&m, dealer, 0);
+      sent_at[sent++] = Clock::now();
+    }
+    std::string frames[3];
+    for (int i = 0; i < 3; i++) {
+      zmq_msg_t m;
+      zmq_msg_init(&m);
+      zmq_msg_recv(&m, dealer, 0);
+      frames[i].assign(static_cast<char*>(zmq_msg_data(&m)), zmq_msg_size(&m));
+      zmq_msg_close(&m);
+    }
+    uint32_t tag;
+    std::memcpy(&tag, frames[0].data() + 4, 4);
+    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent_at[tag]).count());
+    done++;
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  zmq_close(dealer);
+  zmq_ctx_shutdown(ctx);
+  server.join();
+  zmq_ctx_term(ctx);
+  std::filesystem::remove_all(dir);
+  return summarize(p.count, secs, lat);
+}
+
+// ---- redis ------------------------------------------------------------------------------------
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool installed(const char* prog) {
+  return std::system(fmt::format("command -v {} >/dev/null 2>&1", prog).c_str()) == 0;
+}
+
+// {SET, GET} requests per second; nullopt when redis is not installed or does not start.
+std::optional<std::pair<Result, Result>> redis(const Params& p) {
+  if (!installed("redis-server") || !installed("redis-benchmark")) return std::nullopt;
+  int port = free_port();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 1);
+    std::string ps = std::to_string(port);
+    execlp("redis-server", "redis-server", "--port", ps.c_str(), "--bind", "127.0.0.1",
+           "--save", "", "--appendonly", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string ping = fmt::format("redis-cli -p {} ping >/dev/null 2>&1", port);
+  bool up = false;
+  for (int i = 0; i < 200 && !up; i++) {  // up to 10 s
+    up = std::system(ping.c_str()) == 0;
+    if (!up) usleep(50000);
+  }
+  std::optional<std::pair<Result, Result>> out;
+  if (up) {
+    std::string cmd = fmt::format(
+        "redis-benchmark -p {} -c 1 -P {} -d {} -n {} -t set,get --csv 2>/dev/null", port,
+        p.depth, p.size, p.count);
+    FILE* f = popen(cmd.c_str(), "r");
+    std::string text;
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+    pclose(f);
+    // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95..","p99..","max.."
+    Result set, get;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t eol = text.find('\n', pos);
+      std::string line = text.substr(pos, eol == std::string::npos ? eol : eol - pos);
+      pos = eol == std::string::npos ? text.size() : eol + 1;
+      std::vector<std::string> f;
+      std::string cell;
+      for (char ch : line) {
+        if (ch == ',') {
+          f.push_back(cell);
+          cell.clear();
+        } else if (ch != '"') {
+          cell += ch;
+        }
+      }
+      f.push_back(cell);
+      if (f.size() < 7) continue;
+      Result r{std::atof(f[1].c_str()), std::atof(f[4].c_str()) * 1000,
+               std::atof(f[6].c_str()) * 1000};
+      if (f[0] == "SET") set = r;
+      if (f[0] == "GET") get = r;
+    }
+    if (set.ops > 0 && get.ops > 0) out = std::make_pair(set, get);
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  return out;
+}
+
+// ---- memory per entry -------------------------------------------------------------------------
+
+size_t heap_in_use() {
+  struct mallinfo2 mi = mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+double memory_per_entry(size_t n, size_t blob_size) {
+  std::vector<std::string> unused;
+  size_t before = heap_in_use();
+  {
+    cairn::content::Cache cache({}, nullptr, [] { return 0.0; });
+    std::string data(blob_size, 'm');
+    for (size_t i = 0; i < n; i++) {
+      std::string tag = fmt::format("{:016x}", i);
+      std::memcpy(data.data(), tag.data(), std::min(blob_size, tag.size()));
+      cairn::util::Digest d;
+      cache.store(data, &d);
+    }
+    size_t after = heap_in_use();
+    if (cache.stats().count != n) return -1;
+    return (static_cast<double>(after - before) - static_cast<double>(n * blob_size)) / n;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Params p;
+  CLI::App app{"content-bench: the content cache against ZeroMQ echo and redis"};
+  app.add_option("--count", p.count, "blobs per phase");
+  app.add_option("--size", p.size, "bytes per blob");
+  app.add_option("--depth", p.depth, "requests in flight");
+  app.add_option("--memory-entries", p.memory_entries, "entries for the memory measurement");
+  app.add_option("--cairn", p.cairn, "path of the cairn command (default: ../../src/cmd/cairn)");
+  app.add_flag("--client", p.client_mode, "internal: run the workload against $CAIRN_URI");
+  app.add_flag("--skip-redis", p.skip_redis, "do not run the redis baseline");
+  app.add_option("--repeat", p.repeat, "runs of each phase; the best is reported")
+      ->check(CLI::PositiveNumber);
+  CLI11_PARSE(app, argc, argv);
+  if (p.client_mode) return client_main(p);
+
+  std::string self = std::filesystem::canonical("/proc/self/exe").string();
+  if (p.cairn.empty())
+    p.cairn = (std::filesystem::path(self).parent_path() / "../../src/cmd/cairn").string();
+
+  std::cout << fmt::format("content-bench: {} blobs of {} bytes, {} in flight, one client\n",
+                           p.count, p.size, p.depth);
+
+  progress(fmt::format("memory: {} blobs of 64 bytes in the Cache class", p.memory_entries));
+  double mem = memory_per_entry(p.memory_entries, 64);
+
+  auto best = [](Result a, const Result& b) { return b.ops > a.ops ? b : a; };
+  auto best_pair = [&](std::optional<std::pair<Result, Result>>& acc,
+                       const std::optional<std::pair<Result, Result>>& r) {
+    if (!r) return;
+    if (!acc) acc = r;
+    else acc = std::make_pair(best(acc->first, r->first), best(acc->second, r->second));
+  };
+
+  Result echo;
+  for (int i = 0; i < p.repeat; i++) {
+    progress(fmt::format("raw ZeroMQ DEALER/ROUTER echo, run {}/{}", i + 1, p.repeat));
+    echo = best(echo, zmq_echo(p));
+  }
+
+  int sink = socket(AF_INET, SOCK_DGRAM, 0);  // a statsd endpoint that never reads
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(sink, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t alen = sizeof a;
+  getsockname(sink, reinterpret_cast<sockaddr*>(&a), &alen);
+  std::vector<std::string> telemetry = {
+      fmt::format("stats.endpoint=127.0.0.1:{}", ntohs(a.sin_port)), "heartbeat.period=0.1"};
+  // Off and on alternate so that a load change on the machine hits both alike.
+  std::optional<std::pair<Result, Result>> off, on;
+  for (int i = 0; i < p.repeat; i++) {
+    progress(fmt::format("broker, telemetry off, run {}/{}", i + 1, p.repeat));
+    best_pair(off, run_broker(p, self.c_str(), {"stats.endpoint="}));
+    progress(fmt::format("broker, telemetry on, run {}/{}", i + 1, p.repeat));
+    best_pair(on, run_broker(p, self.c_str(), telemetry));
+  }
+  close(sink);
+
+  std::optional<std::pair<Result, Result>> rd;
+  for (int i = 0; i < p.repeat && !p.skip_redis; i++) {
+    progress(fmt::format("redis-server + redis-benchmark, run {}/{}", i + 1, p.repeat));
+    best_pair(rd, redis(p));
+  }
+
+  std::cout << fmt::format("memory per entry beyond the blob: {:.1f} bytes (target <= 128)\n",
+                           mem);
+  std::cout << "zmq echo        " << fmt_result(echo) << "\n";
+  if (off) {
+    std::cout << "cairn store     " << fmt_result(off->first) << "\n";
+    std::cout << "cairn load      " << fmt_result(off->second) << "\n";
+  }
+  if (on) {
+    std::cout << "cairn store +t  " << fmt_result(on->first) << "\n";
+    std::cout << "cairn load +t   " << fmt_result(on->second) << "\n";
+  }
+  if (rd) {
+    std::cout << "redis SET       " << fmt_result(rd->first) << "\n";
+    std::cout << "redis GET       " << fmt_result(rd->second) << "\n";
+  } else if (!p.skip_redis) {
+    std::cout << "redis: not installed or did not start; baseline skipped\n";
+  }
+  if (off) {
+    std::cout << fmt::format("ratio store/echo {:.2f} (target >= 0.8), load/echo {:.2f}\n",
+                             off->first.ops / echo.ops, off->second.ops / echo.ops);
+    if (rd)
+      std::cout << fmt::format("ratio store/redis SET {:.2f}, load/redis GET {:.2f} (target >= 1.0)\n",
+                               off->first.ops / rd->first.ops, off->second.ops / rd->second.ops);
+    if (on)
+      std::cout << fmt::format(
+          "telemetry on/off: store {:.3f}, load {:.3f} (target within 2%)\n",
+          on->first.ops / off->first.ops, on->second.ops / off->second.ops);
+  }
+  return off && on ? 0 : 1;
+}
