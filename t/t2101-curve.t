@@ -25,6 +25,10 @@ test_expect_success 'cairn keygen --force writes a new pair' '
 	grep -F "public-key = \"$(cat other2.key)\"" other.cert &&
 	test "$(stat -c %a other.cert_secret)" = 600
 '
+test_expect_success 'cairn keygen into a missing directory says why' '
+	test_expect_code 1 cairn keygen no/such/dir/x 2>err &&
+	grep "^cairn: no/such/dir/x_secret: cannot write the certificate: No such file or directory$" err
+'
 test_expect_success 'certificates for the client and the broker config' '
 	cairn keygen client.cert >client.key &&
 	cat >curve.toml <<-EOF

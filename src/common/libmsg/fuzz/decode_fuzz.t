@@ -13,7 +13,8 @@ printf '\001\002\000\000\007\000\000\000\000\000\000\000\046\000\000\000\377\376
 	>"$work/corpus/seed-error"
 if "$fuzzer" -runs=200000 -max_total_time=60 -max_len=512 -artifact_prefix="$work/" \
 	"$work/corpus" >"$work/log" 2>&1; then
-	echo "ok 1 - decode survives $(grep -o 'Done [0-9]* runs' "$work/log" || echo '?') fuzzed inputs"
+	runs=$(sed -n 's/.*Done \([0-9]*\) runs.*/\1/p' "$work/log")
+	echo "ok 1 - decode survives ${runs:-?} fuzzed inputs"
 else
 	sed 's/^/# /' "$work/log" | tail -40
 	echo "not ok 1 - decode_fuzz found a crash (see the log above)"
