@@ -29,7 +29,6 @@
 using namespace cairn;
 using job_manager::JobManager;
 using job_manager::PluginHost;
-using job_manager::PluginStats;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -69,13 +68,7 @@ std::vector<std::string> plugin_copies(const std::string& plugin, const std::str
 std::unique_ptr<PluginHost> make_host(stats::Stats& stats, const std::vector<std::string>& paths,
                                       int n) {
   auto host = std::make_unique<PluginHost>(
-      [&stats] {
-        std::shared_ptr<stats::Context> c = stats.context("cairn.bench", 1.0);
-        PluginStats ps;
-        ps.c_api = c->c_api();
-        ps.owner = std::move(c);
-        return ps;
-      },
+      [&stats] { return job_manager::make_plugin_stats(stats.context("cairn.bench", 1.0)); },
       [](int level, const std::string& text) {
         if (level <= 4) std::fprintf(stderr, "jobs-bench: %s\n", text.c_str());
       },

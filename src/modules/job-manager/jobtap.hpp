@@ -74,6 +74,16 @@ struct PluginStats {
   cairn_stats_t* c_api = nullptr;
 };
 using StatsFactory = std::function<PluginStats()>;
+
+// PluginStats from a std::unique_ptr<stats::Context> (or any owner with c_api()); a template
+// so this header needs nothing of libstats.
+template <typename ContextPtr>
+PluginStats make_plugin_stats(ContextPtr context) {
+  PluginStats ps;
+  if (context) ps.c_api = context->c_api();
+  ps.owner = std::shared_ptr<typename ContextPtr::element_type>(std::move(context));
+  return ps;
+}
 using LogFn = std::function<void(int level, const std::string& text)>;
 using Conf = std::map<std::string, std::string>;
 

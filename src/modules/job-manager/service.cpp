@@ -101,7 +101,6 @@ class JobManagerModule : public broker::Module {
   explicit JobManagerModule(ModuleContext& ctx);
 
  private:
-  PluginStats plugin_stats();
   void store_blob(std::string blob, StoreDone done);
   void submit(const msg::Message& req, const ResponderPtr& r);
   void list(const ResponderPtr& r);
@@ -117,7 +116,7 @@ class JobManagerModule : public broker::Module {
 
 JobManagerModule::JobManagerModule(ModuleContext& ctx)
     : ctx_(ctx),
-      plugins_([this] { return plugin_stats(); },
+      plugins_([this] { return make_plugin_stats(ctx_.stats_context()); },
                [this](int level, const std::string& text) {
                  if (level < 3) level = 3;
                  if (level > 7) level = 7;
@@ -153,14 +152,6 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
   ctx.register_service("job-manager.list",
                        [this](const msg::Message&, ResponderPtr r) { list(r); });
   ctx.register_service("jobtap.list", [this](const msg::Message&, ResponderPtr r) { jobtap_list(r); });
-}
-
-PluginStats JobManagerModule::plugin_stats() {
-  std::shared_ptr<stats::Context> c = ctx_.stats_context();
-  PluginStats ps;
-  ps.c_api = c ? c->c_api() : nullptr;
-  ps.owner = std::move(c);
-  return ps;
 }
 
 void JobManagerModule::store_blob(std::string blob, StoreDone done) {

@@ -49,13 +49,7 @@ class PluginStatsTest : public ::testing::Test {
   UdpSink sink_;
   cairn::stats::Stats stats_{loop_, {sink_.endpoint(), 1440, nullptr}};
   std::vector<std::string> log_;
-  PluginHost plugins_{[this] {
-                        std::shared_ptr<cairn::stats::Context> c = stats_.context("cairn.0", 0);
-                        PluginStats ps;
-                        ps.c_api = c->c_api();
-                        ps.owner = std::move(c);
-                        return ps;
-                      },
+  PluginHost plugins_{[this] { return make_plugin_stats(stats_.context("cairn.0", 0)); },
                       [this](int, const std::string& text) { log_.push_back(text); },
                       {}};
   JobManager jm_{loop_, plugins_, [](std::string, StoreDone done) { done(0, "ref"); }};
