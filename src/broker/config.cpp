@@ -36,7 +36,8 @@ struct KeyRow {
 
 std::string no_check(const Value&) { return {}; }
 
-template <double Lo, double Hi>
+// Bounds are whole seconds: clang 14 has no floating-point template arguments.
+template <int64_t Lo, int64_t Hi>
 std::string number_in(const Value& v) {
   double d = std::get<double>(v);
   if (!std::isfinite(d) || d < Lo || d > Hi)
@@ -89,7 +90,7 @@ const KeyRow kKeys[] = {
   {"stats.endpoint", ValueType::kString, [](const Env& e) -> Value { return e.statsd; },
    no_check},  // a malformed endpoint is libstats' to report ("parse error"), not fatal
   {"stats.period", ValueType::kNumber, [](const Env&) -> Value { return 1.0; },
-   number_in<0.0, 86400.0>},
+   number_in<0, 86400>},
   {"stats.prefix", ValueType::kString,
    [](const Env& e) -> Value { return fmt::format("cairn.{}", e.rank); }, stats_prefix},
   {"stats.max-packet", ValueType::kInteger, [](const Env&) -> Value { return int64_t{1440}; },
@@ -97,13 +98,13 @@ const KeyRow kKeys[] = {
   {"content.hash", ValueType::kString, [](const Env&) -> Value { return std::string("sha1"); },
    hash_name},
   {"content.blob-size-limit", ValueType::kInteger,
-   [](const Env&) -> Value { return int64_t{1073741824}; }, integer_in<1, (int64_t{1} << 40)>},
+   [](const Env&) -> Value { return int64_t{1073741824}; }, integer_in<1, 4294967295>},
   {"content.flush-batch-limit", ValueType::kInteger,
    [](const Env&) -> Value { return int64_t{256}; }, integer_in<1, 1048576>},
   {"content.purge-target-size", ValueType::kInteger,
    [](const Env&) -> Value { return int64_t{16777216}; }, integer_in<0, (int64_t{1} << 50)>},
   {"content.purge-old-entry", ValueType::kNumber, [](const Env&) -> Value { return 10.0; },
-   number_in<0.0, 31536000.0>},
+   number_in<0, 31536000>},
   {"content.backing", ValueType::kString,
    [](const Env&) -> Value { return std::string("sqlite"); }, backing_name},
   {"job-manager.plugins", ValueType::kStringList,
