@@ -25,6 +25,10 @@ gone() {
 	case $_gone_stat in Z*) return 0 ;; *) return 1 ;; esac
 }
 
+# Tests that start a listener in the background remove out and err first: the shell truncates
+# err in the background child, which may run after the foreground `wait_for grep` has already
+# matched the previous test's "listening on" (then the port is stale and a SIGTERM can arrive
+# before the listener has even started).
 # listening_port FILE: the port a command-less listener announced on stderr (saved in FILE).
 listening_port() {
 	sed -n 's/^cairn: stats listen: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1"
@@ -156,6 +160,7 @@ test_expect_success '--summary prints a table of name, type, last value and line
 	test_cmp expected out
 '
 test_expect_success 'without a command: announces the port, receives, stops at the criteria' '
+	rm -f out err &&
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -167,6 +172,7 @@ test_expect_success 'without a command: announces the port, receives, stops at t
 	test_cmp expected out
 '
 test_expect_success 'without a command or criteria: SIGTERM ends it with status 0' '
+	rm -f out err &&
 	cairn stats listen --summary --timeout 120 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -179,6 +185,7 @@ test_expect_success 'without a command or criteria: SIGTERM ends it with status 
 	grep "^m  *g  *3  *1$" out
 '
 test_expect_success 'SIGTERM with criteria unmet: exit 143 naming what is missing' '
+	rm -f out err &&
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -188,6 +195,7 @@ test_expect_success 'SIGTERM with criteria unmet: exit 143 naming what is missin
 	grep "got 0 of 1 packet (interrupted by SIGTERM)" err
 '
 test_expect_success '--port on a port in use fails naming it' '
+	rm -f out err &&
 	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -199,6 +207,7 @@ test_expect_success '--port on a port in use fails naming it' '
 	wait $pid
 '
 test_expect_success '--port binds the given port' '
+	rm -f out err &&
 	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
