@@ -28,7 +28,8 @@ gone() {
 # Tests that start a listener in the background remove out and err first: the shell truncates
 # err in the background child, which may run after the foreground `wait_for grep` has already
 # matched the previous test's "listening on" (then the port is stale and a SIGTERM can arrive
-# before the listener has even started).
+# before the listener has even started). The rm is its own list (`|| return 1`, not `&&`):
+# `rm && cairn ... &` would run the rm in the background too.
 # listening_port FILE: the port a command-less listener announced on stderr (saved in FILE).
 listening_port() {
 	sed -n 's/^cairn: stats listen: listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$1"
@@ -160,7 +161,7 @@ test_expect_success '--summary prints a table of name, type, last value and line
 	test_cmp expected out
 '
 test_expect_success 'without a command: announces the port, receives, stops at the criteria' '
-	rm -f out err &&
+	rm -f out err || return 1
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -172,7 +173,7 @@ test_expect_success 'without a command: announces the port, receives, stops at t
 	test_cmp expected out
 '
 test_expect_success 'without a command or criteria: SIGTERM ends it with status 0' '
-	rm -f out err &&
+	rm -f out err || return 1
 	cairn stats listen --summary --timeout 120 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -185,7 +186,7 @@ test_expect_success 'without a command or criteria: SIGTERM ends it with status 
 	grep "^m  *g  *3  *1$" out
 '
 test_expect_success 'SIGTERM with criteria unmet: exit 143 naming what is missing' '
-	rm -f out err &&
+	rm -f out err || return 1
 	cairn stats listen --count 1 --timeout 20 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -195,7 +196,7 @@ test_expect_success 'SIGTERM with criteria unmet: exit 143 naming what is missin
 	grep "got 0 of 1 packet (interrupted by SIGTERM)" err
 '
 test_expect_success '--port on a port in use fails naming it' '
-	rm -f out err &&
+	rm -f out err || return 1
 	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
@@ -207,7 +208,7 @@ test_expect_success '--port on a port in use fails naming it' '
 	wait $pid
 '
 test_expect_success '--port binds the given port' '
-	rm -f out err &&
+	rm -f out err || return 1
 	cairn stats listen --timeout 60 >out 2>err &
 	pid=$! &&
 	test_when_finished "kill -KILL $pid 2>/dev/null || :" &&
