@@ -31,6 +31,7 @@ test_expect_success 'under cairn stats listen the broker sends to the listener a
 	grep "^cairn\.0\.broker\.requests:[0-9]*|c$" lines
 '
 test_expect_success 'README: listen --summary around a broker, stopped by a signal, exits 0 with a table' '
+	rm -f out err || return 1
 	cairn stats listen --summary --timeout 120 -- \
 		cairn start -o heartbeat.period=0.5 -o stats.period=0 >out 2>err &
 	pid=$! &&
