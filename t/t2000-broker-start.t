@@ -22,6 +22,12 @@ test_expect_success 'options after the command belong to the command' '
 	echo "--rank 7 -o x=y" >expect &&
 	test_cmp expect out
 '
+test_expect_success '-- ends the options of cairn start; a later -- is the command'"'"'s' '
+	test_expect_code 3 cairn start -o heartbeat.period=1 -- sh -c "exit 3" &&
+	cairn start --rank 2 -- echo a -- b >out &&
+	echo "a -- b" >expect &&
+	test_cmp expect out
+'
 test_expect_success 'a command killed by signal N gives 128+N' '
 	test_expect_code 143 cairn start "kill -TERM \$\$" &&
 	test_expect_code 137 cairn start sh -c "kill -KILL \$\$"
