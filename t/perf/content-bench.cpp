@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libtest/loopback.hpp"
 #include "libclient/client.hpp"
 #include "libmsg/message.hpp"
 #include "modules/content/cache.hpp"
@@ -245,15 +246,7 @@ Result zmq_echo(const Params& p) {
 // ---- redis ------------------------------------------------------------------------------------
 
 int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  return cairn::test::free_loopback_port(SOCK_STREAM);
 }
 
 bool installed(const char* prog) {
@@ -386,13 +379,8 @@ int main(int argc, char** argv) {
     echo = best(echo, zmq_echo(p));
   }
 
-  int sink = socket(AF_INET, SOCK_DGRAM, 0);  // a statsd endpoint that never reads
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(sink, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t alen = sizeof a;
-  getsockname(sink, reinterpret_cast<sockaddr*>(&a), &alen);
+  int sink = cairn::test::bind_loopback(SOCK_DGRAM, &a);  // a statsd endpoint that never reads
   std::vector<std::string> telemetry = {
       fmt::format("stats.endpoint=127.0.0.1:{}", ntohs(a.sin_port)), "heartbeat.period=0.1"};
   // Off and on alternate so that a load change on the machine hits both alike.

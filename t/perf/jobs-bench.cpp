@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "libtest/loopback.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
 #include "modules/job-manager/job_manager.hpp"
@@ -41,13 +42,8 @@ struct Sink {
   int fd = -1;
   int port = 0;
   Sink() {
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    socklen_t len = sizeof sa;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    fd = cairn::test::bind_loopback(SOCK_DGRAM, &sa);
     port = ntohs(sa.sin_port);
   }
   ~Sink() { close(fd); }

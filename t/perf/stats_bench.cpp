@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libtest/loopback.hpp"
 #include "libstats/stats.hpp"
 
 namespace {
@@ -34,14 +35,7 @@ using cairn::stats::Stats;
 class Sink {
  public:
   Sink() {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    socklen_t len = sizeof sa;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
-    addr_ = sa;
+    fd_ = cairn::test::bind_loopback(SOCK_DGRAM, &addr_);
     int size = 8 << 20;
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
     // Drains in bulk every millisecond instead of blocking in recv(): a blocked reader would

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "libtest/loopback.hpp"
 #include "libstats/stats.hpp"
 
 extern char** environ;
@@ -117,27 +118,10 @@ class Process {
   pid_t pid_ = -1;
 };
 
-// A port that was free a moment ago (bound to port 0, read, closed). The server may still lose
-// a race for it: callers retry with a new port when the server fails to bind.
-int free_port(int type) {
-  int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-  socklen_t len = sizeof sa;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
-
 // Sends `cmd` to Etsy statsd's management port and returns the answer up to "END", or "".
 std::string mgmt_command(int port, const std::string& cmd) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sockaddr_in sa = cairn::test::loopback_addr(port);
   std::string out;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
     std::string line = cmd + "\n";
@@ -209,10 +193,7 @@ void send_metrics(int port, const std::vector<double>& samples) {
 // Sends a counter by hand until the server reports it, proving both ports are up.
 void probe(int port) {
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sockaddr_in sa = cairn::test::loopback_addr(port);
   const char line[] = "cairn.probe:1|c\n";
   ::sendto(fd, line, sizeof line - 1, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
   ::close(fd);
@@ -228,8 +209,8 @@ TEST(PeersTest, EtsyStatsdRecordsWhatLibstatsSends) {
                         "CAIRN_ETSY_STATSD)");
   TempDir dir;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    int port = free_port(SOCK_DGRAM);
-    int mgmt = free_port(SOCK_STREAM);
+    int port = cairn::test::free_loopback_port(SOCK_DGRAM);
+    int mgmt = cairn::test::free_loopback_port(SOCK_STREAM);
     fs::path conf = dir.path() / "config.js";
     std::ofstream(conf)
         << "{ port: " << port << ", address: \"127.0.0.1\", mgmt_port: " << mgmt
@@ -293,7 +274,7 @@ TEST(PeersTest, CollectdStatsdPluginRecordsWhatLibstatsSends) {
     return skip_or_fail("collectd's statsd or csv plugin is missing in /usr/lib/collectd");
   TempDir dir;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    int port = free_port(SOCK_DGRAM);
+    int port = cairn::test::free_loopback_port(SOCK_DGRAM);
     fs::path csv = dir.path() / ("csv" + std::to_string(attempt));
     fs::path conf = dir.path() / "collectd.conf";
     std::ofstream(conf) << "Hostname \"cairntest\"\nFQDNLookup false\n"
