@@ -1,6 +1,7 @@
 // content-bench: throughput and latency of the content cache through a real broker, against
 // baselines measured in the same run (DESIGN §8):
-//   - raw ZeroMQ DEALER/ROUTER echo of the same payload at the same depth (upper bound);
+//   - raw ZeroMQ DEALER/ROUTER echo of the same payload at the same depth, the ROUTER in a child
+//     process as the broker is (upper bound);
 //   - redis-server + redis-benchmark SET/GET at the same size and pipeline depth, if installed;
 //   - memory per cache entry beyond the blob (the Cache class alone, mallinfo2);
 //   - the broker with telemetry on vs off.
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "libtest/loopback.hpp"
+#include "libtest/raw_echo.hpp"
 #include "libclient/client.hpp"
 #include "libmsg/message.hpp"
 #include "modules/content/cache.hpp"
@@ -177,27 +179,10 @@ std::optional<std::pair<Result, Result>> run_broker(const Params& p, const char*
 // ---- raw ZeroMQ echo -------------------------------------------------------------------------
 
 Result zmq_echo(const Params& p) {
+  cairn::test::RawEcho server;  // a child process, like the broker
   void* ctx = zmq_ctx_new();
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     fmt::format("content-bench-zmq-{}", getpid()))
-                        .string();
-  std::filesystem::create_directories(dir);
-  std::string uri = "ipc://" + dir + "/echo";
-  void* router = zmq_socket(ctx, ZMQ_ROUTER);
-  zmq_bind(router, uri.c_str());
-  std::thread server([router] {
-    zmq_msg_t m;
-    zmq_msg_init(&m);
-    for (;;) {
-      if (zmq_msg_recv(&m, router, 0) < 0) break;
-      int more = zmq_msg_more(&m);
-      if (zmq_msg_send(&m, router, more ? ZMQ_SNDMORE : 0) < 0) break;
-    }
-    zmq_msg_close(&m);
-    zmq_close(router);
-  });
   void* dealer = zmq_socket(ctx, ZMQ_DEALER);
-  zmq_connect(dealer, uri.c_str());
+  zmq_connect(dealer, server.uri().c_str());
   // The same three frames a cairn request has: 16-byte header, topic, payload.
   std::string header(16, '\0');
   std::string topic = "content.store";
@@ -235,11 +220,9 @@ Result zmq_echo(const Params& p) {
     done++;
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  cairn::test::RawEcho::stop(dealer);
   zmq_close(dealer);
-  zmq_ctx_shutdown(ctx);
-  server.join();
   zmq_ctx_term(ctx);
-  std::filesystem::remove_all(dir);
   return summarize(p.count, secs, lat);
 }
 

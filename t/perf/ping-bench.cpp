@@ -1,7 +1,7 @@
 // ping-bench: what libclient + the broker cost over raw ZeroMQ. Measures, in one run,
 //   - round trip: sequential broker.ping rpcs vs. a raw DEALER/ROUTER echo of the same frames;
 //   - throughput: requests/s with 64 (--inflight) requests in flight, both ways.
-// The raw echo is a ROUTER thread in this process on an ipc:// socket, like the broker's default
+// The raw echo is a ROUTER in a child process on an ipc:// socket, like the broker's default
 // endpoint. Run without CAIRN_URI, it re-runs itself under `cairn start` (the cairn next to it in
 // the build tree, or $CAIRN). Targets: round trip <= 1.2x raw, throughput >= 0.8x raw.
 #include <unistd.h>
@@ -22,6 +22,7 @@
 #include "libclient/zmq_frames.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libtest/raw_echo.hpp"
 
 namespace {
 
@@ -36,11 +37,13 @@ struct Options {
   int inflight = 64;
   int trials = 3;
   size_t payload_size = 8;
+  bool round_trip = true, throughput = true;  // --only round-trip|throughput
 };
 
 void usage() {
   std::fprintf(stderr,
-               "usage: ping-bench [--requests N] [--inflight K] [--trials T] [--payload-size B]\n");
+               "usage: ping-bench [--requests N] [--inflight K] [--trials T] [--payload-size B]\n"
+               "                  [--only round-trip|throughput]\n");
   std::exit(2);
 }
 
@@ -49,6 +52,13 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (i + 1 >= argc) usage();
+    if (a == "--only") {
+      std::string what = argv[++i];
+      if (what != "round-trip" && what != "throughput") usage();
+      o.round_trip = what == "round-trip";
+      o.throughput = what == "throughput";
+      continue;
+    }
     long v = std::strtol(argv[++i], nullptr, 10);
     if (v <= 0 && a != "--payload-size") usage();
     if (a == "--requests") o.requests = static_cast<int>(v);
@@ -84,48 +94,6 @@ Options parse(int argc, char** argv) {
   std::exit(1);
 }
 
-// A ROUTER that sends every message back unchanged, until it receives the 1-frame "stop".
-class RawEcho {
- public:
-  RawEcho() : sock_(ctx_, ZMQ_ROUTER) {
-    char tmpl[] = "/tmp/cairn-ping-bench-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    uri_ = "ipc://" + dir_ + "/echo.sock";
-    zmq_bind(sock_.get(), uri_.c_str());
-    thread_ = std::thread([this] { run(); });
-  }
-  ~RawEcho() {
-    thread_.join();
-    std::filesystem::remove_all(dir_);
-  }
-  const std::string& uri() const { return uri_; }
-
- private:
-  void run() {
-    std::vector<zmq_msg_t> parts;
-    for (;;) {
-      parts.clear();
-      int more = 0;
-      do {
-        parts.emplace_back();
-        zmq_msg_init(&parts.back());
-        zmq_msg_recv(&parts.back(), sock_.get(), 0);
-        more = zmq_msg_more(&parts.back());
-      } while (more);
-      bool stop = parts.size() == 2 && zmq_msg_size(&parts[1]) == 4 &&
-                  std::memcmp(zmq_msg_data(&parts[1]), "stop", 4) == 0;
-      for (size_t i = 0; i < parts.size(); ++i)
-        zmq_msg_send(&parts[i], sock_.get(), i + 1 < parts.size() ? ZMQ_SNDMORE : 0);
-      if (stop) return;
-    }
-  }
-
-  ZmqContext ctx_;
-  ZmqSocket sock_;
-  std::string dir_, uri_;
-  std::thread thread_;
-};
-
 // The raw side's client: a DEALER sending the very frames a cairn request has.
 class RawClient {
  public:
@@ -133,11 +101,7 @@ class RawClient {
     zmq_connect(sock_.get(), uri.c_str());
     frames_ = msg::encode(msg::Message::request("broker.ping", payload, 1));
   }
-  ~RawClient() {
-    zmq_send(sock_.get(), "stop", 4, 0);
-    char buf[8];
-    zmq_recv(sock_.get(), buf, sizeof buf, 0);
-  }
+  ~RawClient() { cairn::test::RawEcho::stop(sock_.get()); }
   void send() { cairn::client::send_frames(sock_.get(), frames_); }
   void recv() { cairn::client::recv_frames(sock_.get(), reply_); }
 
@@ -213,7 +177,7 @@ int main(int argc, char** argv) {
     if (!r.ok() || r.payload != payload) failed = true;
   };
 
-  RawEcho echo;
+  cairn::test::RawEcho echo;
   RawClient raw(echo.uri(), payload);
   auto raw_send = [&] { raw.send(); };
   auto raw_recv = [&] { raw.recv(); };
@@ -228,22 +192,31 @@ int main(int argc, char** argv) {
 
   std::vector<double> raw_rtt, cairn_rtt, raw_tput, cairn_tput;
   for (int t = 0; t < o.trials; ++t) {
-    raw_rtt.push_back(round_trip_us(o.requests, raw_send, raw_recv));
-    cairn_rtt.push_back(round_trip_us(o.requests, cairn_rpc, [] {}));
-    raw_tput.push_back(throughput(o.requests, o.inflight, raw_send, raw_recv));
-    cairn_tput.push_back(throughput(o.requests, o.inflight, cairn_send, cairn_recv));
+    if (o.round_trip) {
+      raw_rtt.push_back(round_trip_us(o.requests, raw_send, raw_recv));
+      cairn_rtt.push_back(round_trip_us(o.requests, cairn_rpc, [] {}));
+    }
+    if (o.throughput) {
+      raw_tput.push_back(throughput(o.requests, o.inflight, raw_send, raw_recv));
+      cairn_tput.push_back(throughput(o.requests, o.inflight, cairn_send, cairn_recv));
+    }
   }
   if (failed) {
     std::fprintf(stderr, "ping-bench: a broker.ping failed or returned the wrong payload\n");
     return 1;
   }
-  double rr = median(raw_rtt), cr = median(cairn_rtt);
-  double rt = median(raw_tput), ct = median(cairn_tput);
   std::printf("ping-bench: %d requests x %d trials (median), payload %zu bytes, %d in flight\n",
               o.requests, o.trials, o.payload_size, o.inflight);
-  std::printf("round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.2fx (target <= 1.2x) %s\n",
+  if (o.round_trip) {
+    double rr = median(raw_rtt), cr = median(cairn_rtt);
+    std::printf("round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.2fx (target <= 1.2x) %s\n",
               rr, cr, cr / rr, cr / rr <= 1.2 ? "ok" : "MISSED");
-  std::printf("throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.2fx (target >= 0.8x) %s\n",
+  }
+  if (o.throughput) {
+    double rt = median(raw_tput), ct = median(cairn_tput);
+    std::printf("throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.2fx (target >= 0.8x) %s\n",
               rt, ct, ct / rt, ct / rt >= 0.8 ? "ok" : "MISSED");
+  }
+  std::fflush(stdout);
   return 0;
 }

@@ -169,29 +169,27 @@ uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t
 bool Client::read_one(milliseconds timeout, Response& out, int& err) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    // Try first: when responses are queued (pipelining) this saves a poll per message.
-    int got = recv_frames(sock_.get(), frames_, ZMQ_DONTWAIT);
+    // A blocking receive bounded by ZMQ_RCVTIMEO: it returns at once when a response is queued
+    // (pipelining), and otherwise sleeps in libzmq's own wait, which costs fewer system calls
+    // than a non-blocking try followed by zmq_poll.
+    int wait_ms = -1;
+    if (timeout.count() >= 0) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+      wait_ms = static_cast<int>(std::clamp<int64_t>(left, 0, INT32_MAX));
+    }
+    if (wait_ms != rcvtimeo_ms_) {
+      zmq_setsockopt(sock_.get(), ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
+      rcvtimeo_ms_ = wait_ms;
+    }
+    int got = recv_frames(sock_.get(), frames_);
     if (got < 0) {
+      if (zmq_errno() == EINTR) continue;
       err = zmq_errno();
       return false;
     }
-    if (got == 0) {
-      long wait_ms = -1;
-      if (timeout.count() >= 0) {
-        auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-        wait_ms = std::max<long>(0, left);
-      }
-      zmq_pollitem_t item{sock_.get(), 0, ZMQ_POLLIN, 0};
-      int rc = zmq_poll(&item, 1, wait_ms);
-      if (rc < 0 && zmq_errno() != EINTR) {
-        err = zmq_errno();
-        return false;
-      }
-      if (rc == 0) {
-        err = ETIMEDOUT;
-        return false;
-      }
-      continue;
+    if (got == 0) {  // EAGAIN: nothing within the timeout
+      err = ETIMEDOUT;
+      return false;
     }
     // Tolerate a REQ-style empty delimiter in front of the message.
     if (frames_.size() == 4 && frames_[0].empty()) frames_.erase(frames_.begin());

@@ -96,6 +96,7 @@ class Client {
   std::unordered_map<uint32_t, Pending> in_flight_;
   std::deque<Response> ready_;  // received while waiting for another tag
   msg::Frames frames_;          // receive buffer, reused
+  int rcvtimeo_ms_ = -2;        // ZMQ_RCVTIMEO last set on sock_ (-2: not yet)
 };
 
 // Reads $CAIRN_RPC_TIMEOUT: nullopt with `why` filled when set but not a positive number.

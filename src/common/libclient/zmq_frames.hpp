@@ -17,9 +17,10 @@ inline bool send_frames(void* sock, const msg::Frames& frames, int flags = 0) {
   return true;
 }
 
-// Receives one whole multipart message into `frames` (replacing its contents). With
-// ZMQ_DONTWAIT returns 0 when nothing is waiting. Returns 1 when a message was read (a message
-// cut short by an error is returned as far as it got), -1 on error (errno from zmq).
+// Receives one whole multipart message into `frames` (replacing its contents). Returns 0 when
+// nothing is waiting (with ZMQ_DONTWAIT) or nothing came within the socket's ZMQ_RCVTIMEO, 1
+// when a message was read (a message cut short by an error is returned as far as it got), -1
+// on error (errno from zmq).
 inline int recv_frames(void* sock, msg::Frames& frames, int flags = 0) {
   frames.clear();
   int more = 0;

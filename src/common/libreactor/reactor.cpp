@@ -155,8 +155,12 @@ void Async::trampoline(struct ev_loop*, ev_async* w, int) {
 // ZMQ_FD only signals that ZMQ_EVENTS may have changed, and only on an edge. So before the loop
 // blocks (prepare) we ask ZMQ_EVENTS: if the socket is already ready we keep an idle watcher
 // running so the loop does not block, otherwise we wait on the fd. After the loop wakes (check)
-// we ask again and call back if ready. Asking ZMQ_EVENTS also lets libzmq process its command
+// we call back if the socket is ready. Asking ZMQ_EVENTS also lets libzmq process its command
 // pipe, which is what re-arms the fd.
+// Each ZMQ_EVENTS query costs libzmq a poll() on its command pipe, so the check asks only when
+// the fd fired. Nothing can touch the socket between prepare and check (only the loop's poll
+// runs there), so when the socket was ready at prepare the answer found then still holds, and
+// when neither the fd fired nor the socket was ready, the wake-up was for another watcher.
 static int zmq_fd_of(void* socket) {
   int fd = -1;
   size_t len = sizeof(fd);
@@ -173,7 +177,11 @@ ZmqWatcher::ZmqWatcher(Loop& loop, void* socket, int events, Callback cb)
       prepare_(loop, [this](Prepare&) { on_prepare(); }),
       check_(loop, [this](Check&) { on_check(); }),
       idle_(loop, [](Idle&) {}),
-      io_(loop, zmq_fd_of(socket), kRead, [](Io&, int) {}) {}
+      io_(loop, zmq_fd_of(socket), kRead, [](Io&, int) {}) {
+  // The check must see io_ still pending, so it runs before any other callback (libev's advice
+  // for check watchers that integrate another event source).
+  check_.set_priority(EV_MAXPRI);
+}
 
 ZmqWatcher::~ZmqWatcher() { stop(); }
 
@@ -203,8 +211,8 @@ int ZmqWatcher::pending_events() const {
 }
 
 void ZmqWatcher::on_prepare() {
-  int ready = pending_events() & (events_ | kError);
-  if (ready) {
+  ready_at_prepare_ = pending_events() & (events_ | kError);
+  if (ready_at_prepare_) {
     idle_.start();
   } else {
     io_.start();
@@ -212,9 +220,13 @@ void ZmqWatcher::on_prepare() {
 }
 
 void ZmqWatcher::on_check() {
+  int ready = 0;
+  if (idle_.active())
+    ready = ready_at_prepare_;
+  else if (io_.pending())
+    ready = pending_events() & (events_ | kError);
   io_.stop();
   idle_.stop();
-  int ready = pending_events() & (events_ | kError);
   if (ready) cb_(*this, ready);
 }
 

@@ -50,6 +50,10 @@ class Watcher {
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
   bool active() const { return ev_is_active(&w_); }
+  // Has an event that is queued for its callback in this loop iteration.
+  bool pending() const { return ev_is_pending(&w_); }
+  // libev priority, EV_MINPRI..EV_MAXPRI (higher runs first); only while inactive.
+  void set_priority(int pri) { ev_set_priority(&w_, pri); }
   Loop& loop() const { return loop_; }
 
  protected:
@@ -210,6 +214,7 @@ class ZmqWatcher {
   int events_;
   Callback cb_;
   bool active_ = false;
+  int ready_at_prepare_ = 0;  // readiness found by the last on_prepare()
   Prepare prepare_;
   Check check_;
   Idle idle_;

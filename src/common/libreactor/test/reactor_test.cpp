@@ -255,6 +255,58 @@ TEST(ZmqWatcher, ReceivesEveryMessageOfBurstsWithoutStall) {
   EXPECT_EQ(zmq_recv(pull.sock, &left, sizeof(left), ZMQ_DONTWAIT), -1) << "message left unread";
 }
 
+// The watcher asks ZMQ_EVENTS after a wake-up only when its fd fired. This checks that nothing
+// is missed when the loop is kept busy by another watcher whose callback also sends on the
+// watched socket (a send lets libzmq consume the fd's edge): every reply must still arrive.
+TEST(ZmqWatcher, NoReplyIsMissedWhileAnotherWatcherWakesTheLoopAndSends) {
+  constexpr int kTotal = 20000;
+  constexpr int kWindow = 32;
+  ZmqContext ctx;
+  ZmqSocket dealer(ctx.ctx, ZMQ_DEALER);
+  ASSERT_EQ(zmq_bind(dealer.sock, "inproc://busy"), 0);
+  std::thread echo([&ctx] {
+    ZmqSocket router(ctx.ctx, ZMQ_ROUTER);
+    int timeout_ms = 10000;  // a failed test must not leave this thread waiting forever
+    zmq_setsockopt(router.sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    zmq_connect(router.sock, "inproc://busy");
+    for (int n = 0; n < kTotal; ++n) {
+      char id[256], body[16];
+      int idlen = zmq_recv(router.sock, id, sizeof id, 0);
+      int len = zmq_recv(router.sock, body, sizeof body, 0);
+      if (idlen < 0 || len < 0) return;
+      zmq_send(router.sock, id, static_cast<size_t>(idlen), ZMQ_SNDMORE);
+      zmq_send(router.sock, body, static_cast<size_t>(len), 0);
+    }
+  });
+
+  Loop loop;
+  int sent = 0, received = 0;
+  Async sender(loop, [&](Async&) {  // requests leave only from this other watcher
+    while (sent < kTotal && sent - received < kWindow &&
+           zmq_send(dealer.sock, &sent, sizeof sent, ZMQ_DONTWAIT) == sizeof sent)
+      ++sent;
+  });
+  sender.start();
+  ZmqWatcher w(loop, dealer.sock, kRead, [&](ZmqWatcher& self, int) {
+    int value = -1;
+    if (zmq_recv(self.socket(), &value, sizeof value, ZMQ_DONTWAIT) == sizeof value &&
+        ++received == kTotal)
+      self.stop();
+  });
+  w.start();
+  std::atomic<bool> done{false};
+  std::thread waker([&] {
+    while (!done.load()) sender.send();
+  });
+
+  HangGuard guard(loop, 60);
+  while (w.active() && guard.timer.active()) loop.run_once();
+  done = true;
+  waker.join();
+  echo.join();
+  EXPECT_EQ(received, kTotal);
+}
+
 TEST(ZmqWatcher, StoppedWatcherDoesNotCallBack) {
   ZmqContext ctx;
   ZmqSocket a(ctx.ctx, ZMQ_PAIR), b(ctx.ctx, ZMQ_PAIR);
