@@ -82,14 +82,19 @@ std::unique_ptr<SqliteBacking> SqliteBacking::open(reactor::Loop& loop, const st
 }
 
 SqliteBacking::SqliteBacking(Key, reactor::Loop& loop, SqliteDb db)
-    : db_(std::move(db)), async_(loop, [this](reactor::Async&) { deliver(); }) {
+    : db_(std::move(db)),
+      hand_over_(loop, [this](reactor::Prepare&) { hand_over(); }),
+      async_(loop, [this](reactor::Async&) { deliver(); }) {
   async_.start();
 }
 
 SqliteBacking::~SqliteBacking() {
+  hand_over_.stop();
   if (thread_.joinable()) {
     {
       std::lock_guard lock(mutex_);
+      for (auto& req : pending_) queue_.push_back(std::move(req));  // they still land
+      pending_.clear();
       stopping_ = true;
     }
     wake_.notify_one();
@@ -99,11 +104,21 @@ SqliteBacking::~SqliteBacking() {
 }
 
 void SqliteBacking::enqueue(Request req) {
+  if (pending_.empty()) hand_over_.start();
+  pending_.push_back(std::move(req));
+}
+
+void SqliteBacking::hand_over() {
+  hand_over_.stop();
+  if (pending_.empty()) return;
+  bool was_idle;
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(req));
+    was_idle = queue_.empty();  // else the thread has been woken and will take these too
+    for (auto& req : pending_) queue_.push_back(std::move(req));
   }
-  wake_.notify_one();
+  pending_.clear();
+  if (was_idle) wake_.notify_one();
 }
 
 void SqliteBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {

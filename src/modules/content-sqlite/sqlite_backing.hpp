@@ -2,6 +2,9 @@
 // thread of its own (DESIGN §6). The reactor thread only queues requests and runs completions;
 // the store thread owns the sqlite3 connection after open and runs every statement; results
 // come back through a reactor::Async. Consecutive writes are committed in one transaction.
+// Requests made during one loop iteration are handed to the store thread together, just
+// before the loop polls (a reactor::Prepare), so a burst of stores wakes the thread once and
+// becomes one transaction instead of one wake-up and one commit per store.
 // Invariants: the connection is used by one thread at a time (opened by the caller, then only
 // by the store thread); a callback runs on the reactor thread, never inside store()/load();
 // destruction finishes the queued requests, joins the thread and drops undelivered callbacks.
@@ -84,6 +87,7 @@ class SqliteBacking : public Backing {
 
  private:
   void enqueue(Request req);
+  void hand_over();  // moves pending_ to the store thread's queue_
   void thread_main();
   void run_batch(std::vector<Request>& batch, std::vector<Completion>& done);
   void run_stores(std::vector<StoreReq*>& stores, std::vector<Completion>& done);
@@ -103,6 +107,8 @@ class SqliteBacking : public Backing {
   std::vector<Completion> done_;
   std::atomic<uint64_t> transactions_{0};
 
+  std::vector<Request> pending_;  // reactor thread only: not yet handed to the store thread
+  reactor::Prepare hand_over_;    // runs hand_over() before the loop next polls
   reactor::Async async_;
   std::thread thread_;  // last: started after everything it uses exists
 };

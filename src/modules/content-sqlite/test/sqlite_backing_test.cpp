@@ -97,6 +97,32 @@ TEST(SqliteBacking, StoredBlobIsLoadableFromANewConnection) {
   EXPECT_EQ(out, data);
 }
 
+// Stores made in one loop iteration reach the store thread together, as one transaction,
+// however the thread happens to be scheduled.
+TEST(SqliteBacking, StoresOfOneLoopIterationShareOneTransaction) {
+  TempDir dir;
+  reactor::Loop loop;
+  auto b = open_or_fail(loop, dir.db());
+  ASSERT_TRUE(b);
+  constexpr int kStores = 200;
+  std::vector<std::string> blobs;
+  for (int i = 0; i < kStores; i++) blobs.push_back(big_blob(i, 1024));
+  int done = 0, failed = 0;
+  for (auto& blob : blobs)
+    b->store(digest(blob), blob, [&](int errnum) {
+      done++;
+      if (errnum != 0) failed++;
+    });
+  ASSERT_TRUE(run_until(loop, [&] { return done == kStores; }));
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(b->transactions(), 1u);
+  for (int i : {0, kStores / 2, kStores - 1}) {
+    auto [errnum, data] = load_sync(loop, *b, digest(blobs[i]));
+    EXPECT_EQ(errnum, 0);
+    EXPECT_EQ(data, blobs[i]);
+  }
+}
+
 TEST(SqliteBacking, EmptyBlobRoundTrips) {
   TempDir dir;
   reactor::Loop loop;
