@@ -4,11 +4,13 @@
 #   broker_signal NAME SIG             send SIG to it
 #   broker_wait NAME                   wait (bounded) for it to exit; its status is in NAME.status
 # Every wait is bounded, so a broker that hangs fails the test instead of hanging make check.
+# BROKER_PREFIX, if set, is a command that runs cairn (and execs it, keeping its pid), e.g.
+# "prlimit --fsize=65536:" to start the broker with a resource limit.
 
 broker_start() {
 	_bs_name=$1; shift
 	rm -f "$_bs_name.uri" "$_bs_name.err" "$_bs_name.pid" "$_bs_name.status"
-	( cairn start "$@" >"$_bs_name.uri" 2>"$_bs_name.err" &
+	( $BROKER_PREFIX cairn start "$@" >"$_bs_name.uri" 2>"$_bs_name.err" &
 	  echo $! >"$_bs_name.pid"
 	  wait $!
 	  echo $? >"$_bs_name.status" ) &

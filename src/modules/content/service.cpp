@@ -77,6 +77,7 @@ class ContentModule : public broker::Module {
   void load(const msg::Message& req, ResponderPtr r);
   void flush(ResponderPtr r);
   void heartbeat();
+  void report_backing_errors();
   void publish_gauges();
   std::string stats_json() const;
 
@@ -86,6 +87,8 @@ class ContentModule : public broker::Module {
   stats::Counter load_hits_, load_misses_, store_dedups_, backing_errors_;
   stats::Timing backing_load_ms_;
   std::unique_ptr<Cache> cache_;  // after stats_: destroyed first
+  uint64_t reported_backing_errors_ = 0;  // CacheStats::backing_errors at the last heartbeat
+  bool backing_failing_ = false;          // a warning was logged and no recovery since
 };
 
 ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_context()) {
@@ -209,7 +212,26 @@ void ContentModule::flush(ResponderPtr r) {
 
 void ContentModule::heartbeat() {
   cache_->purge();
+  report_backing_errors();
   publish_gauges();
+}
+
+// At most one warning per heartbeat while backing-store writes fail, and a notice when they
+// succeed again, so a full disk shows in the log (and on stderr) without flooding it.
+void ContentModule::report_backing_errors() {
+  const CacheStats& s = cache_->stats();
+  uint64_t errors = s.backing_errors;
+  if (errors > reported_backing_errors_) {
+    ctx_.log(broker::Level::kWarning,
+             fmt::format("content: {} backing store write(s) failed: {}; {} blob(s) stay dirty in "
+                         "memory and are retried on each heartbeat and flush",
+                         errors - reported_backing_errors_, errno_text(s.last_errno), s.dirty));
+    backing_failing_ = true;
+  } else if (backing_failing_ && s.failed == 0 && s.last_errno == 0) {
+    ctx_.log(broker::Level::kNotice, "content: backing store writes succeed again");
+    backing_failing_ = false;
+  }
+  reported_backing_errors_ = errors;
 }
 
 void ContentModule::publish_gauges() {
