@@ -243,7 +243,6 @@ BENCHMARK(BM_Libstats_FlushBigPackets)->Arg(1000)->UseRealTime();
 
 // --- summary ---------------------------------------------------------------------------------
 
-// Console output as usual, plus the figures kept for the ratio summary.
 // Console output as usual, plus the figures kept for the ratio summary: per benchmark the least
 // CPU time of the benchmark thread over the repetitions. CPU time, not wall time, because this
 // runs on shared machines where wall time mostly measures other processes.
@@ -264,6 +263,7 @@ class Recorder : public benchmark::ConsoleReporter {
     }
     ConsoleReporter::ReportRuns(runs);
   }
+  bool ran(const std::string& name) const { return ns_.count(name) != 0; }
   double ns(const std::string& name) const {
     auto it = ns_.find(name);
     return it == ns_.end() ? 0 : it->second;
@@ -283,7 +283,15 @@ class Recorder : public benchmark::ConsoleReporter {
 
 const char* verdict(bool ok) { return ok ? "ok" : "MISSED"; }
 
+// Each line needs the benchmarks it compares; a --benchmark_filter may have left some out, and
+// then the line says so instead of printing zeros.
 void summary(const Recorder& r) {
+  auto ran = [&r](std::initializer_list<std::string> names) {
+    for (const auto& n : names)
+      if (!r.ran(n)) return false;
+    return true;
+  };
+  const char* skipped = "not run (left out by --benchmark_filter)";
   double naive = r.ns("BM_Naive_GaugeSetByName");
   double byname = r.ns("BM_Libstats_GaugeSetByName");
   double handle = r.ns("BM_Libstats_GaugeHandleSet");
@@ -293,37 +301,59 @@ void summary(const Recorder& r) {
   std::printf(
       "\nstats-bench summary (baselines measured in this run; CPU time of the benchmark "
       "thread, least over repetitions)\n");
-  std::printf(
-      "(a) baseline: naive fripp-style client (unordered_map<std::string> lookup + "
-      "std::string line per update): %.1f ns/op\n",
-      naive);
-  std::printf(
-      "    by-name gauge_set (aggregated): %.1f ns/op, %.1fx faster than baseline "
-      "[target <= 10 ns: %s]\n",
-      byname, naive / byname, verdict(byname <= 10));
-  std::printf(
-      "    handle Gauge::set: %.2f ns/op, %.0fx faster than baseline "
-      "[target <= 2 ns: %s]\n",
-      handle, naive / handle, verdict(handle <= 2));
-  std::printf("    handle Counter::add: %.2f ns/op [target <= 2 ns: %s]\n", counter,
-              verdict(counter <= 2));
-  std::printf(
-      "(b) immediate gauge_set %.0f ns vs raw send() of the same line %.0f ns: "
-      "%.3fx [target <= 1.1x: %s]\n",
-      imm, raw, imm / raw, verdict(imm / raw <= 1.1));
-  double f1000 = 0;
+  if (ran({"BM_Naive_GaugeSetByName"}))
+    std::printf(
+        "(a) baseline: naive fripp-style client (unordered_map<std::string> lookup + "
+        "std::string line per update): %.1f ns/op\n",
+        naive);
+  else
+    std::printf("(a) baseline: %s\n", skipped);
+  // "N.Nx faster than baseline, " when the baseline ran.
+  auto vs_naive = [&](double ns) {
+    char buf[64] = "";
+    if (ran({"BM_Naive_GaugeSetByName"}))
+      std::snprintf(buf, sizeof buf, "%.1fx faster than baseline, ", naive / ns);
+    return std::string(buf);
+  };
+  if (ran({"BM_Libstats_GaugeSetByName"}))
+    std::printf("    by-name gauge_set (aggregated): %.1f ns/op, %s[target <= 10 ns: %s]\n",
+                byname, vs_naive(byname).c_str(), verdict(byname <= 10));
+  else
+    std::printf("    by-name gauge_set: %s\n", skipped);
+  if (ran({"BM_Libstats_GaugeHandleSet"}))
+    std::printf("    handle Gauge::set: %.2f ns/op, %s[target <= 2 ns: %s]\n", handle,
+                vs_naive(handle).c_str(), verdict(handle <= 2));
+  else
+    std::printf("    handle Gauge::set: %s\n", skipped);
+  if (ran({"BM_Libstats_CounterHandleAdd"}))
+    std::printf("    handle Counter::add: %.2f ns/op [target <= 2 ns: %s]\n", counter,
+                verdict(counter <= 2));
+  else
+    std::printf("    handle Counter::add: %s\n", skipped);
+  if (ran({"BM_Libstats_Immediate", "BM_Raw_Send"}))
+    std::printf(
+        "(b) immediate gauge_set %.0f ns vs raw send() of the same line %.0f ns: "
+        "%.3fx [target <= 1.1x: %s]\n",
+        imm, raw, imm / raw, verdict(imm / raw <= 1.1));
+  else
+    std::printf("(b) immediate gauge_set vs raw send(): %s\n", skipped);
+  const std::string k1000 = "BM_Libstats_Flush/1000/real_time";
+  double f1000 = r.ns(k1000) / 1e3;
   for (int n : {100, 1000, 10000}) {
     std::string arg = "/" + std::to_string(n) + "/real_time";
+    if (!ran({"BM_Libstats_Flush" + arg, "BM_Naive_Flush" + arg})) {
+      std::printf("(c) flush of %5d gauges: %s\n", n, skipped);
+      continue;
+    }
     double lib = r.ns("BM_Libstats_Flush" + arg) / 1e3;
     double nai = r.ns("BM_Naive_Flush" + arg) / 1e3;
     double fill = r.fill("BM_Libstats_Flush" + arg);
-    if (n == 1000) f1000 = lib;
     std::printf(
         "(c) flush of %5d gauges: %8.1f us (baseline naive re-copying encoder %8.1f us, "
         "%.2fx), %.0f B/packet (baseline %.0f)",
         n, lib, nai, nai / lib, fill, r.fill("BM_Naive_Flush" + arg));
     if (n == 1000) std::printf(" [target <= 40 us: %s]", verdict(lib <= 40));
-    if (n == 10000)
+    if (n == 10000 && r.ran(k1000))
       std::printf(" [target <= 11x the 1,000 figure: %.1fx %s]", lib / f1000,
                   verdict(lib <= 11 * f1000));
     // The best average any packer could reach: the flush's bytes in as few 1440-byte packets
@@ -333,15 +363,16 @@ void summary(const Recorder& r) {
     std::printf(" [fill >= 1400 B: %s; at best %.0f B for %.0f B per flush]\n",
                 verdict(fill >= 1400), best, bytes);
   }
-  double big = r.ns("BM_Libstats_FlushBigPackets/1000/real_time") / 1e3;
-  double packets1000 = 0;
-  if (double fill = r.fill("BM_Libstats_Flush/1000/real_time"); fill > 0)
-    packets1000 = r.flush_bytes("BM_Libstats_Flush/1000/real_time") / fill;
-  std::printf(
-      "    flush of 1,000 gauges into one 64 KiB datagram: %.1f us (encoder + one send); "
-      "a datagram costs %.1f us here (raw send above), %.0f of them for 1,000 gauges at "
-      "1440 B\n",
-      big, raw / 1e3, packets1000);
+  if (ran({"BM_Libstats_FlushBigPackets/1000/real_time", "BM_Raw_Send", k1000})) {
+    double big = r.ns("BM_Libstats_FlushBigPackets/1000/real_time") / 1e3;
+    double packets1000 = 0;
+    if (double fill = r.fill(k1000); fill > 0) packets1000 = r.flush_bytes(k1000) / fill;
+    std::printf(
+        "    flush of 1,000 gauges into one 64 KiB datagram: %.1f us (encoder + one send); "
+        "a datagram costs %.1f us here (raw send above), %.0f of them for 1,000 gauges at "
+        "1440 B\n",
+        big, raw / 1e3, packets1000);
+  }
 }
 
 }  // namespace
