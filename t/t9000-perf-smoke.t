@@ -1,0 +1,47 @@
+#!/bin/sh
+test_description='benchmarks run end to end at tiny sizes and print their comparisons
+
+This keeps the programs in t/perf working; it asserts nothing about speed (the figures of a
+run this small, possibly under sanitizers, mean nothing).'
+. "$(dirname "$0")/lib/sharness-cairn.sh"
+
+PERF=$CAIRN_BUILDDIR/t/perf
+
+test_expect_success 'ping-bench: both comparisons against the raw echo' '
+	"$PERF/ping-bench" --trials 1 --requests 200 >out 2>err &&
+	grep "^round trip .*raw zmq echo .*cairn broker.ping .*ratio" out &&
+	grep "^throughput .*raw zmq echo .*cairn broker.ping .*ratio" out
+'
+test_expect_success 'ping-bench --only throughput prints only that line' '
+	"$PERF/ping-bench" --trials 1 --requests 200 --only throughput >out 2>err &&
+	grep "^throughput" out &&
+	! grep "^round trip" out
+'
+test_expect_success 'ping-bench rejects a bad option with its usage' '
+	test_must_fail "$PERF/ping-bench" --only sideways 2>err &&
+	grep "usage: ping-bench" err
+'
+test_expect_success 'content-bench: store and load through brokers, against the echo' '
+	"$PERF/content-bench" --count 300 --size 1024 --depth 16 --repeat 1 --skip-redis \
+		--memory-entries 2000 >out 2>err &&
+	grep "^zmq echo .*ops/s" out &&
+	for line in "cairn store " "cairn load " "cairn store +t" "cairn store mem"; do
+		grep "^$line.*ops/s .*p50 .*p99" out || return 1
+	done &&
+	grep "^ratio store/echo" out &&
+	grep "^memory only: store/echo" out &&
+	grep "^telemetry on/off" out &&
+	grep "^memory per entry beyond the blob" out
+'
+test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
+	"$PERF/jobs-bench" 20 1 >out 2>err &&
+	grep "^0 " out && grep "^1 " out && grep "^5 " out
+'
+test_expect_success 'stats-bench: a filtered run says what it left out, with no NaN' '
+	"$PERF/stats-bench" --benchmark_filter=CounterHandleAdd --benchmark_repetitions=1 \
+		--benchmark_min_time=0.01 >out 2>err &&
+	grep "handle Counter::add: .* ns/op" out &&
+	grep "left out by --benchmark_filter" out &&
+	! grep -i "nan" out
+'
+test_done
