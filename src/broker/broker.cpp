@@ -77,15 +77,20 @@ struct Socket {
 class Endpoint {
  public:
   Endpoint(void* socket, Log& log) : socket_(socket), log_(log) {}
+  // [identity, (empty delimiter,) header, topic, payload], straight from `m` (no Frames built).
   void send(const std::string& identity, bool delimiter, const msg::Message& m) {
-    std::vector<std::string> frames;
-    frames.reserve(5);
-    frames.push_back(identity);
-    if (delimiter) frames.emplace_back();
-    for (auto& f : msg::encode(m)) frames.push_back(std::move(f));
+    char header[msg::kHeaderBytes];
+    msg::encode_header(m, header);
+    void* s = socket_.handle;
+    constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
     // A client that went away, or one that does not read, loses its reply; the broker
     // never blocks on it.
-    if (!send_frames(socket_.handle, frames))
+    bool sent = zmq_send(s, identity.data(), identity.size(), kMore) >= 0 &&
+                (!delimiter || zmq_send(s, "", 0, kMore) >= 0) &&
+                zmq_send(s, header, sizeof header, kMore) >= 0 &&
+                zmq_send(s, m.topic.data(), m.topic.size(), kMore) >= 0 &&
+                zmq_send(s, m.payload.data(), m.payload.size(), ZMQ_DONTWAIT) >= 0;
+    if (!sent)
       log_.log(Level::kDebug,
                fmt::format("reply to {} not sent: {}", m.topic, zmq_strerror(zmq_errno())));
   }
@@ -373,9 +378,8 @@ void Broker::on_readable() {
 void Broker::dispatch(std::vector<std::string>& frames) {
   std::string identity = std::move(frames[0]);
   bool delimiter = frames.size() == 5 && frames[1].empty();
-  msg::Frames body(std::make_move_iterator(frames.begin() + (delimiter ? 2 : 1)),
-                   std::make_move_iterator(frames.end()));
-  msg::Decoded d = msg::decode(body);
+  frames.erase(frames.begin(), frames.begin() + (delimiter ? 2 : 1));  // the body remains
+  msg::Decoded d = msg::decode(std::move(frames));
   if (!d.message) {
     log_.log(Level::kWarning,
              fmt::format("dropped a malformed message from client {}: {}", hex(identity), d.error));

@@ -193,7 +193,7 @@ bool Client::read_one(milliseconds timeout, Response& out, int& err) {
     }
     // Tolerate a REQ-style empty delimiter in front of the message.
     if (frames_.size() == 4 && frames_[0].empty()) frames_.erase(frames_.begin());
-    msg::Decoded d = msg::decode(frames_);
+    msg::Decoded d = msg::decode(std::move(frames_));  // frames_ is cleared by the next receive
     if (!d.message || d.message->type != msg::Type::kResponse) continue;
     if (!in_flight_.count(d.message->matchtag)) continue;  // not ours (any more): drop
     out.topic = std::move(d.message->topic);

@@ -12,10 +12,10 @@ namespace cairn::msg {
 
 namespace {
 constexpr uint8_t kVersion = 1;
-constexpr size_t kHeaderSize = 16;
+constexpr size_t kHeaderSize = kHeaderBytes;
 constexpr size_t kMaxTopic = 255;
 
-void put_u32(std::string& out, size_t at, uint32_t v) {
+void put_u32(char* out, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 uint32_t get_u32(const std::string& in, size_t at) {
@@ -58,59 +58,81 @@ Message Message::error(const Message& req, int errnum, std::string text) {
   return m;
 }
 
-Frames encode(const Message& m) {
-  Frames frames(3);
-  std::string& h = frames[0];
-  h.assign(kHeaderSize, '\0');
-  h[0] = static_cast<char>(kVersion);
-  h[1] = static_cast<char>(m.type);
-  put_u32(h, 4, m.matchtag);
-  put_u32(h, 8, m.flags);
-  put_u32(h, 12, static_cast<uint32_t>(m.errnum));
-  frames[1] = m.topic;
-  frames[2] = m.payload;
-  return frames;
+void encode_header(const Message& m, char (&out)[kHeaderBytes]) {
+  std::memset(out, 0, kHeaderBytes);
+  out[0] = static_cast<char>(kVersion);
+  out[1] = static_cast<char>(m.type);
+  put_u32(out, 4, m.matchtag);
+  put_u32(out, 8, m.flags);
+  put_u32(out, 12, static_cast<uint32_t>(m.errnum));
 }
 
-Decoded decode(const Frames& frames) {
-  Decoded d;
+Frames encode(const Message& m) {
+  char header[kHeaderBytes];
+  encode_header(m, header);
+  return Frames{std::string(header, kHeaderBytes), m.topic, m.payload};
+}
+
+namespace {
+
+// Checks `frames` and fills every field of `m` but topic and payload; false (with d.error set)
+// when the message is malformed.
+bool check(const Frames& frames, Decoded& d, Message& m) {
   if (frames.size() != 3) {
     d.error = "expected 3 frames, got " + std::to_string(frames.size());
-    return d;
+    return false;
   }
   const std::string& h = frames[0];
   if (h.size() != kHeaderSize) {
     d.error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
-    return d;
+    return false;
   }
   if (static_cast<uint8_t>(h[0]) != kVersion) {
     d.error = "unknown protocol version " + std::to_string(static_cast<uint8_t>(h[0]));
-    return d;
+    return false;
   }
   uint8_t type = static_cast<uint8_t>(h[1]);
   if (type != static_cast<uint8_t>(Type::kRequest) && type != static_cast<uint8_t>(Type::kResponse)) {
     d.error = "unknown message type " + std::to_string(type);
-    return d;
+    return false;
   }
   if (h[2] != 0 || h[3] != 0) {
     d.error = "reserved header bytes are not zero";
-    return d;
+    return false;
   }
   if (!valid_topic(frames[1])) {
     d.error = "topic must be 1-255 printable characters without spaces";
-    return d;
+    return false;
   }
-  Message m;
   m.type = static_cast<Type>(type);
   m.matchtag = get_u32(h, 4);
   m.flags = get_u32(h, 8);
   m.errnum = static_cast<int32_t>(get_u32(h, 12));
   if (m.type == Type::kRequest && m.errnum != 0) {
     d.error = "request carries an errno";
-    return d;
+    return false;
   }
+  return true;
+}
+
+}  // namespace
+
+Decoded decode(const Frames& frames) {
+  Decoded d;
+  Message m;
+  if (!check(frames, d, m)) return d;
   m.topic = frames[1];
   m.payload = frames[2];
+  d.message = std::move(m);
+  return d;
+}
+
+Decoded decode(Frames&& frames) {
+  Decoded d;
+  Message m;
+  if (!check(frames, d, m)) return d;
+  m.topic = std::move(frames[1]);
+  m.payload = std::move(frames[2]);
   d.message = std::move(m);
   return d;
 }

@@ -37,11 +37,18 @@ using Frames = std::vector<std::string>;
 
 Frames encode(const Message& m);
 
+// The header frame alone (frame 0 of encode()), for senders that pass topic and payload to
+// ZeroMQ without building Frames.
+constexpr size_t kHeaderBytes = 16;
+void encode_header(const Message& m, char (&out)[kHeaderBytes]);
+
 // Result of decode: either a message or the reason it is malformed.
 struct Decoded {
   std::optional<Message> message;
   std::string error;  // non-empty when message is empty
 };
 Decoded decode(const Frames& frames);
+// The same, moving topic and payload out of `frames` instead of copying them.
+Decoded decode(Frames&& frames);
 
 }  // namespace cairn::msg

@@ -87,6 +87,30 @@ TEST(Codec, EncodingIsThreeFramesWithA16ByteLittleEndianHeader) {
   EXPECT_EQ(f[2], "p");
 }
 
+TEST(Codec, EncodeHeaderIsFrameZeroOfEncode) {
+  Message m = Message::error(Message::request("a.b", "x", 0xdeadbeef, kFlagStreaming), -7, "t");
+  char header[kHeaderBytes];
+  encode_header(m, header);
+  EXPECT_EQ(std::string(header, sizeof header), encode(m)[0]);
+}
+
+TEST(Codec, DecodeByMoveAgreesWithDecodeByCopy) {
+  Message m = Message::request("content.store", std::string(4096, 'z'), 42, kFlagStreaming);
+  Frames frames = encode(m);
+  Decoded by_copy = decode(frames);
+  Decoded by_move = decode(Frames(frames));
+  ASSERT_TRUE(by_copy.message && by_move.message);
+  expect_same(*by_copy.message, *by_move.message);
+  expect_same(*by_move.message, m);
+  // Malformed input is rejected the same way, with the same reason.
+  Frames bad = {frames[0], "no spaces allowed", frames[2]};
+  Decoded bad_copy = decode(bad);
+  Decoded bad_move = decode(std::move(bad));
+  EXPECT_FALSE(bad_move.message);
+  EXPECT_EQ(bad_copy.error, bad_move.error);
+  EXPECT_FALSE(bad_move.error.empty());
+}
+
 TEST(Codec, WrongFrameCountIsRejected) {
   expect_rejected({}, "expected 3 frames, got 0");
   Frames f = valid_request();
