@@ -12,7 +12,6 @@ namespace cairn::msg {
 
 namespace {
 constexpr uint8_t kVersion = 1;
-constexpr size_t kHeaderSize = kHeaderBytes;
 constexpr size_t kMaxTopic = 255;
 
 void put_u32(char* out, size_t at, uint32_t v) {
@@ -83,7 +82,7 @@ bool check(const Frames& frames, Decoded& d, Message& m) {
     return false;
   }
   const std::string& h = frames[0];
-  if (h.size() != kHeaderSize) {
+  if (h.size() != kHeaderBytes) {
     d.error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
     return false;
   }
@@ -117,16 +116,6 @@ bool check(const Frames& frames, Decoded& d, Message& m) {
 
 }  // namespace
 
-Decoded decode(const Frames& frames) {
-  Decoded d;
-  Message m;
-  if (!check(frames, d, m)) return d;
-  m.topic = frames[1];
-  m.payload = frames[2];
-  d.message = std::move(m);
-  return d;
-}
-
 Decoded decode(Frames&& frames) {
   Decoded d;
   Message m;
@@ -136,5 +125,7 @@ Decoded decode(Frames&& frames) {
   d.message = std::move(m);
   return d;
 }
+
+Decoded decode(const Frames& frames) { return decode(Frames(frames)); }
 
 }  // namespace cairn::msg

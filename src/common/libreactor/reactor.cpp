@@ -200,18 +200,18 @@ void ZmqWatcher::stop() {
   io_.stop();
 }
 
-int ZmqWatcher::pending_events() const {
+int ZmqWatcher::ready_events() const {
   int zevents = 0;
   size_t len = sizeof(zevents);
   if (zmq_getsockopt(socket_, ZMQ_EVENTS, &zevents, &len) < 0) return kError;
   int revents = 0;
   if (zevents & ZMQ_POLLIN) revents |= kRead;
   if (zevents & ZMQ_POLLOUT) revents |= kWrite;
-  return revents;
+  return revents & (events_ | kError);
 }
 
 void ZmqWatcher::on_prepare() {
-  ready_at_prepare_ = pending_events() & (events_ | kError);
+  ready_at_prepare_ = ready_events();
   if (ready_at_prepare_) {
     idle_.start();
   } else {
@@ -224,7 +224,7 @@ void ZmqWatcher::on_check() {
   if (idle_.active())
     ready = ready_at_prepare_;
   else if (io_.pending())
-    ready = pending_events() & (events_ | kError);
+    ready = ready_events();
   io_.stop();
   idle_.stop();
   if (ready) cb_(*this, ready);

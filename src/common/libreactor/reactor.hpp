@@ -205,7 +205,7 @@ class ZmqWatcher {
   void* socket() const { return socket_; }
 
  private:
-  int pending_events() const;
+  int ready_events() const;  // ZMQ_EVENTS as kRead/kWrite, masked to events_ | kError
   void on_prepare();
   void on_check();
 

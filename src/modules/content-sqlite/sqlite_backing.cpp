@@ -91,10 +91,9 @@ SqliteBacking::SqliteBacking(Key, reactor::Loop& loop, SqliteDb db)
 SqliteBacking::~SqliteBacking() {
   hand_over_.stop();
   if (thread_.joinable()) {
+    hand_over();  // requests of the last loop iteration still land
     {
       std::lock_guard lock(mutex_);
-      for (auto& req : pending_) queue_.push_back(std::move(req));  // they still land
-      pending_.clear();
       stopping_ = true;
     }
     wake_.notify_one();
