@@ -21,6 +21,10 @@ test_expect_success 'ping-bench rejects a bad option with its usage' '
 	test_must_fail "$PERF/ping-bench" --only sideways 2>err &&
 	grep "usage: ping-bench" err
 '
+test_expect_success 'ping-bench whose raw echo cannot start fails saying so, without waiting' '
+	CAIRN_RAW_ECHO=/bin/true test_must_fail "$PERF/ping-bench" --trials 1 --requests 20 2>err &&
+	grep "raw echo: /bin/true exited before it bound" err
+'
 test_expect_success 'content-bench: store and load through brokers, against the echo' '
 	"$PERF/content-bench" --count 300 --size 1024 --depth 16 --repeat 1 --skip-redis \
 		--memory-entries 2000 >out 2>err &&

@@ -28,6 +28,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -219,6 +220,7 @@ Result zmq_echo(const Params& p) {
   cairn::test::RawEcho server;  // a child process, like the broker
   void* ctx = zmq_ctx_new();
   void* dealer = zmq_socket(ctx, ZMQ_DEALER);
+  cairn::test::RawEcho::bound_waits(dealer);
   zmq_connect(dealer, server.uri().c_str());
   // The same three frames a cairn request has: 16-byte header, topic, payload.
   std::string header(16, '\0');
@@ -247,7 +249,14 @@ Result zmq_echo(const Params& p) {
     for (int i = 0; i < 3; i++) {
       zmq_msg_t m;
       zmq_msg_init(&m);
-      zmq_msg_recv(&m, dealer, 0);
+      if (zmq_msg_recv(&m, dealer, 0) < 0) {
+        zmq_msg_close(&m);
+        zmq_close(dealer);
+        zmq_ctx_term(ctx);
+        throw std::runtime_error(fmt::format("raw echo: no reply within {} s: {}",
+                                             cairn::test::RawEcho::kTimeoutMs / 1000,
+                                             zmq_strerror(zmq_errno())));
+      }
       frames[i].assign(static_cast<char*>(zmq_msg_data(&m)), zmq_msg_size(&m));
       zmq_msg_close(&m);
     }
@@ -257,7 +266,6 @@ Result zmq_echo(const Params& p) {
     done++;
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  cairn::test::RawEcho::stop(dealer);
   zmq_close(dealer);
   zmq_ctx_term(ctx);
   return summarize(p.count, secs, lat);
@@ -396,7 +404,12 @@ int main(int argc, char** argv) {
   Result echo;
   for (int i = 0; i < p.repeat; i++) {
     progress(fmt::format("raw ZeroMQ DEALER/ROUTER echo, run {}/{}", i + 1, p.repeat));
-    echo = best(echo, zmq_echo(p));
+    try {
+      echo = best(echo, zmq_echo(p));
+    } catch (const std::exception& e) {
+      std::cerr << "content-bench: " << e.what() << std::endl;
+      return 1;
+    }
   }
 
   sockaddr_in a{};

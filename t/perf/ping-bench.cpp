@@ -8,14 +8,13 @@
 #include <zmq.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "libclient/client.hpp"
@@ -61,11 +60,16 @@ Options parse(int argc, char** argv) {
     }
     long v = std::strtol(argv[++i], nullptr, 10);
     if (v <= 0 && a != "--payload-size") usage();
-    if (a == "--requests") o.requests = static_cast<int>(v);
-    else if (a == "--inflight") o.inflight = static_cast<int>(v);
-    else if (a == "--trials") o.trials = static_cast<int>(v);
-    else if (a == "--payload-size") o.payload_size = static_cast<size_t>(v);
-    else usage();
+    if (a == "--requests")
+      o.requests = static_cast<int>(v);
+    else if (a == "--inflight")
+      o.inflight = static_cast<int>(v);
+    else if (a == "--trials")
+      o.trials = static_cast<int>(v);
+    else if (a == "--payload-size")
+      o.payload_size = static_cast<size_t>(v);
+    else
+      usage();
   }
   return o;
 }
@@ -94,16 +98,24 @@ Options parse(int argc, char** argv) {
   std::exit(1);
 }
 
-// The raw side's client: a DEALER sending the very frames a cairn request has.
+// The raw side's client: a DEALER sending the very frames a cairn request has. A reply that does
+// not come within RawEcho::kTimeoutMs throws.
 class RawClient {
  public:
   RawClient(const std::string& uri, const std::string& payload) : sock_(ctx_, ZMQ_DEALER) {
+    cairn::test::RawEcho::bound_waits(sock_.get());
     zmq_connect(sock_.get(), uri.c_str());
     frames_ = msg::encode(msg::Message::request("broker.ping", payload, 1));
   }
-  ~RawClient() { cairn::test::RawEcho::stop(sock_.get()); }
-  void send() { cairn::client::send_frames(sock_.get(), frames_); }
-  void recv() { cairn::client::recv_frames(sock_.get(), reply_); }
+  void send() {
+    if (!cairn::client::send_frames(sock_.get(), frames_))
+      throw std::runtime_error(std::string("raw echo: send failed: ") + zmq_strerror(zmq_errno()));
+  }
+  void recv() {
+    if (cairn::client::recv_frames(sock_.get(), reply_) != 1)
+      throw std::runtime_error("raw echo: no reply within " +
+                               std::to_string(cairn::test::RawEcho::kTimeoutMs / 1000) + " s");
+  }
 
  private:
   ZmqContext ctx_;
@@ -151,31 +163,22 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o = parse(argc, argv);
-  if (!std::getenv("CAIRN_URI")) reexec_under_broker(argc, argv);
-
-  cairn::client::ConnectError err;
-  auto client = Client::connect({}, &err);
-  if (!client) {
-    std::fprintf(stderr, "ping-bench: %s: %s\n", err.what.c_str(), err.why.c_str());
-    return 1;
-  }
+// Everything after the broker connection; throws std::runtime_error on the first failure (a
+// failed or wrong broker.ping, a lost echo), so that no loop goes on waiting after one.
+int run(const Options& o, Client& client) {
   const std::string payload(o.payload_size, 'p');
-  bool failed = false;
+  auto check = [&](const cairn::client::Response& r) {
+    if (!r.ok())
+      throw std::runtime_error("broker.ping failed: " + r.error_text() +
+                               " (is the broker serving it?)");
+    if (r.payload != payload) throw std::runtime_error("broker.ping returned the wrong payload");
+  };
   auto cairn_send = [&] {
-    if (client->send("broker.ping", payload) == 0) failed = true;
+    if (client.send("broker.ping", payload) == 0)
+      throw std::runtime_error("sending broker.ping failed");
   };
-  auto cairn_recv = [&] {
-    auto r = client->recv();
-    if (!r.ok() || r.payload != payload) failed = true;
-  };
-  auto cairn_rpc = [&] {
-    auto r = client->rpc("broker.ping", payload);
-    if (!r.ok() || r.payload != payload) failed = true;
-  };
+  auto cairn_recv = [&] { check(client.recv()); };
+  auto cairn_rpc = [&] { check(client.rpc("broker.ping", payload)); };
 
   cairn::test::RawEcho echo;
   RawClient raw(echo.uri(), payload);
@@ -185,10 +188,6 @@ int main(int argc, char** argv) {
   // Warm up both paths (connections, allocator, caches).
   round_trip_us(1000, raw_send, raw_recv);
   round_trip_us(1000, cairn_rpc, [] {});
-  if (failed) {
-    std::fprintf(stderr, "ping-bench: broker.ping failed: is the broker serving it?\n");
-    return 1;
-  }
 
   std::vector<double> raw_rtt, cairn_rtt, raw_tput, cairn_tput;
   for (int t = 0; t < o.trials; ++t) {
@@ -201,22 +200,42 @@ int main(int argc, char** argv) {
       cairn_tput.push_back(throughput(o.requests, o.inflight, cairn_send, cairn_recv));
     }
   }
-  if (failed) {
-    std::fprintf(stderr, "ping-bench: a broker.ping failed or returned the wrong payload\n");
-    return 1;
-  }
   std::printf("ping-bench: %d requests x %d trials (median), payload %zu bytes, %d in flight\n",
               o.requests, o.trials, o.payload_size, o.inflight);
   if (o.round_trip) {
     double rr = median(raw_rtt), cr = median(cairn_rtt);
-    std::printf("round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.2fx (target <= 1.2x) %s\n",
-              rr, cr, cr / rr, cr / rr <= 1.2 ? "ok" : "MISSED");
+    std::printf(
+        "round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.2fx (target <= "
+        "1.2x) %s\n",
+        rr, cr, cr / rr, cr / rr <= 1.2 ? "ok" : "MISSED");
   }
   if (o.throughput) {
     double rt = median(raw_tput), ct = median(cairn_tput);
-    std::printf("throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.2fx (target >= 0.8x) %s\n",
-              rt, ct, ct / rt, ct / rt >= 0.8 ? "ok" : "MISSED");
+    std::printf(
+        "throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.2fx (target >= "
+        "0.8x) %s\n",
+        rt, ct, ct / rt, ct / rt >= 0.8 ? "ok" : "MISSED");
   }
   std::fflush(stdout);
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (!std::getenv("CAIRN_URI")) reexec_under_broker(argc, argv);
+
+  cairn::client::ConnectError err;
+  auto client = Client::connect({}, &err);
+  if (!client) {
+    std::fprintf(stderr, "ping-bench: %s: %s\n", err.what.c_str(), err.why.c_str());
+    return 1;
+  }
+  try {
+    return run(o, *client);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ping-bench: %s\n", e.what());
+    return 1;
+  }
 }

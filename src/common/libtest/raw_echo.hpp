@@ -1,94 +1,129 @@
-// The raw ZeroMQ baseline of the benchmarks: a ROUTER that sends every multipart message back
-// unchanged, on an ipc:// socket like the broker's default endpoint. It runs in a child process,
-// as the broker does, so both sides of a comparison have the same shape: two processes, each
-// with its own ZeroMQ context and I/O thread. The one-frame message "stop" ends it (echoed, then
-// the child exits); the destructor waits for the child and removes the socket's directory.
+// The raw ZeroMQ baseline of the benchmarks: the raw-echo program (t/perf/raw-echo.cpp), a
+// ROUTER that sends every multipart message back unchanged on an ipc:// socket like the
+// broker's default endpoint. It runs as a process of its own, as the broker does, so both sides
+// of a comparison have the same shape. RawEcho spawns it (posix_spawn: the caller may already
+// run threads, so nothing runs between fork and exec) and waits, bounded, for it to bind; the
+// destructor kills it and removes the socket's directory. Every wait is bounded: a
+// benchmark that loses its echo fails, it never hangs.
 #pragma once
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
-#include <vector>
+
+extern char** environ;
 
 namespace cairn::test {
 
 class RawEcho {
  public:
-  RawEcho() {
+  // How long the echo may take to bind, and to answer a request.
+  static constexpr int kTimeoutMs = 30000;
+
+  // Starts `program` (default: default_program()). Throws std::runtime_error saying what failed.
+  explicit RawEcho(const std::string& program = default_program()) {
     char tmpl[] = "/tmp/cairn-raw-echo-XXXXXX";
-    if (!mkdtemp(tmpl)) throw std::runtime_error("raw echo: mkdtemp failed");
+    if (!mkdtemp(tmpl)) throw std::runtime_error("raw echo: mkdtemp failed: " + errno_text());
     dir_ = tmpl;
     uri_ = "ipc://" + dir_ + "/echo.sock";
-    int ready[2];
-    if (pipe(ready) != 0) throw std::runtime_error("raw echo: pipe failed");
-    pid_ = fork();
-    if (pid_ < 0) throw std::runtime_error("raw echo: fork failed");
-    if (pid_ == 0) {
-      close(ready[0]);
-      _exit(serve(uri_, ready[1]));
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) fail("pipe failed: " + errno_text());
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::string arg0 = program, arg1 = uri_;
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    int rc = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out[1]);
+    if (rc != 0) {
+      close(out[0]);
+      pid_ = -1;
+      fail("cannot run " + program + ": " + std::strerror(rc) +
+           " (build it with `make`, or set CAIRN_RAW_ECHO to its path)");
     }
-    close(ready[1]);
-    char c = 0;
-    bool ok = read(ready[0], &c, 1) == 1 && c == 'r';
-    close(ready[0]);
-    if (!ok) {
-      waitpid(pid_, nullptr, 0);
-      std::filesystem::remove_all(dir_);
-      throw std::runtime_error("raw echo: the echo process could not bind " + uri_);
-    }
+    std::string why = wait_ready(out[0]);
+    close(out[0]);
+    if (!why.empty()) fail(program + " " + why + " (its own message, if any, is above)");
   }
-  ~RawEcho() {
-    waitpid(pid_, nullptr, 0);
-    std::filesystem::remove_all(dir_);
-  }
+  ~RawEcho() { reap(); }
   RawEcho(const RawEcho&) = delete;
   RawEcho& operator=(const RawEcho&) = delete;
 
   const std::string& uri() const { return uri_; }
 
-  // Sends "stop" on `dealer` (connected to uri()) and waits for its echo: call it before the
-  // destructor, from the side that owns the connection.
-  static void stop(void* dealer) {
-    zmq_send(dealer, "stop", 4, 0);
-    char buf[8];
-    zmq_recv(dealer, buf, sizeof buf, 0);
+  // $CAIRN_RAW_ECHO, else raw-echo in the directory of the running program (or the directory
+  // above it when libtool runs the program from .libs).
+  static std::string default_program() {
+    if (const char* p = std::getenv("CAIRN_RAW_ECHO")) return p;
+    auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+    if (dir.filename() == ".libs") dir = dir.parent_path();
+    return (dir / "raw-echo").string();
+  }
+
+  // Bounds every send and receive on a socket talking to the echo by kTimeoutMs, so that a lost
+  // echo shows as a failed call (EAGAIN) instead of a hang, and lets closing it drop what is
+  // unsent (the echo may be gone by then).
+  static void bound_waits(void* sock) {
+    int ms = kTimeoutMs, linger = 0;
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &ms, sizeof ms);
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
   }
 
  private:
-  // The child: a context of its own (the parent's must not be used after fork).
-  static int serve(const std::string& uri, int ready_fd) {
-    void* ctx = zmq_ctx_new();
-    void* sock = zmq_socket(ctx, ZMQ_ROUTER);
-    if (!sock || zmq_bind(sock, uri.c_str()) != 0) return 1;
-    if (write(ready_fd, "r", 1) != 1) return 1;
-    close(ready_fd);
-    std::vector<zmq_msg_t> parts;
-    bool stop = false;
-    while (!stop) {
-      parts.clear();
-      int more = 0;
-      do {
-        parts.emplace_back();
-        zmq_msg_init(&parts.back());
-        if (zmq_msg_recv(&parts.back(), sock, 0) < 0) return 1;
-        more = zmq_msg_more(&parts.back());
-      } while (more);
-      // [identity, "stop"]
-      stop = parts.size() == 2 && zmq_msg_size(&parts[1]) == 4 &&
-             std::memcmp(zmq_msg_data(&parts[1]), "stop", 4) == 0;
-      for (size_t i = 0; i < parts.size(); ++i)
-        zmq_msg_send(&parts[i], sock, i + 1 < parts.size() ? ZMQ_SNDMORE : 0);
+  static std::string errno_text() { return std::strerror(errno); }
+
+  [[noreturn]] void fail(const std::string& why) {
+    reap();
+    throw std::runtime_error("raw echo: " + why);
+  }
+
+  // Reads the child's "ready" line from `fd`, waiting at most kTimeoutMs in all. Returns "" once
+  // it came, else why not.
+  std::string wait_ready(int fd) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
+    std::string got;
+    while (got.find('\n') == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      pollfd p{fd, POLLIN, 0};
+      int n = left > 0 ? poll(&p, 1, static_cast<int>(left)) : 0;
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return "could not be waited for: " + errno_text();
+      if (n == 0)
+        return "did not bind " + uri_ + " within " + std::to_string(kTimeoutMs / 1000) + " s";
+      char buf[64];
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return "exited before it bound " + uri_;
+      got.append(buf, static_cast<size_t>(r));
     }
-    int linger = 1000;  // let the last echo leave
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_close(sock);
-    zmq_ctx_term(ctx);
-    return 0;
+    return got == "ready\n" ? "" : "printed \"" + got + "\" instead of \"ready\"";
+  }
+
+  // Ends the child (it runs until killed) and removes the socket directory.
+  void reap() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    dir_.clear();
   }
 
   std::string dir_, uri_;
