@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "libmsg/zmq_io.hpp"
+
 namespace cairn::broker {
 
 namespace {
@@ -79,17 +81,13 @@ class Endpoint {
   Endpoint(void* socket, Log& log) : socket_(socket), log_(log) {}
   // [identity, (empty delimiter,) header, topic, payload], straight from `m` (no Frames built).
   void send(const std::string& identity, bool delimiter, const msg::Message& m) {
-    char header[msg::kHeaderBytes];
-    msg::encode_header(m, header);
     void* s = socket_.handle;
     constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
     // A client that went away, or one that does not read, loses its reply; the broker
     // never blocks on it.
     bool sent = zmq_send(s, identity.data(), identity.size(), kMore) >= 0 &&
                 (!delimiter || zmq_send(s, "", 0, kMore) >= 0) &&
-                zmq_send(s, header, sizeof header, kMore) >= 0 &&
-                zmq_send(s, m.topic.data(), m.topic.size(), kMore) >= 0 &&
-                zmq_send(s, m.payload.data(), m.payload.size(), ZMQ_DONTWAIT) >= 0;
+                msg::send_body(s, m, m.topic, m.payload, ZMQ_DONTWAIT);
     if (!sent)
       log_.log(Level::kDebug,
                fmt::format("reply to {} not sent: {}", m.topic, zmq_strerror(zmq_errno())));
@@ -126,6 +124,7 @@ class OnceResponder : public Responder {
     deliver(m);
   }
   void answer_if_dropped() {
+    if (done_) return;  // the common case: answered; build no error message
     finish(msg::Message::error(request_, EIO,
                                request_.topic + ": the service dropped the request without "
                                                 "answering"));
@@ -371,15 +370,15 @@ void Broker::register_service(const std::string& topic, Handler handler) {
 void Broker::on_readable() {
   // A bounded batch per wake-up keeps one busy client from starving timers; the watcher
   // calls again on the next iteration while messages remain.
-  std::vector<std::string> frames;
-  for (int n = 0; n < 64 && recv_frames(endpoint_->socket(), frames); ++n) dispatch(frames);
+  msg::ZmqReceived in;
+  for (int n = 0; n < 64 && in.receive(endpoint_->socket(), ZMQ_DONTWAIT) > 0; ++n) dispatch(in);
 }
 
-void Broker::dispatch(std::vector<std::string>& frames) {
-  std::string identity = std::move(frames[0]);
-  bool delimiter = frames.size() == 5 && frames[1].empty();
-  frames.erase(frames.begin(), frames.begin() + (delimiter ? 2 : 1));  // the body remains
-  msg::Decoded d = msg::decode(std::move(frames));
+void Broker::dispatch(const msg::ZmqReceived& in) {
+  // [identity, (empty delimiter,) header, topic, payload]
+  std::string identity(in.part(0));
+  bool delimiter = in.count() == 5 && in.part(1).empty();
+  msg::Decoded d = in.decode(delimiter ? 2 : 1);
   if (!d.message) {
     log_.log(Level::kWarning,
              fmt::format("dropped a malformed message from client {}: {}", hex(identity), d.error));

@@ -20,6 +20,10 @@
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
 
+namespace cairn::msg {
+class ZmqReceived;
+}
+
 namespace cairn::broker {
 
 // A start-up failure other than configuration: printed as `cairn: <what>: <why>`.
@@ -72,7 +76,7 @@ class Broker {
   void bind(const std::string& uri);
   void setup_curve();
   void on_readable();
-  void dispatch(std::vector<std::string>& frames);
+  void dispatch(const msg::ZmqReceived& in);
   // Hands `req` to its service (ENOSYS if none; EIO if the handler throws).
   void serve(const msg::Message& req, const ResponderPtr& responder);
   void add_builtin_services();

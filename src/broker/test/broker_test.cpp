@@ -173,7 +173,9 @@ TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
   c.send_frames({"just one frame"});
   c.send_frames({std::string(16, '\0'), "broker.ping", "x"});  // version 0
   c.send_frames({"short", "broker.ping", "x"});
-  c.send_frames({"a", "b", "c", "d", "e", "f", "g"});
+  c.send_frames({"a", "b", "c", "d"});                 // 5 parts with the identity
+  c.send_frames({"a", "b", "c", "d", "e"});            // one more than the broker keeps
+  c.send_frames({"a", "b", "c", "d", "e", "f", "g"});  // parts dropped as they arrive
   // A response sent to the broker is not a request.
   c.send_frames(
       msg::encode(msg::Message::response(msg::Message::request("broker.ping", "", 9), "x")));
@@ -182,6 +184,9 @@ TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
   EXPECT_EQ(r->payload, "still here");
   EXPECT_TRUE(log_has(*broker_, "dropped a malformed message"));
   EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 1"));
+  EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 4"));
+  EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 5"));
+  EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 7"));
   EXPECT_TRUE(log_has(*broker_, "unknown protocol version 0"));
   EXPECT_TRUE(log_has(*broker_, "dropped a response message"));
 }

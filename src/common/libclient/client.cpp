@@ -3,9 +3,6 @@
 // send() until its last response is received (or rpc() gives up on it); ready_ holds responses
 // already received, and settled, but not yet handed to the caller.
 #include "libclient/client.hpp"
-
-#include "libclient/zmq_frames.hpp"
-
 #include <czmq.h>
 #include <fmt/format.h>
 
@@ -159,9 +156,9 @@ uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t
   while (tag == 0 || in_flight_.count(tag)) ++tag;
   next_tag_ = tag + 1;
 
-  msg::Frames frames = msg::encode(
-      msg::Message::request(std::string(topic), std::string(payload), tag, flags));
-  if (!send_frames(sock_.get(), frames)) return 0;
+  // Header fields only: topic and payload go from the caller's buffers to zmq_send.
+  msg::Message fields = msg::Message::request({}, {}, tag, flags);
+  if (!msg::send_body(sock_.get(), fields, topic, payload)) return 0;
   in_flight_.emplace(tag, Pending{std::string(topic), (flags & msg::kFlagStreaming) != 0});
   return tag;
 }
@@ -181,7 +178,7 @@ bool Client::read_one(milliseconds timeout, Response& out, int& err) {
       zmq_setsockopt(sock_.get(), ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms);
       rcvtimeo_ms_ = wait_ms;
     }
-    int got = recv_frames(sock_.get(), frames_);
+    int got = received_.receive(sock_.get());
     if (got < 0) {
       if (zmq_errno() == EINTR) continue;
       err = zmq_errno();
@@ -192,8 +189,8 @@ bool Client::read_one(milliseconds timeout, Response& out, int& err) {
       return false;
     }
     // Tolerate a REQ-style empty delimiter in front of the message.
-    if (frames_.size() == 4 && frames_[0].empty()) frames_.erase(frames_.begin());
-    msg::Decoded d = msg::decode(std::move(frames_));  // frames_ is cleared by the next receive
+    bool delimiter = received_.count() == 4 && received_.part(0).empty();
+    msg::Decoded d = received_.decode(delimiter ? 1 : 0);
     if (!d.message || d.message->type != msg::Type::kResponse) continue;
     if (!in_flight_.count(d.message->matchtag)) continue;  // not ours (any more): drop
     out.topic = std::move(d.message->topic);

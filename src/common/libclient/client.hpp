@@ -16,6 +16,7 @@
 
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_io.hpp"
 
 namespace cairn::client {
 
@@ -23,8 +24,8 @@ namespace cairn::client {
 struct Response {
   std::string topic;
   uint32_t matchtag = 0;
-  int errnum = 0;        // 0: success
-  std::string payload;   // the reply; on error the server's (or client's) text, may be empty
+  int errnum = 0;       // 0: success
+  std::string payload;  // the reply; on error the server's (or client's) text, may be empty
 
   bool ok() const { return errnum == 0; }
   // For messages: the error text if there is one, else strerror(errnum). Empty when ok().
@@ -95,7 +96,7 @@ class Client {
   uint32_t next_tag_ = 1;
   std::unordered_map<uint32_t, Pending> in_flight_;
   std::deque<Response> ready_;  // received while waiting for another tag
-  msg::Frames frames_;          // receive buffer, reused
+  msg::ZmqReceived received_;   // receive buffer, reused
   int rcvtimeo_ms_ = -2;        // ZMQ_RCVTIMEO last set on sock_ (-2: not yet)
 };
 

@@ -17,12 +17,13 @@ constexpr size_t kMaxTopic = 255;
 void put_u32(char* out, size_t at, uint32_t v) {
   for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
-uint32_t get_u32(const std::string& in, size_t at) {
+uint32_t get_u32(std::string_view in, size_t at) {
   uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(in[at + i])) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<uint32_t>(static_cast<uint8_t>(in[at + i])) << (8 * i);
   return v;
 }
-bool valid_topic(const std::string& t) {
+bool valid_topic(std::string_view t) {
   if (t.empty() || t.size() > kMaxTopic) return false;
   for (unsigned char c : t)
     if (c <= 0x20 || c >= 0x7f) return false;
@@ -74,14 +75,14 @@ Frames encode(const Message& m) {
 
 namespace {
 
-// Checks `frames` and fills every field of `m` but topic and payload; false (with d.error set)
-// when the message is malformed.
-bool check(const Frames& frames, Decoded& d, Message& m) {
-  if (frames.size() != 3) {
-    d.error = "expected 3 frames, got " + std::to_string(frames.size());
+// Checks a message of `count` frames whose first two are `h` and `topic` (empty when there are
+// fewer), and fills every field of `m` but topic and payload; false (with d.error set) when the
+// message is malformed.
+bool check(size_t count, std::string_view h, std::string_view topic, Decoded& d, Message& m) {
+  if (count != 3) {
+    d.error = frame_count_error(count);
     return false;
   }
-  const std::string& h = frames[0];
   if (h.size() != kHeaderBytes) {
     d.error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
     return false;
@@ -91,7 +92,8 @@ bool check(const Frames& frames, Decoded& d, Message& m) {
     return false;
   }
   uint8_t type = static_cast<uint8_t>(h[1]);
-  if (type != static_cast<uint8_t>(Type::kRequest) && type != static_cast<uint8_t>(Type::kResponse)) {
+  if (type != static_cast<uint8_t>(Type::kRequest) &&
+      type != static_cast<uint8_t>(Type::kResponse)) {
     d.error = "unknown message type " + std::to_string(type);
     return false;
   }
@@ -99,7 +101,7 @@ bool check(const Frames& frames, Decoded& d, Message& m) {
     d.error = "reserved header bytes are not zero";
     return false;
   }
-  if (!valid_topic(frames[1])) {
+  if (!valid_topic(topic)) {
     d.error = "topic must be 1-255 printable characters without spaces";
     return false;
   }
@@ -114,7 +116,18 @@ bool check(const Frames& frames, Decoded& d, Message& m) {
   return true;
 }
 
+template <typename FrameList>
+bool check(const FrameList& frames, Decoded& d, Message& m) {
+  bool three = frames.size() == 3;
+  return check(frames.size(), three ? std::string_view(frames[0]) : std::string_view(),
+               three ? std::string_view(frames[1]) : std::string_view(), d, m);
+}
+
 }  // namespace
+
+std::string frame_count_error(size_t count) {
+  return "expected 3 frames, got " + std::to_string(count);
+}
 
 Decoded decode(Frames&& frames) {
   Decoded d;
@@ -127,5 +140,15 @@ Decoded decode(Frames&& frames) {
 }
 
 Decoded decode(const Frames& frames) { return decode(Frames(frames)); }
+
+Decoded decode(std::span<const std::string_view> frames) {
+  Decoded d;
+  Message m;
+  if (!check(frames, d, m)) return d;
+  m.topic = frames[1];
+  m.payload = frames[2];
+  d.message = std::move(m);
+  return d;
+}
 
 }  // namespace cairn::msg

@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cairn::msg {
@@ -22,8 +24,8 @@ struct Message {
   std::string topic;
   uint32_t matchtag = 0;
   uint32_t flags = 0;
-  int32_t errnum = 0;    // responses only
-  std::string payload;   // raw bytes or JSON text; error text on an error response
+  int32_t errnum = 0;   // responses only
+  std::string payload;  // raw bytes or JSON text; error text on an error response
 
   static Message request(std::string topic, std::string payload, uint32_t matchtag,
                          uint32_t flags = 0);
@@ -50,5 +52,10 @@ struct Decoded {
 Decoded decode(const Frames& frames);
 // The same, moving topic and payload out of `frames` instead of copying them.
 Decoded decode(Frames&& frames);
+// The same from views of frames still in the receiver's buffers (topic and payload are copied
+// once, into the message).
+Decoded decode(std::span<const std::string_view> frames);
+// The reason decode() gives for a message of `count` frames, count != 3.
+std::string frame_count_error(size_t count);
 
 }  // namespace cairn::msg

@@ -1,10 +1,13 @@
 // libFuzzer target for cairn::msg::decode: the input is split into frames on a two-byte
 // separator, so the fuzzer explores frame counts, header bytes and topics. decode must never
-// crash or throw, and anything it accepts must re-encode to the same frames.
+// crash or throw, anything it accepts must re-encode to the same frames, and decoding from
+// views of the frames (as the broker and libclient do) must give the same answer.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "libmsg/message.hpp"
 
@@ -22,5 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cairn::msg::Decoded d = cairn::msg::decode(frames);
   if (d.message.has_value() == !d.error.empty()) std::abort();  // exactly one of the two
   if (d.message && cairn::msg::encode(*d.message) != frames) std::abort();
+  std::vector<std::string_view> views(frames.begin(), frames.end());
+  cairn::msg::Decoded v = cairn::msg::decode(views);
+  if (v.error != d.error || v.message.has_value() != d.message.has_value()) std::abort();
+  if (v.message && cairn::msg::encode(*v.message) != frames) std::abort();
   return 0;
 }

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "libmsg/message.hpp"
 
@@ -26,12 +28,20 @@ void expect_same(const Message& a, const Message& b) {
   EXPECT_EQ(a.payload, b.payload);
 }
 
-// Decodes `frames` and expects a rejection whose reason contains `reason`.
+// Views of `frames`, as a receiver that keeps them in its own buffers passes them.
+std::vector<std::string_view> views(const Frames& frames) {
+  return std::vector<std::string_view>(frames.begin(), frames.end());
+}
+
+// Decodes `frames` and expects a rejection whose reason contains `reason`, the same from views.
 void expect_rejected(const Frames& frames, const std::string& reason) {
-  Decoded d;
+  Decoded d, from_views;
   ASSERT_NO_THROW(d = decode(frames));
   EXPECT_FALSE(d.message);
   EXPECT_NE(d.error.find(reason), std::string::npos) << "error was: " << d.error;
+  ASSERT_NO_THROW(from_views = decode(views(frames)));
+  EXPECT_FALSE(from_views.message);
+  EXPECT_EQ(from_views.error, d.error);
 }
 
 Frames valid_request() { return encode(Message::request("broker.ping", "x", 7)); }
@@ -64,8 +74,8 @@ TEST(Codec, ErrorResponseCarriesErrnoAndText) {
 }
 
 TEST(Codec, NegativeErrnoAndExtremeValuesSurvive) {
-  Message req = Message::request(std::string(255, 'a'), std::string(1 << 20, 'z'), 0xffffffffu,
-                                 0xffffffffu);
+  Message req =
+      Message::request(std::string(255, 'a'), std::string(1 << 20, 'z'), 0xffffffffu, 0xffffffffu);
   expect_same(roundtrip(req), req);
   Message err = Message::error(req, -5, "");
   EXPECT_EQ(roundtrip(err).errnum, -5);
@@ -94,14 +104,16 @@ TEST(Codec, EncodeHeaderIsFrameZeroOfEncode) {
   EXPECT_EQ(std::string(header, sizeof header), encode(m)[0]);
 }
 
-TEST(Codec, DecodeByMoveAgreesWithDecodeByCopy) {
+TEST(Codec, DecodeByMoveAndFromViewsAgreeWithDecodeByCopy) {
   Message m = Message::request("content.store", std::string(4096, 'z'), 42, kFlagStreaming);
   Frames frames = encode(m);
   Decoded by_copy = decode(frames);
   Decoded by_move = decode(Frames(frames));
-  ASSERT_TRUE(by_copy.message && by_move.message);
+  Decoded from_views = decode(views(frames));
+  ASSERT_TRUE(by_copy.message && by_move.message && from_views.message);
   expect_same(*by_copy.message, *by_move.message);
   expect_same(*by_move.message, m);
+  expect_same(*from_views.message, m);
   // Malformed input is rejected the same way, with the same reason.
   Frames bad = {frames[0], "no spaces allowed", frames[2]};
   Decoded bad_copy = decode(bad);

@@ -1,0 +1,105 @@
+// ZmqReceived and send_body over an inproc PAIR: what goes out with send_body decodes to the
+// same message, a message longer than kMaxParts is counted and reported without disturbing the
+// next one, and a received message survives a move.
+#include "libmsg/zmq_io.hpp"
+
+#include <gtest/gtest.h>
+#include <zmq.h>
+
+#include <string>
+#include <vector>
+
+namespace cairn::msg {
+namespace {
+
+class ZmqIoTest : public ::testing::Test {
+ protected:
+  ZmqIoTest()
+      : ctx_(zmq_ctx_new()), a_(zmq_socket(ctx_, ZMQ_PAIR)), b_(zmq_socket(ctx_, ZMQ_PAIR)) {
+    int ms = 5000;  // a lost message fails the test instead of hanging it
+    zmq_setsockopt(b_, ZMQ_RCVTIMEO, &ms, sizeof ms);
+    zmq_bind(a_, "inproc://zmq-io-test");
+    zmq_connect(b_, "inproc://zmq-io-test");
+  }
+  ~ZmqIoTest() override {
+    zmq_close(a_);
+    zmq_close(b_);
+    zmq_ctx_term(ctx_);
+  }
+  void send_parts(const std::vector<std::string>& parts) {
+    for (size_t i = 0; i < parts.size(); ++i)
+      zmq_send(a_, parts[i].data(), parts[i].size(), i + 1 < parts.size() ? ZMQ_SNDMORE : 0);
+  }
+  void* ctx_;
+  void* a_;
+  void* b_;
+};
+
+TEST_F(ZmqIoTest, NothingWaitingIsZeroWithDontwait) {
+  ZmqReceived in;
+  EXPECT_EQ(in.receive(b_, ZMQ_DONTWAIT), 0);
+  EXPECT_EQ(in.count(), 0u);
+}
+
+TEST_F(ZmqIoTest, SendBodyDecodesToTheSameMessage) {
+  Message m = Message::error(Message::request("content.load", "", 77, kFlagStreaming), ENOENT,
+                             std::string(3000, 'e'));
+  ASSERT_TRUE(send_body(a_, m, m.topic, m.payload));
+  ZmqReceived in;
+  ASSERT_EQ(in.receive(b_), 1);
+  ASSERT_EQ(in.count(), 3u);
+  EXPECT_EQ(std::string(in.part(0)), encode(m)[0]);
+  Decoded d = in.decode();
+  ASSERT_TRUE(d.message) << d.error;
+  EXPECT_EQ(d.message->type, Type::kResponse);
+  EXPECT_EQ(d.message->topic, "content.load");
+  EXPECT_EQ(d.message->matchtag, 77u);
+  EXPECT_EQ(d.message->flags, kFlagStreaming);
+  EXPECT_EQ(d.message->errnum, ENOENT);
+  EXPECT_EQ(d.message->payload, m.payload);
+}
+
+TEST_F(ZmqIoTest, AnEnvelopeIsSkippedByDecodingFromItsEnd) {
+  Frames body = encode(Message::request("broker.ping", "x", 5));
+  send_parts({"identity", "", body[0], body[1], body[2]});
+  ZmqReceived in;
+  ASSERT_EQ(in.receive(b_), 1);
+  ASSERT_EQ(in.count(), 5u);
+  EXPECT_EQ(in.part(0), "identity");
+  Decoded d = in.decode(2);
+  ASSERT_TRUE(d.message) << d.error;
+  EXPECT_EQ(d.message->topic, "broker.ping");
+  EXPECT_EQ(d.message->payload, "x");
+}
+
+TEST_F(ZmqIoTest, ALongMessageIsCountedAndRejectedAndTheNextOneIsWhole) {
+  send_parts({"1", "2", "3", "4", "5", "6", "7"});
+  Frames next = encode(Message::request("broker.ping", "after", 6));
+  send_parts(next);
+  ZmqReceived in;
+  ASSERT_EQ(in.receive(b_), 1);
+  EXPECT_EQ(in.count(), 7u);
+  EXPECT_EQ(in.part(4), "5");  // the parts kept are the first ones
+  Decoded d = in.decode(1);
+  EXPECT_FALSE(d.message);
+  EXPECT_EQ(d.error, "expected 3 frames, got 6");
+  ASSERT_EQ(in.receive(b_), 1);
+  Decoded n = in.decode();
+  ASSERT_TRUE(n.message) << n.error;
+  EXPECT_EQ(n.message->payload, "after");
+}
+
+TEST_F(ZmqIoTest, AReceivedMessageSurvivesAMove) {
+  send_parts(encode(Message::request("a.b", "moved", 9)));
+  ZmqReceived in;
+  ASSERT_EQ(in.receive(b_), 1);
+  ZmqReceived moved(std::move(in));
+  EXPECT_EQ(in.count(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  ASSERT_EQ(moved.count(), 3u);
+  Decoded d = moved.decode();
+  ASSERT_TRUE(d.message) << d.error;
+  EXPECT_EQ(d.message->payload, "moved");
+}
+
+}  // namespace
+}  // namespace cairn::msg

@@ -1,0 +1,95 @@
+// Moving cairn messages through a ZeroMQ socket without intermediate copies, for the broker and
+// libclient. ZmqReceived holds one received multipart message in libzmq's own buffers (reused
+// from one message to the next), so decoding copies topic and payload once, into the Message;
+// send_body() hands header, topic and payload straight to zmq_send. Header-only: its users
+// link libzmq themselves (libmsg itself does not).
+#pragma once
+
+#include <zmq.h>
+
+#include <cerrno>
+#include <span>
+#include <string_view>
+#include <utility>
+
+#include "libmsg/message.hpp"
+
+namespace cairn::msg {
+
+class ZmqReceived {
+ public:
+  // Parts kept: a ROUTER's identity and empty delimiter, then header, topic and payload. The
+  // rest of a longer message is read and dropped; count() still says how many parts it had.
+  static constexpr size_t kMaxParts = 5;
+
+  ZmqReceived() {
+    for (auto& p : parts_) zmq_msg_init(&p);
+    zmq_msg_init(&overflow_);
+  }
+  ~ZmqReceived() {
+    for (auto& p : parts_) zmq_msg_close(&p);
+    zmq_msg_close(&overflow_);
+  }
+  ZmqReceived(ZmqReceived&& o) noexcept : ZmqReceived() { *this = std::move(o); }
+  ZmqReceived& operator=(ZmqReceived&& o) noexcept {
+    if (this == &o) return *this;
+    for (size_t i = 0; i < kMaxParts; ++i) zmq_msg_move(&parts_[i], &o.parts_[i]);
+    count_ = o.count_;
+    o.count_ = 0;
+    return *this;
+  }
+
+  // Receives one whole message, the first part with `flags` (ZMQ_DONTWAIT, or 0 to wait up to
+  // the socket's ZMQ_RCVTIMEO). Returns 1 when a message was read (one cut short by an error
+  // as far as it got), 0 when none came (EAGAIN), -1 on error (errno from zmq).
+  int receive(void* socket, int flags = 0) {
+    count_ = 0;
+    for (;;) {
+      zmq_msg_t* into = count_ < kMaxParts ? &parts_[count_] : &overflow_;
+      // zmq_msg_recv releases what `into` held before.
+      if (zmq_msg_recv(into, socket, flags) < 0) {
+        if (count_ > 0) return 1;
+        return zmq_errno() == EAGAIN ? 0 : -1;
+      }
+      ++count_;
+      if (!zmq_msg_more(into)) return 1;
+      flags = 0;  // the rest of a multipart message has arrived with its first part
+    }
+  }
+
+  // Parts in the last message received (may exceed kMaxParts).
+  size_t count() const { return count_; }
+  // Part i, for i < min(count(), kMaxParts).
+  std::string_view part(size_t i) const {
+    return {static_cast<const char*>(zmq_msg_data(&parts_[i])), zmq_msg_size(&parts_[i])};
+  }
+
+  // Decodes parts first..count() as a cairn message (see codec.cpp).
+  Decoded decode(size_t first = 0) const {
+    if (count_ > kMaxParts) return Decoded{std::nullopt, frame_count_error(count_ - first)};
+    std::string_view body[kMaxParts];
+    size_t n = 0;
+    for (size_t i = first; i < count_; ++i) body[n++] = part(i);
+    return msg::decode(std::span<const std::string_view>(body, n));
+  }
+
+ private:
+  mutable zmq_msg_t parts_[kMaxParts];  // mutable: zmq_msg_data() takes no const
+  zmq_msg_t overflow_;                  // parts beyond kMaxParts, each dropped by the next
+  size_t count_ = 0;
+};
+
+// Sends the three frames of a message whose header fields (type, match tag, flags, errnum) are
+// those of `fields`, with `topic` and `payload` as given: the end of a multipart message whose
+// envelope, if any, the caller has sent with ZMQ_SNDMORE. `flags` is added to every part
+// (ZMQ_DONTWAIT). False (errno from zmq) if a part was not sent.
+inline bool send_body(void* socket, const Message& fields, std::string_view topic,
+                      std::string_view payload, int flags = 0) {
+  char header[kHeaderBytes];
+  encode_header(fields, header);
+  return zmq_send(socket, header, sizeof header, flags | ZMQ_SNDMORE) >= 0 &&
+         zmq_send(socket, topic.data(), topic.size(), flags | ZMQ_SNDMORE) >= 0 &&
+         zmq_send(socket, payload.data(), payload.size(), flags) >= 0;
+}
+
+}  // namespace cairn::msg
