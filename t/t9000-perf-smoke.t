@@ -25,6 +25,25 @@ test_expect_success 'ping-bench whose raw echo cannot start fails saying so, wit
 	CAIRN_RAW_ECHO=/bin/true test_must_fail "$PERF/ping-bench" --trials 1 --requests 20 2>err &&
 	grep "raw echo: /bin/true exited before it bound" err
 '
+test_expect_success 'ping-bench --drive needs CAIRN_URI and says so' '
+	(unset CAIRN_URI && test_expect_code 2 "$PERF/ping-bench" --drive raw 2>err) &&
+	grep "drive sends to .CAIRN_URI, which is not set" err
+'
+# ping-instructions runs programs under valgrind, which a sanitizer build (as in CI) cannot
+# host: its full run is left to the benchmark itself; these check how it refuses bad input.
+test_expect_success 'ping-instructions.sh rejects a bad request count with its usage' '
+	test_expect_code 2 "$CAIRN_SRCDIR/t/perf/ping-instructions.sh" --requests ten 2>err &&
+	grep "usage: ping-instructions.sh" err
+'
+test_expect_success 'ping-instructions.sh outside a build directory says where to run it' '
+	CAIRN_BUILDDIR=/nonexistent test_expect_code 1 "$CAIRN_SRCDIR/t/perf/ping-instructions.sh" 2>err &&
+	grep "/nonexistent/src/cmd/cairn not found: run it in the build directory" err
+'
+test_expect_success 'ping-instructions.sh without valgrind says how to install it' '
+	(PATH=/nonexistent && test_expect_code 1 /bin/bash \
+		"$CAIRN_SRCDIR/t/perf/ping-instructions.sh" 2>err) &&
+	grep "valgrind is not installed (apt-get install valgrind)" err
+'
 test_expect_success 'content-bench: store and load through brokers, against the echo' '
 	"$PERF/content-bench" --count 300 --size 1024 --depth 16 --repeat 1 --skip-redis \
 		--memory-entries 2000 >out 2>err &&

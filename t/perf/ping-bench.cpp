@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -37,12 +38,15 @@ struct Options {
   int trials = 3;
   size_t payload_size = 8;
   bool round_trip = true, throughput = true;  // --only round-trip|throughput
+  std::string drive;  // --drive raw|lib: only send the pipelined requests to $CAIRN_URI
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: ping-bench [--requests N] [--inflight K] [--trials T] [--payload-size B]\n"
-               "                  [--only round-trip|throughput]\n");
+               "                  [--only round-trip|throughput]\n"
+               "       ping-bench --drive raw|lib [--requests N] [--inflight K]   (needs CAIRN_URI;\n"
+               "                  t/perf/ping-instructions runs it)\n");
   std::exit(2);
 }
 
@@ -56,6 +60,11 @@ Options parse(int argc, char** argv) {
       if (what != "round-trip" && what != "throughput") usage();
       o.round_trip = what == "round-trip";
       o.throughput = what == "throughput";
+      continue;
+    }
+    if (a == "--drive") {
+      o.drive = argv[++i];
+      if (o.drive != "raw" && o.drive != "lib") usage();
       continue;
     }
     long v = std::strtol(argv[++i], nullptr, 10);
@@ -163,25 +172,50 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Everything after the broker connection; throws std::runtime_error on the first failure (a
-// failed or wrong broker.ping, a lost echo), so that no loop goes on waiting after one.
-int run(const Options& o, Client& client) {
-  const std::string payload(o.payload_size, 'p');
-  auto check = [&](const cairn::client::Response& r) {
+// broker.ping through libclient; any failure throws.
+class CairnPing {
+ public:
+  CairnPing(Client& client, size_t payload_size) : client_(client), payload_(payload_size, 'p') {}
+  void send() {
+    if (client_.send("broker.ping", payload_) == 0)
+      throw std::runtime_error("sending broker.ping failed");
+  }
+  void recv() { check(client_.recv()); }
+  void rpc() { check(client_.rpc("broker.ping", payload_)); }
+
+ private:
+  void check(const cairn::client::Response& r) const {
     if (!r.ok())
       throw std::runtime_error("broker.ping failed: " + r.error_text() +
                                " (is the broker serving it?)");
-    if (r.payload != payload) throw std::runtime_error("broker.ping returned the wrong payload");
-  };
-  auto cairn_send = [&] {
-    if (client.send("broker.ping", payload) == 0)
-      throw std::runtime_error("sending broker.ping failed");
-  };
-  auto cairn_recv = [&] { check(client.recv()); };
-  auto cairn_rpc = [&] { check(client.rpc("broker.ping", payload)); };
+    if (r.payload != payload_) throw std::runtime_error("broker.ping returned the wrong payload");
+  }
+  Client& client_;
+  const std::string payload_;
+};
+
+// --drive: the pipelined requests alone, for a profiler watching one end (ping-instructions).
+int drive(const Options& o, Client* client, const std::string& uri) {
+  if (client) {
+    CairnPing ping(*client, o.payload_size);
+    throughput(o.requests, o.inflight, [&] { ping.send(); }, [&] { ping.recv(); });
+  } else {
+    RawClient raw(uri, std::string(o.payload_size, 'p'));
+    throughput(o.requests, o.inflight, [&] { raw.send(); }, [&] { raw.recv(); });
+  }
+  return 0;
+}
+
+// Everything after the broker connection; throws std::runtime_error on the first failure (a
+// failed or wrong broker.ping, a lost echo), so that no loop goes on waiting after one.
+int run(const Options& o, Client& client) {
+  CairnPing ping(client, o.payload_size);
+  auto cairn_send = [&] { ping.send(); };
+  auto cairn_recv = [&] { ping.recv(); };
+  auto cairn_rpc = [&] { ping.rpc(); };
 
   cairn::test::RawEcho echo;
-  RawClient raw(echo.uri(), payload);
+  RawClient raw(echo.uri(), std::string(o.payload_size, 'p'));
   auto raw_send = [&] { raw.send(); };
   auto raw_recv = [&] { raw.recv(); };
 
@@ -224,15 +258,24 @@ int run(const Options& o, Client& client) {
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
-  if (!std::getenv("CAIRN_URI")) reexec_under_broker(argc, argv);
+  const char* uri = std::getenv("CAIRN_URI");
+  if (!uri && !o.drive.empty()) {
+    std::fprintf(stderr, "ping-bench: --drive sends to $CAIRN_URI, which is not set\n");
+    return 2;
+  }
+  if (!uri) reexec_under_broker(argc, argv);
 
-  cairn::client::ConnectError err;
-  auto client = Client::connect({}, &err);
-  if (!client) {
-    std::fprintf(stderr, "ping-bench: %s: %s\n", err.what.c_str(), err.why.c_str());
-    return 1;
+  std::optional<Client> client;
+  if (o.drive != "raw") {
+    cairn::client::ConnectError err;
+    client = Client::connect({}, &err);
+    if (!client) {
+      std::fprintf(stderr, "ping-bench: %s: %s\n", err.what.c_str(), err.why.c_str());
+      return 1;
+    }
   }
   try {
+    if (!o.drive.empty()) return drive(o, client ? &*client : nullptr, uri);
     return run(o, *client);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ping-bench: %s\n", e.what());

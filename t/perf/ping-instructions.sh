@@ -1,0 +1,104 @@
+#!/bin/bash
+# ping-instructions: the CPU instructions each end of a broker.ping spends per request, counted
+# by valgrind's callgrind, against ping-bench's raw ZeroMQ echo and raw DEALER client in the same
+# run. Unlike requests per second, an instruction count does not move with the scheduling noise
+# of a shared machine, so it shows what a change to the request path does to its cost.
+#   server: the broker (cairn start) against t/perf/raw-echo, both driven by the raw client;
+#   client: libclient against the raw client, both talking to an ordinary broker.
+# Each figure is the count over N pipelined requests after a warm-up; the start-up of each
+# process is left out (callgrind_control zeroes the counters / a run of N/2 is subtracted).
+set -euo pipefail
+
+usage() {
+	echo "usage: ping-instructions.sh [--requests N]   (run in the build directory, or set" >&2
+	echo "       CAIRN_BUILDDIR; needs valgrind)" >&2
+	exit 2
+}
+n=20000
+while [ $# -gt 0 ]; do
+	case $1 in
+	--requests) [ $# -ge 2 ] || usage; n=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+case $n in '' | *[!0-9]* | 0*) usage ;; esac
+[ "$n" -ge 2 ] || usage
+
+build=${CAIRN_BUILDDIR:-$PWD}
+cairn=$build/src/cmd/cairn
+bench=$build/t/perf/ping-bench
+echo_prog=$build/t/perf/raw-echo
+for f in "$cairn" "$bench" "$echo_prog"; do
+	[ -x "$f" ] || { echo "ping-instructions: $f not found: run it in the build directory after make, or set CAIRN_BUILDDIR" >&2; exit 1; }
+done
+command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
+	{ echo "ping-instructions: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/cairn-ping-instructions-XXXXXX)
+native=
+cleanup() {
+	[ -z "$native" ] || { kill "$native" 2>/dev/null; wait "$native" 2>/dev/null; } || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# wait_file FILE PATTERN: until FILE holds PATTERN, at most 120 s (valgrind starts slowly).
+wait_file() {
+	local deadline=$(( $(date +%s) + 120 ))
+	until grep -q "$2" "$1" 2>/dev/null; do
+		[ "$(date +%s)" -lt "$deadline" ] || { echo "ping-instructions: timed out waiting for $1" >&2; cat "$1" >&2 || true; exit 1; }
+		sleep 0.1
+	done
+}
+
+# summary FILE: the instruction total callgrind wrote.
+summary() { sed -n 's/^summary: //p' "$1"; }
+
+# server NAME CMD...: runs CMD under callgrind (it prints an ipc:// URI once up), drives it with
+# the raw client, and prints the server's instructions per request.
+server() {
+	local name=$1; shift
+	local out=$work/$name.cg
+	valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" &
+	local pid=$!
+	# (this function runs in a command substitution: the caller's trap does not reach here)
+	trap "kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null" EXIT
+	wait_file "$work/$name.stdout" 'ready\|ipc://'
+	local uri
+	uri=$(grep -o 'ipc://[^ ]*' "$work/$name.stdout" | head -1)
+	[ -n "$uri" ] || uri=ipc://$work/echo.sock
+	CAIRN_URI=$uri "$bench" --drive raw --requests $(( n / 10 + 1 )) >/dev/null
+	callgrind_control -z "$pid" >/dev/null 2>&1
+	CAIRN_URI=$uri "$bench" --drive raw --requests "$n" >/dev/null
+	callgrind_control -d "$pid" >/dev/null 2>&1
+	wait_file "$out.1" '^summary:'
+	echo $(( $(summary "$out.1") / n ))
+}
+
+# client MODE: instructions per request of ping-bench --drive MODE against $CAIRN_URI.
+client() {
+	local ir=()
+	for count in $(( n / 2 )) "$n"; do
+		valgrind --tool=callgrind --callgrind-out-file="$work/client-$1-$count.cg" \
+			"$bench" --drive "$1" --requests "$count" >/dev/null 2>"$work/client.stderr"
+		ir+=("$(summary "$work/client-$1-$count.cg")")
+	done
+	echo $(( (ir[1] - ir[0]) / (n - n / 2) ))
+}
+
+echo_ir=$(server echo "$echo_prog" "ipc://$work/echo.sock")
+broker_ir=$(server broker "$cairn" start --statedir "$work/state-cg" -o stats.endpoint=)
+
+"$cairn" start --statedir "$work/state" -o stats.endpoint= >"$work/native.stdout" 2>"$work/native.stderr" &
+native=$!
+wait_file "$work/native.stdout" 'ipc://'
+export CAIRN_URI
+CAIRN_URI=$(grep -o 'ipc://[^ ]*' "$work/native.stdout" | head -1)
+raw_ir=$(client raw)
+lib_ir=$(client lib)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "ping-instructions: instructions per broker.ping, $n pipelined requests (callgrind)"
+printf 'server       raw zmq echo %7d   cairn broker %7d   ratio %sx\n' "$echo_ir" "$broker_ir" "$(ratio "$broker_ir" "$echo_ir")"
+printf 'client       raw DEALER   %7d   libclient    %7d   ratio %sx\n' "$raw_ir" "$lib_ir" "$(ratio "$lib_ir" "$raw_ir")"
+printf 'both ends    raw          %7d   cairn        %7d   ratio %sx\n' $(( echo_ir + raw_ir )) $(( broker_ir + lib_ir )) "$(ratio $(( broker_ir + lib_ir )) $(( echo_ir + raw_ir )))"
