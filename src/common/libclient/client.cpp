@@ -3,6 +3,7 @@
 // send() until its last response is received (or rpc() gives up on it); ready_ holds responses
 // already received, and settled, but not yet handed to the caller.
 #include "libclient/client.hpp"
+
 #include <czmq.h>
 #include <fmt/format.h>
 
@@ -191,6 +192,7 @@ bool Client::read_one(milliseconds timeout, Response& out, int& err) {
     // Tolerate a REQ-style empty delimiter in front of the message.
     bool delimiter = received_.count() == 4 && received_.part(0).empty();
     msg::Decoded d = received_.decode(delimiter ? 1 : 0);
+    received_.clear();  // the payload now lives in d: do not hold a second copy until next time
     if (!d.message || d.message->type != msg::Type::kResponse) continue;
     if (!in_flight_.count(d.message->matchtag)) continue;  // not ours (any more): drop
     out.topic = std::move(d.message->topic);

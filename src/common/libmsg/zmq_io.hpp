@@ -21,6 +21,8 @@ class ZmqReceived {
   // Parts kept: a ROUTER's identity and empty delimiter, then header, topic and payload. The
   // rest of a longer message is read and dropped; count() still says how many parts it had.
   static constexpr size_t kMaxParts = 5;
+  // Parts this small are not worth freeing early (libzmq keeps up to 33 bytes inline).
+  static constexpr size_t kSmallPart = 256;
 
   ZmqReceived() {
     for (auto& p : parts_) zmq_msg_init(&p);
@@ -55,6 +57,18 @@ class ZmqReceived {
       if (!zmq_msg_more(into)) return 1;
       flags = 0;  // the rest of a multipart message has arrived with its first part
     }
+  }
+
+  // Forgets the last message and frees the buffers of its large parts, so a large payload
+  // does not stay until the next receive. (Small parts live inside zmq_msg_t itself: nothing
+  // to free.)
+  void clear() {
+    for (size_t i = 0; i < count_ && i < kMaxParts; ++i) {
+      if (zmq_msg_size(&parts_[i]) <= kSmallPart) continue;
+      zmq_msg_close(&parts_[i]);
+      zmq_msg_init(&parts_[i]);
+    }
+    count_ = 0;
   }
 
   // Parts in the last message received (may exceed kMaxParts).

@@ -101,5 +101,19 @@ TEST_F(ZmqIoTest, AReceivedMessageSurvivesAMove) {
   EXPECT_EQ(d.message->payload, "moved");
 }
 
+TEST_F(ZmqIoTest, ClearReleasesThePartsAndTheNextReceiveWorks) {
+  send_parts(encode(Message::request("a.b", std::string(1 << 20, 'm'), 1)));
+  send_parts(encode(Message::request("a.b", "next", 2)));
+  ZmqReceived in;
+  ASSERT_EQ(in.receive(b_), 1);
+  in.clear();
+  EXPECT_EQ(in.count(), 0u);
+  EXPECT_TRUE(in.decode().error.find("got 0") != std::string::npos);
+  ASSERT_EQ(in.receive(b_), 1);
+  Decoded d = in.decode();
+  ASSERT_TRUE(d.message) << d.error;
+  EXPECT_EQ(d.message->payload, "next");
+}
+
 }  // namespace
 }  // namespace cairn::msg
