@@ -25,6 +25,12 @@ test_expect_success 'ping-bench whose raw echo cannot start fails saying so, wit
 	CAIRN_RAW_ECHO=/bin/true test_must_fail "$PERF/ping-bench" --trials 1 --requests 20 2>err &&
 	grep "raw echo: /bin/true exited before it bound" err
 '
+test_expect_success 'raw-echo: usage without a URI, and an endpoint it cannot bind named' '
+	test_expect_code 2 "$PERF/raw-echo" 2>err &&
+	grep "usage: raw-echo URI" err &&
+	test_expect_code 1 "$PERF/raw-echo" tcp://no-such-endpoint 2>err &&
+	grep "raw-echo: cannot bind tcp://no-such-endpoint: " err
+'
 test_expect_success 'ping-bench --drive needs CAIRN_URI and says so' '
 	(unset CAIRN_URI && test_expect_code 2 "$PERF/ping-bench" --drive raw 2>err) &&
 	grep "drive sends to .CAIRN_URI, which is not set" err

@@ -37,6 +37,8 @@
 #include "libtest/loopback.hpp"
 #include "libtest/raw_echo.hpp"
 #include "libclient/client.hpp"
+#include "libclient/zmq_frames.hpp"
+#include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
 #include "modules/content/cache.hpp"
 
@@ -218,8 +220,9 @@ std::optional<std::pair<Result, Result>> run_broker(const Params& p, const char*
 
 Result zmq_echo(const Params& p) {
   cairn::test::RawEcho server;  // a child process, like the broker
-  void* ctx = zmq_ctx_new();
-  void* dealer = zmq_socket(ctx, ZMQ_DEALER);
+  cairn::client::ZmqContext ctx;
+  cairn::client::ZmqSocket sock(ctx, ZMQ_DEALER);
+  void* dealer = sock.get();
   cairn::test::RawEcho::bound_waits(dealer);
   zmq_connect(dealer, server.uri().c_str());
   // The same three frames a cairn request has: 16-byte header, topic, payload.
@@ -230,6 +233,7 @@ Result zmq_echo(const Params& p) {
   std::vector<Clock::time_point> sent_at(p.count);
   std::vector<double> lat;
   lat.reserve(p.count);
+  cairn::msg::Frames frames;
   size_t sent = 0, done = 0;
   auto start = Clock::now();
   while (done < p.count) {
@@ -245,29 +249,16 @@ Result zmq_echo(const Params& p) {
       zmq_msg_send(&m, dealer, 0);
       sent_at[sent++] = Clock::now();
     }
-    std::string frames[3];
-    for (int i = 0; i < 3; i++) {
-      zmq_msg_t m;
-      zmq_msg_init(&m);
-      if (zmq_msg_recv(&m, dealer, 0) < 0) {
-        zmq_msg_close(&m);
-        zmq_close(dealer);
-        zmq_ctx_term(ctx);
-        throw std::runtime_error(fmt::format("raw echo: no reply within {} s: {}",
-                                             cairn::test::RawEcho::kTimeoutMs / 1000,
-                                             zmq_strerror(zmq_errno())));
-      }
-      frames[i].assign(static_cast<char*>(zmq_msg_data(&m)), zmq_msg_size(&m));
-      zmq_msg_close(&m);
-    }
+    if (cairn::client::recv_frames(dealer, frames) != 1)
+      throw std::runtime_error(fmt::format("raw echo: no reply within {} s: {}",
+                                           cairn::test::RawEcho::kTimeoutMs / 1000,
+                                           zmq_strerror(zmq_errno())));
     uint32_t tag;
     std::memcpy(&tag, frames[0].data() + 4, 4);
     lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - sent_at[tag]).count());
     done++;
   }
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  zmq_close(dealer);
-  zmq_ctx_term(ctx);
   return summarize(p.count, secs, lat);
 }
 

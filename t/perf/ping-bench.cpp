@@ -42,11 +42,12 @@ struct Options {
 };
 
 void usage() {
-  std::fprintf(stderr,
-               "usage: ping-bench [--requests N] [--inflight K] [--trials T] [--payload-size B]\n"
-               "                  [--only round-trip|throughput]\n"
-               "       ping-bench --drive raw|lib [--requests N] [--inflight K]   (needs CAIRN_URI;\n"
-               "                  t/perf/ping-instructions runs it)\n");
+  std::fprintf(
+      stderr,
+      "usage: ping-bench [--requests N] [--inflight K] [--trials T] [--payload-size B]\n"
+      "                  [--only round-trip|throughput]\n"
+      "       ping-bench --drive raw|lib [--requests N] [--inflight K]   (needs CAIRN_URI;\n"
+      "                  t/perf/ping-instructions.sh runs it)\n");
   std::exit(2);
 }
 
@@ -89,11 +90,7 @@ Options parse(int argc, char** argv) {
   if (const char* c = std::getenv("CAIRN")) {
     cairn = c;
   } else {
-    auto self = std::filesystem::read_symlink("/proc/self/exe");
-    // libtool puts the real binary in t/perf/.libs when it uses a wrapper.
-    auto dir = self.parent_path();
-    if (dir.filename() == ".libs") dir = dir.parent_path();
-    cairn = (dir / "../../src/cmd/cairn").lexically_normal();
+    cairn = (cairn::test::own_build_directory() / "../../src/cmd/cairn").lexically_normal();
   }
   std::vector<char*> args;
   args.push_back(cairn.data());
@@ -194,14 +191,16 @@ class CairnPing {
   const std::string payload_;
 };
 
-// --drive: the pipelined requests alone, for a profiler watching one end (ping-instructions).
+// --drive: the pipelined requests alone, for a profiler watching one end (ping-instructions.sh).
 int drive(const Options& o, Client* client, const std::string& uri) {
   if (client) {
     CairnPing ping(*client, o.payload_size);
-    throughput(o.requests, o.inflight, [&] { ping.send(); }, [&] { ping.recv(); });
+    throughput(
+        o.requests, o.inflight, [&] { ping.send(); }, [&] { ping.recv(); });
   } else {
     RawClient raw(uri, std::string(o.payload_size, 'p'));
-    throughput(o.requests, o.inflight, [&] { raw.send(); }, [&] { raw.recv(); });
+    throughput(
+        o.requests, o.inflight, [&] { raw.send(); }, [&] { raw.recv(); });
   }
   return 0;
 }

@@ -139,7 +139,10 @@ Decoded decode(Frames&& frames) {
   return d;
 }
 
-Decoded decode(const Frames& frames) { return decode(Frames(frames)); }
+Decoded decode(const Frames& frames) {
+  std::vector<std::string_view> views(frames.begin(), frames.end());
+  return decode(views);
+}
 
 Decoded decode(std::span<const std::string_view> frames) {
   Decoded d;

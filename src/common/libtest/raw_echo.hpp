@@ -27,6 +27,14 @@ extern char** environ;
 
 namespace cairn::test {
 
+// The directory of the running program in the build tree (the directory above it when libtool
+// runs the program from .libs): where the benchmarks find raw-echo, and ../../src/cmd/cairn.
+inline std::filesystem::path own_build_directory() {
+  auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  if (dir.filename() == ".libs") dir = dir.parent_path();
+  return dir;
+}
+
 class RawEcho {
  public:
   // How long the echo may take to bind, and to answer a request.
@@ -64,13 +72,10 @@ class RawEcho {
 
   const std::string& uri() const { return uri_; }
 
-  // $CAIRN_RAW_ECHO, else raw-echo in the directory of the running program (or the directory
-  // above it when libtool runs the program from .libs).
+  // $CAIRN_RAW_ECHO, else raw-echo beside the running program (own_build_directory()).
   static std::string default_program() {
     if (const char* p = std::getenv("CAIRN_RAW_ECHO")) return p;
-    auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
-    if (dir.filename() == ".libs") dir = dir.parent_path();
-    return (dir / "raw-echo").string();
+    return (own_build_directory() / "raw-echo").string();
   }
 
   // Bounds every send and receive on a socket talking to the echo by kTimeoutMs, so that a lost

@@ -115,6 +115,13 @@ TEST(RawEcho, AnEchoThatExitsBeforeBindingIsAnErrorNotAHang) {
   EXPECT_NE(what.find("exited before it bound"), std::string::npos) << what;
 }
 
+TEST(RawEcho, AProgramThatPrintsSomethingElseIsAnErrorQuotingIt) {
+  Watchdog watchdog(120);
+  std::string what = start_error("/bin/echo");  // prints its argument, the socket's URI
+  EXPECT_NE(what.find("printed \"ipc:///tmp/cairn-raw-echo-"), std::string::npos) << what;
+  EXPECT_NE(what.find("instead of \"ready\""), std::string::npos) << what;
+}
+
 TEST(RawEcho, TheSocketDirectoryIsRemovedAndTheEchoEnded) {
   Watchdog watchdog(120);
   std::string uri;
