@@ -79,18 +79,20 @@ struct Socket {
 class Endpoint {
  public:
   Endpoint(void* socket, Log& log) : socket_(socket), log_(log) {}
-  // [identity, (empty delimiter,) header, topic, payload], straight from `m` (no Frames built).
-  void send(const std::string& identity, bool delimiter, const msg::Message& m) {
+  // [identity, (empty delimiter,) header, topic, payload]: the header from `reply`'s fields,
+  // its topic, and `payload`, each straight from its buffer (no Frames built).
+  void send(const std::string& identity, bool delimiter, const msg::Message& reply,
+            std::string_view payload) {
     void* s = socket_.handle;
     constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
     // A client that went away, or one that does not read, loses its reply; the broker
     // never blocks on it.
     bool sent = zmq_send(s, identity.data(), identity.size(), kMore) >= 0 &&
                 (!delimiter || zmq_send(s, "", 0, kMore) >= 0) &&
-                msg::send_body(s, m, m.topic, m.payload, ZMQ_DONTWAIT);
+                msg::send_body(s, reply, reply.topic, payload, ZMQ_DONTWAIT);
     if (!sent)
       log_.log(Level::kDebug,
-               fmt::format("reply to {} not sent: {}", m.topic, zmq_strerror(zmq_errno())));
+               fmt::format("reply to {} not sent: {}", reply.topic, zmq_strerror(zmq_errno())));
   }
   void* socket() const { return socket_.handle; }
 
@@ -107,29 +109,25 @@ namespace {
 class OnceResponder : public Responder {
  public:
   explicit OnceResponder(const msg::Message& request)
-      : request_(msg::Message::request(request.topic, {}, request.matchtag, request.flags)) {}
-  void ok(std::string payload) override {
-    finish(msg::Message::response(request_, std::move(payload)));
-  }
-  void error(int errnum, std::string text) override {
-    finish(msg::Message::error(request_, errnum, std::move(text)));
-  }
-  void end() override { finish(msg::Message::error(request_, ENODATA)); }
+      : reply_(msg::Message::response(request, {})) {}
+  void ok(std::string payload) override { finish(0, std::move(payload)); }
+  void error(int errnum, std::string text) override { finish(errnum, std::move(text)); }
+  void end() override { finish(ENODATA, {}); }
 
  protected:
-  virtual void deliver(const msg::Message& m) = 0;
-  void finish(const msg::Message& m) {
+  // Sends reply_ (its errnum set) with `payload`.
+  virtual void deliver(std::string&& payload) = 0;
+  void finish(int errnum, std::string&& payload) {
     if (done_) return;
     done_ = true;
-    deliver(m);
+    reply_.errnum = errnum;
+    deliver(std::move(payload));
   }
   void answer_if_dropped() {
     if (done_) return;  // the common case: answered; build no error message
-    finish(msg::Message::error(request_, EIO,
-                               request_.topic + ": the service dropped the request without "
-                                                "answering"));
+    finish(EIO, reply_.topic + ": the service dropped the request without answering");
   }
-  msg::Message request_;  // topic, match tag and flags only
+  msg::Message reply_;  // the response's topic, match tag and flags; no payload
   bool done_ = false;
 };
 
@@ -144,12 +142,12 @@ class RouterResponder : public OnceResponder {
         delimiter_(delimiter) {}
   ~RouterResponder() override { answer_if_dropped(); }
   void stream(std::string payload) override {
-    if (!done_) deliver(msg::Message::response(request_, std::move(payload)));
+    if (!done_) deliver(std::move(payload));  // reply_.errnum is still 0
   }
 
  private:
-  void deliver(const msg::Message& m) override {
-    if (auto ep = endpoint_.lock()) ep->send(identity_, delimiter_, m);
+  void deliver(std::string&& payload) override {
+    if (auto ep = endpoint_.lock()) ep->send(identity_, delimiter_, reply_, payload);
   }
   std::weak_ptr<Endpoint> endpoint_;
   std::string identity_;
@@ -166,7 +164,10 @@ class LocalResponder : public OnceResponder {
   void stream(std::string payload) override { ok(std::move(payload)); }
 
  private:
-  void deliver(const msg::Message& m) override { on_response_(m); }
+  void deliver(std::string&& payload) override {
+    reply_.payload = std::move(payload);
+    on_response_(reply_);
+  }
   std::function<void(const msg::Message&)> on_response_;
 };
 

@@ -160,7 +160,17 @@ uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t
   // Header fields only: topic and payload go from the caller's buffers to zmq_send.
   msg::Message fields = msg::Message::request({}, {}, tag, flags);
   if (!msg::send_body(sock_.get(), fields, topic, payload)) return 0;
-  in_flight_.emplace(tag, Pending{std::string(topic), (flags & msg::kFlagStreaming) != 0});
+  bool streaming = (flags & msg::kFlagStreaming) != 0;
+  if (spare_.empty()) {
+    in_flight_.emplace(tag, Pending{std::string(topic), streaming});
+  } else {
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = tag;
+    node.mapped().topic.assign(topic);
+    node.mapped().streaming = streaming;
+    in_flight_.insert(std::move(node));
+  }
   return tag;
 }
 
@@ -194,20 +204,21 @@ bool Client::read_one(milliseconds timeout, Response& out, int& err) {
     msg::Decoded d = received_.decode(delimiter ? 1 : 0);
     received_.clear();  // the payload now lives in d: do not hold a second copy until next time
     if (!d.message || d.message->type != msg::Type::kResponse) continue;
-    if (!in_flight_.count(d.message->matchtag)) continue;  // not ours (any more): drop
+    auto it = in_flight_.find(d.message->matchtag);
+    if (it == in_flight_.end()) continue;  // not ours (any more): drop
     out.topic = std::move(d.message->topic);
     out.matchtag = d.message->matchtag;
     out.errnum = d.message->errnum;
     out.payload = std::move(d.message->payload);
-    settle(out);
+    // The last response of a request (the only one, unless it streams) settles it.
+    if (!it->second.streaming || out.errnum != 0) forget(it);
     return true;
   }
 }
 
-void Client::settle(const Response& r) {
-  auto it = in_flight_.find(r.matchtag);
-  if (it == in_flight_.end()) return;
-  if (!it->second.streaming || r.errnum != 0) in_flight_.erase(it);
+void Client::forget(std::unordered_map<uint32_t, Pending>::iterator it) {
+  auto node = in_flight_.extract(it);
+  if (spare_.size() < kSpareNodes) spare_.push_back(std::move(node));
 }
 
 Response Client::timeout_response(uint32_t matchtag, std::string topic) const {
@@ -277,7 +288,9 @@ Response Client::rpc(std::string_view topic, std::string_view payload) {
     return r;
   }
   Response r = recv_for(tag, timeout_);
-  if (r.errnum == ETIMEDOUT && r.matchtag == tag) in_flight_.erase(tag);  // a late reply is dropped
+  if (r.errnum == ETIMEDOUT && r.matchtag == tag) {  // a late reply is dropped
+    if (auto it = in_flight_.find(tag); it != in_flight_.end()) forget(it);
+  }
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
@@ -85,8 +86,8 @@ class Client {
   // Reads one message if one is there within `timeout`; returns false on timeout.
   // Drops malformed messages and responses to tags not in flight.
   bool read_one(std::chrono::milliseconds timeout, Response& out, int& err);
-  // Marks `r` delivered: forgets its tag unless more responses are expected.
-  void settle(const Response& r);
+  // Forgets the request at `it`, keeping its node for send() to reuse.
+  void forget(std::unordered_map<uint32_t, Pending>::iterator it);
   Response timeout_response(uint32_t matchtag, std::string topic) const;
 
   ZmqContext ctx_;  // declared before sock_: the socket closes first
@@ -95,6 +96,9 @@ class Client {
   std::chrono::milliseconds timeout_{60000};
   uint32_t next_tag_ = 1;
   std::unordered_map<uint32_t, Pending> in_flight_;
+  // Nodes of answered requests, reused by send(): once warm, a request allocates nothing.
+  static constexpr size_t kSpareNodes = 256;
+  std::vector<std::unordered_map<uint32_t, Pending>::node_type> spare_;
   std::deque<Response> ready_;  // received while waiting for another tag
   msg::ZmqReceived received_;   // receive buffer, reused
   int rcvtimeo_ms_ = -2;        // ZMQ_RCVTIMEO last set on sock_ (-2: not yet)

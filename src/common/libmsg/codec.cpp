@@ -129,13 +129,16 @@ std::string frame_count_error(size_t count) {
   return "expected 3 frames, got " + std::to_string(count);
 }
 
+// Both decodes build the message in place, in d.message, and take it back if it is malformed.
 Decoded decode(Frames&& frames) {
   Decoded d;
-  Message m;
-  if (!check(frames, d, m)) return d;
+  Message& m = d.message.emplace();
+  if (!check(frames, d, m)) {
+    d.message.reset();
+    return d;
+  }
   m.topic = std::move(frames[1]);
   m.payload = std::move(frames[2]);
-  d.message = std::move(m);
   return d;
 }
 
@@ -146,11 +149,13 @@ Decoded decode(const Frames& frames) {
 
 Decoded decode(std::span<const std::string_view> frames) {
   Decoded d;
-  Message m;
-  if (!check(frames, d, m)) return d;
+  Message& m = d.message.emplace();
+  if (!check(frames, d, m)) {
+    d.message.reset();
+    return d;
+  }
   m.topic = frames[1];
   m.payload = frames[2];
-  d.message = std::move(m);
   return d;
 }
 

@@ -38,6 +38,8 @@ class ZmqReceived {
     for (size_t i = 0; i < kMaxParts; ++i) zmq_msg_move(&parts_[i], &o.parts_[i]);
     count_ = o.count_;
     o.count_ = 0;
+    // A small part's bytes live inside its zmq_msg_t, which has just moved: look again.
+    for (size_t i = 0; i < count_ && i < kMaxParts; ++i) view_[i] = view_of(parts_[i]);
     return *this;
   }
 
@@ -53,6 +55,7 @@ class ZmqReceived {
         if (count_ > 0) return 1;
         return zmq_errno() == EAGAIN ? 0 : -1;
       }
+      if (count_ < kMaxParts) view_[count_] = view_of(*into);
       ++count_;
       if (!zmq_msg_more(into)) return 1;
       flags = 0;  // the rest of a multipart message has arrived with its first part
@@ -64,7 +67,7 @@ class ZmqReceived {
   // to free.)
   void clear() {
     for (size_t i = 0; i < count_ && i < kMaxParts; ++i) {
-      if (zmq_msg_size(&parts_[i]) <= kSmallPart) continue;
+      if (view_[i].size() <= kSmallPart) continue;
       zmq_msg_close(&parts_[i]);
       zmq_msg_init(&parts_[i]);
     }
@@ -74,22 +77,23 @@ class ZmqReceived {
   // Parts in the last message received (may exceed kMaxParts).
   size_t count() const { return count_; }
   // Part i, for i < min(count(), kMaxParts).
-  std::string_view part(size_t i) const {
-    return {static_cast<const char*>(zmq_msg_data(&parts_[i])), zmq_msg_size(&parts_[i])};
-  }
+  std::string_view part(size_t i) const { return view_[i]; }
 
   // Decodes parts first..count() as a cairn message (see codec.cpp).
   Decoded decode(size_t first = 0) const {
     if (count_ > kMaxParts) return Decoded{std::nullopt, frame_count_error(count_ - first)};
-    std::string_view body[kMaxParts];
-    size_t n = 0;
-    for (size_t i = first; i < count_; ++i) body[n++] = part(i);
-    return msg::decode(std::span<const std::string_view>(body, n));
+    if (first > count_) first = count_;
+    return msg::decode(std::span<const std::string_view>(view_ + first, count_ - first));
   }
 
  private:
-  mutable zmq_msg_t parts_[kMaxParts];  // mutable: zmq_msg_data() takes no const
-  zmq_msg_t overflow_;                  // parts beyond kMaxParts, each dropped by the next
+  static std::string_view view_of(zmq_msg_t& part) {
+    return {static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part)};
+  }
+
+  zmq_msg_t parts_[kMaxParts];
+  std::string_view view_[kMaxParts];  // each kept part's bytes, found once when it arrives
+  zmq_msg_t overflow_;                // parts beyond kMaxParts, each dropped by the next
   size_t count_ = 0;
 };
 

@@ -1,8 +1,10 @@
 // Unit tests for cairn::client::Client against an in-test ROUTER server running a scripted
 // conversation on its own thread (its own ZeroMQ context, an ipc:// endpoint in a private
 // directory, or tcp:// with CURVE). Every wait is bounded.
-#include <gtest/gtest.h>
+#include "libclient/client.hpp"
+
 #include <czmq.h>
+#include <gtest/gtest.h>
 #include <zmq.h>
 
 #include <cerrno>
@@ -15,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include "libclient/client.hpp"
 #include "libclient/zmq_frames.hpp"
 #include "libmsg/message.hpp"
 
@@ -160,7 +161,9 @@ TEST(Client, PipelinedRequestsAreMatchedToTheirResponsesOutOfOrder) {
     for (int i = 0; i < kN; ++i) all.push_back(s.recv());
     // Answer in a scrambled order: odd ones backwards, then even ones forwards.
     for (int i = kN - 1; i >= 0; --i)
-      if (i % 2) s.send(all[i].identity, msg::Message::response(all[i].request, "r" + all[i].request.payload));
+      if (i % 2)
+        s.send(all[i].identity,
+               msg::Message::response(all[i].request, "r" + all[i].request.payload));
     for (int i = 0; i < kN; i += 2)
       s.send(all[i].identity, msg::Message::response(all[i].request, "r" + all[i].request.payload));
   });
@@ -296,12 +299,49 @@ TEST(Client, ResponsesArrivingDuringAnRpcAreKeptForRecv) {
   EXPECT_EQ(a.payload, "A");
 }
 
+// send() reuses the entry of an answered request: nothing of the old request may show through.
+TEST(Client, AReusedRequestEntryKeepsNothingOfTheRequestBefore) {
+  TestServer server([](ServerSocket& s) {
+    echo(s, 3);
+    Incoming st = s.recv();
+    EXPECT_TRUE(st.request.flags & msg::kFlagStreaming);
+    s.send(st.identity, msg::Message::response(st.request, "p1"));
+    s.send(st.identity, msg::Message::response(st.request, "p2"));
+    s.send(st.identity, msg::Message::error(st.request, ENODATA));
+    Incoming plain = s.recv();
+    s.send(plain.identity, msg::Message::response(plain.request, "once"));
+    s.send(plain.identity, msg::Message::response(plain.request, "twice"));  // must be dropped
+    s.recv();                                                                // never answered
+  });
+  Client c = must_connect(server.uri());
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.rpc("test.a-topic-longer-than-sso", "x").errnum, 0);
+  // A streaming request after plain ones: it stays in flight until its ENODATA.
+  uint32_t tag = c.send("test.stream", {}, msg::kFlagStreaming);
+  ASSERT_NE(tag, 0u);
+  EXPECT_EQ(c.recv().payload, "p1");
+  EXPECT_EQ(c.in_flight(), 1u);
+  EXPECT_EQ(c.recv().payload, "p2");
+  EXPECT_EQ(c.recv().errnum, ENODATA);
+  EXPECT_EQ(c.in_flight(), 0u);
+  // A plain request after the stream: its first answer settles it.
+  Response once = c.rpc("test.plain", "");
+  EXPECT_EQ(once.payload, "once");
+  EXPECT_EQ(c.in_flight(), 0u);
+  // A timeout names this request's topic, not one an earlier request left behind.
+  c.set_timeout(milliseconds(100));
+  Response late = c.rpc("t.short", "");
+  EXPECT_EQ(late.errnum, ETIMEDOUT);
+  EXPECT_EQ(late.topic, "t.short");
+  EXPECT_EQ(c.in_flight(), 0u);
+}
+
 // Environment handling -------------------------------------------------------------------
 
 class ClientEnv : public ::testing::Test {
  protected:
   void TearDown() override {
-    for (const char* v : {"CAIRN_URI", "CAIRN_RPC_TIMEOUT", "CAIRN_CLIENT_CERT", "CAIRN_SERVER_KEY"})
+    for (const char* v :
+         {"CAIRN_URI", "CAIRN_RPC_TIMEOUT", "CAIRN_CLIENT_CERT", "CAIRN_SERVER_KEY"})
       unsetenv(v);
   }
 };

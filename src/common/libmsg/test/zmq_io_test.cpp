@@ -91,14 +91,23 @@ TEST_F(ZmqIoTest, ALongMessageIsCountedAndRejectedAndTheNextOneIsWhole) {
 
 TEST_F(ZmqIoTest, AReceivedMessageSurvivesAMove) {
   send_parts(encode(Message::request("a.b", "moved", 9)));
+  send_parts(encode(Message::request("c.d", "other", 10)));
   ZmqReceived in;
   ASSERT_EQ(in.receive(b_), 1);
   ZmqReceived moved(std::move(in));
   EXPECT_EQ(in.count(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  // The moved-from one can receive again; that must not change what `moved` holds (small parts
+  // live inside each zmq_msg_t, so the moved message has to look at its own).
+  ASSERT_EQ(in.receive(b_), 1);  // NOLINT(bugprone-use-after-move)
   ASSERT_EQ(moved.count(), 3u);
+  EXPECT_EQ(moved.part(1), "a.b");
   Decoded d = moved.decode();
   ASSERT_TRUE(d.message) << d.error;
+  EXPECT_EQ(d.message->topic, "a.b");
   EXPECT_EQ(d.message->payload, "moved");
+  Decoded other = in.decode();
+  ASSERT_TRUE(other.message) << other.error;
+  EXPECT_EQ(other.message->payload, "other");
 }
 
 TEST_F(ZmqIoTest, ClearReleasesThePartsAndTheNextReceiveWorks) {
