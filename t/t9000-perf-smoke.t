@@ -9,8 +9,8 @@ PERF=$CAIRN_BUILDDIR/t/perf
 
 test_expect_success 'ping-bench: both comparisons against the raw echo' '
 	"$PERF/ping-bench" --trials 1 --requests 200 >out 2>err &&
-	grep "^round trip .*raw zmq echo .*cairn broker.ping .*ratio" out &&
-	grep "^throughput .*raw zmq echo .*cairn broker.ping .*ratio" out
+	grep "^round trip .*raw zmq echo .*cairn broker.ping .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\]" out &&
+	grep "^throughput .*raw zmq echo .*cairn broker.ping .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\]" out
 '
 test_expect_success 'ping-bench --only throughput prints only that line' '
 	"$PERF/ping-bench" --trials 1 --requests 200 --only throughput >out 2>err &&
