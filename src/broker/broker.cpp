@@ -379,13 +379,12 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   // [identity, (empty delimiter,) header, topic, payload]
   std::string identity(in.part(0));
   bool delimiter = in.count() == 5 && in.part(1).empty();
-  msg::Decoded d = in.decode(delimiter ? 2 : 1);
-  if (!d.message) {
-    log_.log(Level::kWarning,
-             fmt::format("dropped a malformed message from client {}: {}", hex(identity), d.error));
+  msg::Message& req = request_;  // its buffers serve message after message
+  if (!in.decode_into(delimiter ? 2 : 1, req, decode_error_)) {
+    log_.log(Level::kWarning, fmt::format("dropped a malformed message from client {}: {}",
+                                          hex(identity), decode_error_));
     return;
   }
-  msg::Message& req = *d.message;
   if (req.type != msg::Type::kRequest) {
     log_.log(Level::kWarning, fmt::format("dropped a response message ({}) sent to the broker "
                                           "by client {}",

@@ -59,20 +59,26 @@ summary() { sed -n 's/^summary: //p' "$1"; }
 server() {
 	local name=$1; shift
 	local out=$work/$name.cg
-	valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" &
+	valgrind --tool=callgrind --separate-threads=yes --callgrind-out-file="$out" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" &
 	local pid=$!
 	# (this function runs in a command substitution: the caller's trap does not reach here)
 	trap "kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null" EXIT
 	wait_file "$work/$name.stdout" 'ready\|ipc://'
 	local uri
-	uri=$(grep -o 'ipc://[^ ]*' "$work/$name.stdout" | head -1)
+	uri=$(grep -o 'ipc://[^ ]*' "$work/$name.stdout" | head -1 || true)  # the echo prints none
 	[ -n "$uri" ] || uri=ipc://$work/echo.sock
 	CAIRN_URI=$uri "$bench" --drive raw --requests $(( n / 10 + 1 )) >/dev/null
 	callgrind_control -z "$pid" >/dev/null 2>&1
 	CAIRN_URI=$uri "$bench" --drive raw --requests "$n" >/dev/null
 	callgrind_control -d "$pid" >/dev/null 2>&1
-	wait_file "$out.1" '^summary:'
-	echo $(( $(summary "$out.1") / n ))
+	# One file per thread; thread 1 is the one that serves (the broker's reactor, the echo's loop).
+	wait_file "$out.1-01" '^summary:'
+	local total=0 f
+	for f in "$out".1-*; do
+		wait_file "$f" '^summary:'
+		total=$(( total + $(summary "$f") ))
+	done
+	echo $(( total / n )) $(( $(summary "$out.1-01") / n ))
 }
 
 # client MODE: instructions per request of ping-bench --drive MODE against $CAIRN_URI.
@@ -86,8 +92,9 @@ client() {
 	echo $(( (ir[1] - ir[0]) / (n - n / 2) ))
 }
 
-echo_ir=$(server echo "$echo_prog" "ipc://$work/echo.sock")
-broker_ir=$(server broker "$cairn" start --statedir "$work/state-cg" -o stats.endpoint=)
+read -r echo_ir echo_loop_ir < <(server echo "$echo_prog" "ipc://$work/echo.sock")
+read -r broker_ir broker_loop_ir < <(server broker "$cairn" start --statedir "$work/state-cg" -o stats.endpoint=)
+[ -n "$echo_loop_ir" ] && [ -n "$broker_loop_ir" ] || { echo "ping-instructions: a server run gave no count (see above)" >&2; exit 1; }
 
 "$cairn" start --statedir "$work/state" -o stats.endpoint= >"$work/native.stdout" 2>"$work/native.stderr" &
 native=$!
@@ -100,5 +107,6 @@ lib_ir=$(client lib)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "ping-instructions: instructions per broker.ping, $n pipelined requests (callgrind)"
 printf 'server       raw zmq echo %7d   cairn broker %7d   ratio %sx\n' "$echo_ir" "$broker_ir" "$(ratio "$broker_ir" "$echo_ir")"
+printf '  its loop   raw zmq echo %7d   cairn broker %7d   ratio %sx   (the thread that serves; the rest is libzmq I/O)\n' "$echo_loop_ir" "$broker_loop_ir" "$(ratio "$broker_loop_ir" "$echo_loop_ir")"
 printf 'client       raw DEALER   %7d   libclient    %7d   ratio %sx\n' "$raw_ir" "$lib_ir" "$(ratio "$lib_ir" "$raw_ir")"
 printf 'both ends    raw          %7d   cairn        %7d   ratio %sx\n' $(( echo_ir + raw_ir )) $(( broker_ir + lib_ir )) "$(ratio $(( broker_ir + lib_ir )) $(( echo_ir + raw_ir )))"

@@ -76,33 +76,34 @@ Frames encode(const Message& m) {
 namespace {
 
 // Checks a message of `count` frames whose first two are `h` and `topic` (empty when there are
-// fewer), and fills every field of `m` but topic and payload; false (with d.error set) when the
+// fewer), and fills every field of `m` but topic and payload; false (with `error` set) when the
 // message is malformed.
-bool check(size_t count, std::string_view h, std::string_view topic, Decoded& d, Message& m) {
+bool check(size_t count, std::string_view h, std::string_view topic, std::string& error,
+           Message& m) {
   if (count != 3) {
-    d.error = frame_count_error(count);
+    error = frame_count_error(count);
     return false;
   }
   if (h.size() != kHeaderBytes) {
-    d.error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
+    error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
     return false;
   }
   if (static_cast<uint8_t>(h[0]) != kVersion) {
-    d.error = "unknown protocol version " + std::to_string(static_cast<uint8_t>(h[0]));
+    error = "unknown protocol version " + std::to_string(static_cast<uint8_t>(h[0]));
     return false;
   }
   uint8_t type = static_cast<uint8_t>(h[1]);
   if (type != static_cast<uint8_t>(Type::kRequest) &&
       type != static_cast<uint8_t>(Type::kResponse)) {
-    d.error = "unknown message type " + std::to_string(type);
+    error = "unknown message type " + std::to_string(type);
     return false;
   }
   if (h[2] != 0 || h[3] != 0) {
-    d.error = "reserved header bytes are not zero";
+    error = "reserved header bytes are not zero";
     return false;
   }
   if (!valid_topic(topic)) {
-    d.error = "topic must be 1-255 printable characters without spaces";
+    error = "topic must be 1-255 printable characters without spaces";
     return false;
   }
   m.type = static_cast<Type>(type);
@@ -110,17 +111,17 @@ bool check(size_t count, std::string_view h, std::string_view topic, Decoded& d,
   m.flags = get_u32(h, 8);
   m.errnum = static_cast<int32_t>(get_u32(h, 12));
   if (m.type == Type::kRequest && m.errnum != 0) {
-    d.error = "request carries an errno";
+    error = "request carries an errno";
     return false;
   }
   return true;
 }
 
 template <typename FrameList>
-bool check(const FrameList& frames, Decoded& d, Message& m) {
+bool check(const FrameList& frames, std::string& error, Message& m) {
   bool three = frames.size() == 3;
   return check(frames.size(), three ? std::string_view(frames[0]) : std::string_view(),
-               three ? std::string_view(frames[1]) : std::string_view(), d, m);
+               three ? std::string_view(frames[1]) : std::string_view(), error, m);
 }
 
 }  // namespace
@@ -129,11 +130,11 @@ std::string frame_count_error(size_t count) {
   return "expected 3 frames, got " + std::to_string(count);
 }
 
-// Both decodes build the message in place, in d.message, and take it back if it is malformed.
+// The message is built in place, in d.message, and taken back if it is malformed.
 Decoded decode(Frames&& frames) {
   Decoded d;
   Message& m = d.message.emplace();
-  if (!check(frames, d, m)) {
+  if (!check(frames, d.error, m)) {
     d.message.reset();
     return d;
   }
@@ -147,15 +148,16 @@ Decoded decode(const Frames& frames) {
   return decode(views);
 }
 
+bool decode_into(std::span<const std::string_view> frames, Message& into, std::string& error) {
+  if (!check(frames, error, into)) return false;
+  into.topic.assign(frames[1]);
+  into.payload.assign(frames[2]);
+  return true;
+}
+
 Decoded decode(std::span<const std::string_view> frames) {
   Decoded d;
-  Message& m = d.message.emplace();
-  if (!check(frames, d, m)) {
-    d.message.reset();
-    return d;
-  }
-  m.topic = frames[1];
-  m.payload = frames[2];
+  if (!decode_into(frames, d.message.emplace(), d.error)) d.message.reset();
   return d;
 }
 

@@ -55,6 +55,9 @@ Decoded decode(Frames&& frames);
 // The same from views of frames still in the receiver's buffers (topic and payload are copied
 // once, into the message).
 Decoded decode(std::span<const std::string_view> frames);
+// The same into `into`, whose string buffers are reused: for a receiver that decodes message
+// after message. False, with `error` set and `into` unspecified, when the message is malformed.
+bool decode_into(std::span<const std::string_view> frames, Message& into, std::string& error);
 // The reason decode() gives for a message of `count` frames, count != 3.
 std::string frame_count_error(size_t count);
 

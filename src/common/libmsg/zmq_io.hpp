@@ -81,9 +81,19 @@ class ZmqReceived {
 
   // Decodes parts first..count() as a cairn message (see codec.cpp).
   Decoded decode(size_t first = 0) const {
-    if (count_ > kMaxParts) return Decoded{std::nullopt, frame_count_error(count_ - first)};
+    Decoded d;
+    if (!decode_into(first, d.message.emplace(), d.error)) d.message.reset();
+    return d;
+  }
+  // The same into `into`, reusing its buffers (msg::decode_into).
+  bool decode_into(size_t first, Message& into, std::string& error) const {
+    if (count_ > kMaxParts) {
+      error = frame_count_error(count_ - first);
+      return false;
+    }
     if (first > count_) first = count_;
-    return msg::decode(std::span<const std::string_view>(view_ + first, count_ - first));
+    return msg::decode_into(std::span<const std::string_view>(view_ + first, count_ - first), into,
+                            error);
   }
 
  private:
