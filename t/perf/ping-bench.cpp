@@ -273,7 +273,7 @@ int run(const Options& o, Client& client) {
   if (o.round_trip) {
     double r = rtt.ratio();
     std::printf(
-        "round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.2fx [%.2f-%.2f] "
+        "round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.3fx [%.2f-%.2f] "
         "(target <= 1.2x) %s\n",
         rtt.raw_median(), rtt.cairn_median(), r, rtt.ratio_min(), rtt.ratio_max(),
         r <= 1.2 ? "ok" : "MISSED");
@@ -281,7 +281,7 @@ int run(const Options& o, Client& client) {
   if (o.throughput) {
     double r = tput.ratio();
     std::printf(
-        "throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.2fx [%.2f-%.2f] "
+        "throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.3fx [%.2f-%.2f] "
         "(target >= 0.8x) %s\n",
         tput.raw_median(), tput.cairn_median(), r, tput.ratio_min(), tput.ratio_max(),
         r >= 0.8 ? "ok" : "MISSED");

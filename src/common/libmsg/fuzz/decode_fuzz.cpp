@@ -1,7 +1,8 @@
 // libFuzzer target for cairn::msg::decode: the input is split into frames on a two-byte
 // separator, so the fuzzer explores frame counts, header bytes and topics. decode must never
 // crash or throw, anything it accepts must re-encode to the same frames, and decoding from
-// views of the frames (as the broker and libclient do) must give the same answer.
+// views of the frames (as the broker and libclient do), or into a reused message, must give the
+// same answer.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,5 +30,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cairn::msg::Decoded v = cairn::msg::decode(views);
   if (v.error != d.error || v.message.has_value() != d.message.has_value()) std::abort();
   if (v.message && cairn::msg::encode(*v.message) != frames) std::abort();
+  // decode_into a message that still holds another one (as the broker's reused request does)
+  // must give the same answer, with nothing of the old message left.
+  static cairn::msg::Message reused = cairn::msg::Message::request("old.topic", "old", 1, 1);
+  std::string error;
+  bool ok = cairn::msg::decode_into(views, reused, error);
+  if (ok != d.message.has_value() || (!ok && error != d.error)) std::abort();
+  if (ok && cairn::msg::encode(reused) != frames) std::abort();
   return 0;
 }

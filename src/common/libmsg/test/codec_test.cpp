@@ -104,6 +104,29 @@ TEST(Codec, EncodeHeaderIsFrameZeroOfEncode) {
   EXPECT_EQ(std::string(header, sizeof header), encode(m)[0]);
 }
 
+// A receiver decodes message after message into one Message: each decode must leave nothing of
+// the one before (a longer topic or payload, a streaming flag, an errno).
+TEST(Codec, DecodeIntoAReusedMessageLeavesNothingOfTheLastOne) {
+  Message into;
+  std::string error;
+  Message first = Message::error(Message::request("a.much-longer-topic-than-the-next",
+                                                  std::string(4096, 'x'), 9, kFlagStreaming),
+                                 EPERM, "denied");
+  ASSERT_TRUE(decode_into(views(encode(first)), into, error)) << error;
+  expect_same(into, first);
+  Message second = Message::request("b.c", "", 10);
+  ASSERT_TRUE(decode_into(views(encode(second)), into, error)) << error;
+  expect_same(into, second);
+  // A malformed message is refused with decode()'s reason, and the next good one decodes whole.
+  Frames bad = encode(second);
+  bad[1] = "no spaces allowed";
+  EXPECT_FALSE(decode_into(views(bad), into, error));
+  EXPECT_EQ(error, decode(bad).error);
+  Message third = Message::response(second, "ok");
+  ASSERT_TRUE(decode_into(views(encode(third)), into, error)) << error;
+  expect_same(into, third);
+}
+
 TEST(Codec, DecodeByMoveAndFromViewsAgreeWithDecodeByCopy) {
   Message m = Message::request("content.store", std::string(4096, 'z'), 42, kFlagStreaming);
   Frames frames = encode(m);
