@@ -19,33 +19,6 @@ namespace cairn::broker {
 
 namespace {
 
-// Receives one whole multipart message without blocking; false if none is waiting.
-bool recv_frames(void* socket, std::vector<std::string>& frames) {
-  frames.clear();
-  int flags = ZMQ_DONTWAIT;
-  for (;;) {
-    zmq_msg_t part;
-    zmq_msg_init(&part);
-    if (zmq_msg_recv(&part, socket, flags) < 0) {
-      zmq_msg_close(&part);
-      return !frames.empty();
-    }
-    frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
-    bool more = zmq_msg_more(&part);
-    zmq_msg_close(&part);
-    if (!more) return true;
-    flags = 0;  // the rest of a multipart message has arrived with its first part
-  }
-}
-
-bool send_frames(void* socket, const std::vector<std::string>& frames) {
-  for (size_t i = 0; i < frames.size(); ++i) {
-    int flags = ZMQ_DONTWAIT | (i + 1 < frames.size() ? ZMQ_SNDMORE : 0);
-    if (zmq_send(socket, frames[i].data(), frames[i].size(), flags) < 0) return false;
-  }
-  return true;
-}
-
 std::string hex(const std::string& bytes) {
   std::string out;
   for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
@@ -190,7 +163,7 @@ class ZapHandler {
  private:
   void answer() {
     std::vector<std::string> req;
-    if (!recv_frames(socket_.handle, req)) return;
+    if (msg::recv_frames(socket_.handle, req, ZMQ_DONTWAIT) != 1) return;
     // version, request id, domain, address, identity, mechanism, credentials...
     std::string request_id = req.size() > 1 ? req[1] : std::string();
     std::string key;
@@ -200,8 +173,10 @@ class ZapHandler {
       allowed = allowed_.count(key) > 0;
     }
     if (!allowed) log_refusal(key.empty() ? std::string("(no CURVE key)") : key);
-    send_frames(socket_.handle, {"1.0", request_id, allowed ? "200" : "400",
-                                 allowed ? "OK" : "client key not allowed", key, ""});
+    msg::send_frames(socket_.handle,
+                     {"1.0", request_id, allowed ? "200" : "400",
+                      allowed ? "OK" : "client key not allowed", key, ""},
+                     ZMQ_DONTWAIT);
   }
   // A refused client reconnects every 100 ms or so: log each key once a minute at most.
   void log_refusal(const std::string& key) {

@@ -8,6 +8,7 @@
 // The broker runs are `cairn start` processes whose initial program is this binary in --client
 // mode; it prints one JSON line of results that the parent reads.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -24,7 +25,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -34,12 +34,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "libtest/loopback.hpp"
-#include "libtest/raw_echo.hpp"
 #include "libclient/client.hpp"
-#include "libclient/zmq_frames.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_io.hpp"
+#include "libtest/loopback.hpp"
+#include "libtest/raw_echo.hpp"
 #include "modules/content/cache.hpp"
 
 namespace {
@@ -95,8 +95,11 @@ std::string fmt_result(const Result& r) {
 class ProgressLine {
  public:
   ProgressLine(std::string what, size_t total)
-      : what_(std::move(what)), total_(total), tty_(isatty(STDERR_FILENO) == 1),
-        start_(Clock::now()), last_(start_) {}
+      : what_(std::move(what)),
+        total_(total),
+        tty_(isatty(STDERR_FILENO) == 1),
+        start_(Clock::now()),
+        last_(start_) {}
   ~ProgressLine() {
     if (drawn_) std::fprintf(stderr, "\r\033[K");
   }
@@ -143,8 +146,8 @@ std::optional<Result> pipelined(cairn::client::Client& c, const std::string& top
       std::cerr << "content-bench: " << topic << ": " << r.error_text() << std::endl;
       return std::nullopt;
     }
-    lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - it->second.second)
-                      .count());
+    lat.push_back(
+        std::chrono::duration<double, std::micro>(Clock::now() - it->second.second).count());
     if (replies) (*replies)[it->second.first] = std::move(r.payload);
     in_flight.erase(it);
     done++;
@@ -195,8 +198,8 @@ std::optional<std::pair<Result, Result>> run_broker(const Params& p, const char*
   std::filesystem::create_directories(statedir);
   std::string cmd = fmt::format("'{}' start --statedir '{}'", p.cairn, statedir);
   for (auto& o : opts) cmd += " -o '" + o + "'";
-  cmd += fmt::format(" '{}' --client --count {} --size {} --depth {}", self, p.count, p.size,
-                     p.depth);
+  cmd +=
+      fmt::format(" '{}' --client --count {} --size {} --depth {}", self, p.count, p.size, p.depth);
   FILE* f = popen(cmd.c_str(), "r");
   if (!f) return std::nullopt;
   std::string out;
@@ -249,7 +252,7 @@ Result zmq_echo(const Params& p) {
       zmq_msg_send(&m, dealer, 0);
       sent_at[sent++] = Clock::now();
     }
-    if (cairn::client::recv_frames(dealer, frames) != 1)
+    if (cairn::msg::recv_frames(dealer, frames) != 1)
       throw std::runtime_error(fmt::format("raw echo: no reply within {} s: {}",
                                            cairn::test::RawEcho::kTimeoutMs / 1000,
                                            zmq_strerror(zmq_errno())));
@@ -264,9 +267,7 @@ Result zmq_echo(const Params& p) {
 
 // ---- redis ------------------------------------------------------------------------------------
 
-int free_port() {
-  return cairn::test::free_loopback_port(SOCK_STREAM);
-}
+int free_port() { return cairn::test::free_loopback_port(SOCK_STREAM); }
 
 bool installed(const char* prog) {
   return std::system(fmt::format("command -v {} >/dev/null 2>&1", prog).c_str()) == 0;
@@ -281,8 +282,8 @@ std::optional<std::pair<Result, Result>> redis(const Params& p) {
     int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, 1);
     std::string ps = std::to_string(port);
-    execlp("redis-server", "redis-server", "--port", ps.c_str(), "--bind", "127.0.0.1",
-           "--save", "", "--appendonly", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
+    execlp("redis-server", "redis-server", "--port", ps.c_str(), "--bind", "127.0.0.1", "--save",
+           "", "--appendonly", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
     _exit(127);
   }
   std::string ping = fmt::format("redis-cli -p {} ping >/dev/null 2>&1", port);
@@ -293,9 +294,9 @@ std::optional<std::pair<Result, Result>> redis(const Params& p) {
   }
   std::optional<std::pair<Result, Result>> out;
   if (up) {
-    std::string cmd = fmt::format(
-        "redis-benchmark -p {} -c 1 -P {} -d {} -n {} -t set,get --csv 2>/dev/null", port,
-        p.depth, p.size, p.count);
+    std::string cmd =
+        fmt::format("redis-benchmark -p {} -c 1 -P {} -d {} -n {} -t set,get --csv 2>/dev/null",
+                    port, p.depth, p.size, p.count);
     FILE* f = popen(cmd.c_str(), "r");
     std::string text;
     char buf[4096];
@@ -388,8 +389,10 @@ int main(int argc, char** argv) {
   auto best_pair = [&](std::optional<std::pair<Result, Result>>& acc,
                        const std::optional<std::pair<Result, Result>>& r) {
     if (!r) return;
-    if (!acc) acc = r;
-    else acc = std::make_pair(best(acc->first, r->first), best(acc->second, r->second));
+    if (!acc)
+      acc = r;
+    else
+      acc = std::make_pair(best(acc->first, r->first), best(acc->second, r->second));
   };
 
   Result echo;
@@ -427,8 +430,7 @@ int main(int argc, char** argv) {
     best_pair(rd, redis(p));
   }
 
-  std::cout << fmt::format("memory per entry beyond the blob: {:.1f} bytes (target <= 128)\n",
-                           mem);
+  std::cout << fmt::format("memory per entry beyond the blob: {:.1f} bytes (target <= 128)\n", mem);
   std::cout << "zmq echo        " << fmt_result(echo) << "\n";
   if (off) {
     std::cout << "cairn store     " << fmt_result(off->first) << "\n";
@@ -452,18 +454,20 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("ratio store/echo {:.2f} (target >= 0.8), load/echo {:.2f}\n",
                              off->first.ops / echo.ops, off->second.ops / echo.ops);
     if (rd)
-      std::cout << fmt::format("ratio store/redis SET {:.2f}, load/redis GET {:.2f} (target >= 1.0)\n",
-                               off->first.ops / rd->first.ops, off->second.ops / rd->second.ops);
+      std::cout << fmt::format(
+          "ratio store/redis SET {:.2f}, load/redis GET {:.2f} (target >= 1.0)\n",
+          off->first.ops / rd->first.ops, off->second.ops / rd->second.ops);
     if (mem_only) {
       std::cout << fmt::format("memory only: store/echo {:.2f}, store/SQLite-backed store {:.2f}",
-                               mem_only->first.ops / echo.ops, mem_only->first.ops / off->first.ops);
-      if (rd) std::cout << fmt::format(", store/redis SET {:.2f}", mem_only->first.ops / rd->first.ops);
+                               mem_only->first.ops / echo.ops,
+                               mem_only->first.ops / off->first.ops);
+      if (rd)
+        std::cout << fmt::format(", store/redis SET {:.2f}", mem_only->first.ops / rd->first.ops);
       std::cout << "\n";
     }
     if (on)
-      std::cout << fmt::format(
-          "telemetry on/off: store {:.3f}, load {:.3f} (target within 2%)\n",
-          on->first.ops / off->first.ops, on->second.ops / off->second.ops);
+      std::cout << fmt::format("telemetry on/off: store {:.3f}, load {:.3f} (target within 2%)\n",
+                               on->first.ops / off->first.ops, on->second.ops / off->second.ops);
   }
   return off && on && mem_only ? 0 : 1;
 }

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "libclient/client.hpp"
-#include "libclient/zmq_frames.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_io.hpp"
 #include "libtest/raw_echo.hpp"
 
 namespace {
@@ -114,11 +114,11 @@ class RawClient {
     frames_ = msg::encode(msg::Message::request("broker.ping", payload, 1));
   }
   void send() {
-    if (!cairn::client::send_frames(sock_.get(), frames_))
+    if (!cairn::msg::send_frames(sock_.get(), frames_))
       throw std::runtime_error(std::string("raw echo: send failed: ") + zmq_strerror(zmq_errno()));
   }
   void recv() {
-    if (cairn::client::recv_frames(sock_.get(), reply_) != 1)
+    if (cairn::msg::recv_frames(sock_.get(), reply_) != 1)
       throw std::runtime_error("raw echo: no reply within " +
                                std::to_string(cairn::test::RawEcho::kTimeoutMs / 1000) + " s");
   }

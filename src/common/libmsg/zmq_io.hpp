@@ -1,8 +1,9 @@
 // Moving cairn messages through a ZeroMQ socket without intermediate copies, for the broker and
 // libclient. ZmqReceived holds one received multipart message in libzmq's own buffers (reused
 // from one message to the next), so decoding copies topic and payload once, into the Message;
-// send_body() hands header, topic and payload straight to zmq_send. Header-only: its users
-// link libzmq themselves (libmsg itself does not).
+// send_body() hands header, topic and payload straight to zmq_send. send_frames() and
+// recv_frames() move a whole multipart message as Frames, for the broker's ZAP handler, tests
+// and benchmarks. Header-only: its users link libzmq themselves (libmsg itself does not).
 #pragma once
 
 #include <zmq.h>
@@ -118,6 +119,38 @@ inline bool send_body(void* socket, const Message& fields, std::string_view topi
   return zmq_send(socket, header, sizeof header, flags | ZMQ_SNDMORE) >= 0 &&
          zmq_send(socket, topic.data(), topic.size(), flags | ZMQ_SNDMORE) >= 0 &&
          zmq_send(socket, payload.data(), payload.size(), flags) >= 0;
+}
+
+// Sends `frames` as one multipart message, `flags` (ZMQ_DONTWAIT) added to every part. Returns
+// false (errno from zmq) if a part failed.
+inline bool send_frames(void* sock, const Frames& frames, int flags = 0) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    int more = i + 1 < frames.size() ? ZMQ_SNDMORE : 0;
+    if (zmq_send(sock, frames[i].data(), frames[i].size(), flags | more) < 0) return false;
+  }
+  return true;
+}
+
+// Receives one whole multipart message into `frames` (replacing its contents), the first part
+// with `flags`. Returns 0 when nothing is waiting (with ZMQ_DONTWAIT) or nothing came within the
+// socket's ZMQ_RCVTIMEO, 1 when a message was read (a message cut short by an error is
+// returned as far as it got), -1 on error (errno from zmq).
+inline int recv_frames(void* sock, Frames& frames, int flags = 0) {
+  frames.clear();
+  for (;;) {
+    zmq_msg_t part;
+    zmq_msg_init(&part);
+    if (zmq_msg_recv(&part, sock, flags) < 0) {
+      zmq_msg_close(&part);
+      if (!frames.empty()) return 1;
+      return zmq_errno() == EAGAIN ? 0 : -1;
+    }
+    frames.emplace_back(static_cast<const char*>(zmq_msg_data(&part)), zmq_msg_size(&part));
+    bool more = zmq_msg_more(&part);
+    zmq_msg_close(&part);
+    if (!more) return 1;
+    flags = 0;  // the rest of a multipart message has arrived with its first part
+  }
 }
 
 }  // namespace cairn::msg

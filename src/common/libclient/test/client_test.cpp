@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "libclient/zmq_frames.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_io.hpp"
 
 namespace cairn::client {
 namespace {
@@ -46,7 +46,7 @@ class ServerSocket {
     EXPECT_EQ(rc, 1) << "server: no request arrived";
     if (rc != 1) return {};
     msg::Frames frames;
-    EXPECT_EQ(recv_frames(sock_, frames), 1);
+    EXPECT_EQ(msg::recv_frames(sock_, frames), 1);
     if (frames.empty()) return {};
     Incoming in;
     in.identity = frames.front();
@@ -58,7 +58,7 @@ class ServerSocket {
 
   void send_frames(const std::string& identity, const msg::Frames& frames) {
     zmq_send(sock_, identity.data(), identity.size(), ZMQ_SNDMORE);
-    client::send_frames(sock_, frames);
+    msg::send_frames(sock_, frames);
   }
   void send(const std::string& identity, const msg::Message& m) {
     send_frames(identity, msg::encode(m));

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "libclient/zmq_frames.hpp"
+#include "libmsg/zmq_io.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
 
@@ -50,9 +50,9 @@ int main(int argc, char** argv) {
   }
   cairn::msg::Frames raw;
   for (int i = 2; i < argc; ++i) raw.push_back(unescape(argv[i]));
-  cairn::client::send_frames(sock.get(), raw);
+  cairn::msg::send_frames(sock.get(), raw);
   constexpr uint32_t kTag = 0x5eed;
-  cairn::client::send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
+  cairn::msg::send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
   zmq_pollitem_t item{sock.get(), 0, ZMQ_POLLIN, 0};
   for (;;) {
     if (zmq_poll(&item, 1, 10000) != 1) {
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     cairn::msg::Frames frames;
-    if (cairn::client::recv_frames(sock.get(), frames) < 0) return 1;
+    if (cairn::msg::recv_frames(sock.get(), frames) < 0) return 1;
     auto d = cairn::msg::decode(frames);
     // Anything else (e.g. an error reply to the raw message, if it was well-formed) is skipped.
     if (d.message && d.message->matchtag == kTag && d.message->payload == "after") return 0;

@@ -1,6 +1,7 @@
-// ZmqReceived and send_body over an inproc PAIR: what goes out with send_body decodes to the
-// same message, a message longer than kMaxParts is counted and reported without disturbing the
-// next one, and a received message survives a move.
+// ZmqReceived, send_body, send_frames and recv_frames over an inproc PAIR: what goes out with
+// send_body decodes to the same message, a message longer than kMaxParts is counted and
+// reported without disturbing the next one, a received message survives a move, and whole
+// messages go through as Frames.
 #include "libmsg/zmq_io.hpp"
 
 #include <gtest/gtest.h>
@@ -122,6 +123,19 @@ TEST_F(ZmqIoTest, ClearReleasesThePartsAndTheNextReceiveWorks) {
   Decoded d = in.decode();
   ASSERT_TRUE(d.message) << d.error;
   EXPECT_EQ(d.message->payload, "next");
+}
+
+TEST_F(ZmqIoTest, FramesGoThroughWholeAndNothingWaitingIsZero) {
+  Frames got{"stale"};
+  EXPECT_EQ(recv_frames(b_, got, ZMQ_DONTWAIT), 0);
+  EXPECT_TRUE(got.empty());
+  Frames sent{"one", "", std::string(1000, 'x'), std::string("nul\0inside", 10)};
+  ASSERT_TRUE(send_frames(a_, sent));
+  ASSERT_TRUE(send_frames(a_, {"next"}));
+  EXPECT_EQ(recv_frames(b_, got), 1);
+  EXPECT_EQ(got, sent);
+  EXPECT_EQ(recv_frames(b_, got, ZMQ_DONTWAIT), 1);  // replaces, does not append
+  EXPECT_EQ(got, Frames{"next"});
 }
 
 }  // namespace
