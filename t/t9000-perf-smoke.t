@@ -62,6 +62,16 @@ test_expect_success 'content-bench: store and load through brokers, against the 
 	grep "^telemetry on/off" out &&
 	grep "^memory per entry beyond the blob" out
 '
+test_expect_success 'content-bench: a redis-server that dies at start-up is named and skipped' '
+	mkdir -p fakebin &&
+	printf "#!/bin/sh\nexit 1\n" >fakebin/redis-server &&
+	printf "#!/bin/sh\nexit 1\n" >fakebin/redis-benchmark &&
+	chmod +x fakebin/redis-server fakebin/redis-benchmark &&
+	PATH="$PWD/fakebin:$PATH" "$PERF/content-bench" --count 100 --size 64 --depth 4 --repeat 1 \
+		--memory-entries 100 >out 2>err &&
+	grep "redis-server on port [0-9]* exited at start-up (skipping redis)" err &&
+	grep "^ratio store/echo" out
+'
 test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
 	"$PERF/jobs-bench" 20 1 >out 2>err &&
 	grep "^0 " out && grep "^1 " out && grep "^5 " out

@@ -12,6 +12,7 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -277,31 +278,45 @@ bool installed(const char* prog) {
 std::optional<std::pair<Result, Result>> redis(const Params& p) {
   if (!installed("redis-server") || !installed("redis-benchmark")) return std::nullopt;
   int port = free_port();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int devnull = open("/dev/null", O_RDWR);
-    dup2(devnull, 1);
-    std::string ps = std::to_string(port);
-    execlp("redis-server", "redis-server", "--port", ps.c_str(), "--bind", "127.0.0.1", "--save",
-           "", "--appendonly", "no", "--dir", "/tmp", static_cast<char*>(nullptr));
-    _exit(127);
+  // Spawned, not forked: nothing runs in a child between fork and exec.
+  std::string ps = std::to_string(port);
+  const char* args[] = {"redis-server", "--port", ps.c_str(), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no",     "--dir",    "/tmp",   nullptr};
+  posix_spawn_file_actions_t quiet;
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  int rc =
+      posix_spawnp(&pid, "redis-server", &quiet, nullptr, const_cast<char* const*>(args), environ);
+  posix_spawn_file_actions_destroy(&quiet);
+  if (rc != 0) {
+    std::fprintf(stderr, "content-bench: cannot run redis-server: %s (skipping redis)\n",
+                 std::strerror(rc));
+    return std::nullopt;
   }
   std::string ping = fmt::format("redis-cli -p {} ping >/dev/null 2>&1", port);
-  bool up = false;
-  for (int i = 0; i < 200 && !up; i++) {  // up to 10 s
+  bool up = false, exited = false;
+  for (int i = 0; i < 200 && !up && !exited; i++) {  // up to 10 s, or until it has exited
     up = std::system(ping.c_str()) == 0;
-    if (!up) usleep(50000);
+    if (!up) {
+      exited = waitpid(pid, nullptr, WNOHANG) == pid;
+      usleep(50000);
+    }
   }
+  if (!up)
+    std::fprintf(stderr, "content-bench: redis-server on port %d %s (skipping redis)\n", port,
+                 exited ? "exited at start-up" : "did not answer within 10 s");
   std::optional<std::pair<Result, Result>> out;
   if (up) {
     std::string cmd =
         fmt::format("redis-benchmark -p {} -c 1 -P {} -d {} -n {} -t set,get --csv 2>/dev/null",
                     port, p.depth, p.size, p.count);
-    FILE* f = popen(cmd.c_str(), "r");
     std::string text;
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, f)) text.append(buf, n);
-    pclose(f);
+    if (FILE* f = popen(cmd.c_str(), "r")) {
+      char buf[4096];
+      while (size_t n = fread(buf, 1, sizeof buf, f)) text.append(buf, n);
+      pclose(f);
+    }
     // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95..","p99..","max.."
     Result set, get;
     size_t pos = 0;
@@ -328,8 +343,10 @@ std::optional<std::pair<Result, Result>> redis(const Params& p) {
     }
     if (set.ops > 0 && get.ops > 0) out = std::make_pair(set, get);
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  if (!exited) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
   return out;
 }
 
