@@ -6,11 +6,11 @@
 #pragma once
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/builtin_modules.hpp"
@@ -107,7 +107,7 @@ class Broker {
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<reactor::ZmqWatcher> watcher_;
 
-  std::map<std::string, Handler, std::less<>> services_;
+  std::unordered_map<std::string, Handler> services_;  // topic -> handler, looked up per request
   // The client request being dispatched and why the last one was malformed: members so that
   // their buffers are reused from one request to the next.
   msg::Message request_;
