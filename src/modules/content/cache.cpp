@@ -130,8 +130,14 @@ void Cache::free_entry(uint32_t idx) {
 
 void Cache::lru_unlink(uint32_t idx) {
   Entry& e = entry(idx);
-  if (e.prev != kNil) entry(e.prev).next = e.next; else lru_head_ = e.next;
-  if (e.next != kNil) entry(e.next).prev = e.prev; else lru_tail_ = e.prev;
+  if (e.prev != kNil)
+    entry(e.prev).next = e.next;
+  else
+    lru_head_ = e.next;
+  if (e.next != kNil)
+    entry(e.next).prev = e.prev;
+  else
+    lru_tail_ = e.prev;
   e.prev = e.next = kNil;
 }
 
@@ -139,7 +145,10 @@ void Cache::lru_push_back(uint32_t idx) {
   Entry& e = entry(idx);
   e.prev = lru_tail_;
   e.next = kNil;
-  if (lru_tail_ != kNil) entry(lru_tail_).next = idx; else lru_head_ = idx;
+  if (lru_tail_ != kNil)
+    entry(lru_tail_).next = idx;
+  else
+    lru_head_ = idx;
   lru_tail_ = idx;
 }
 
@@ -219,8 +228,7 @@ void Cache::start_writes() {
     Entry& e = entry(idx);
     e.flags = static_cast<uint8_t>((e.flags & ~kQueued) | kWriting);
     stats_.flush_batch_count++;
-    backing_->store(digest_of(e), blob(e),
-                    [this, idx](int errnum) { on_write_done(idx, errnum); });
+    backing_->store(digest_of(e), blob(e), [this, idx](int errnum) { on_write_done(idx, errnum); });
   }
 }
 
@@ -239,6 +247,7 @@ void Cache::on_write_done(uint32_t idx, int errnum) {
     e.flags |= kFailed;
     failed_.push_back(idx);
     stats_.backing_errors++;
+    stats_.last_failure_errno = errnum;
     finish_flushes(errnum);
   }
   start_writes();

@@ -35,10 +35,10 @@ namespace cairn::content {
 
 struct Options {
   util::HashType hash = util::HashType::kSha1;
-  uint64_t blob_size_limit = 1073741824;    // larger stores fail with EFBIG (at most 4 GiB - 1)
-  uint32_t flush_batch_limit = 256;         // backing-store writes in flight
-  uint64_t purge_target_size = 16777216;    // purge drops clean entries while size exceeds this
-  double purge_old_entry = 10;              // ... and only entries unused this many seconds
+  uint64_t blob_size_limit = 1073741824;  // larger stores fail with EFBIG (at most 4 GiB - 1)
+  uint32_t flush_batch_limit = 256;       // backing-store writes in flight
+  uint64_t purge_target_size = 16777216;  // purge drops clean entries while size exceeds this
+  double purge_old_entry = 10;            // ... and only entries unused this many seconds
 };
 
 struct CacheStats {
@@ -51,10 +51,11 @@ struct CacheStats {
   uint64_t failed = 0;             // dirty entries whose last write failed
   // Running totals.
   uint64_t load_hits = 0;
-  uint64_t load_misses = 0;        // loads that went to (or joined a read of) the backing store
-  uint64_t store_dedups = 0;       // stores of a blob already valid in the cache
-  uint64_t backing_errors = 0;     // failed backing writes
-  int last_errno = 0;              // errno of the last write, 0 after a success
+  uint64_t load_misses = 0;     // loads that went to (or joined a read of) the backing store
+  uint64_t store_dedups = 0;    // stores of a blob already valid in the cache
+  uint64_t backing_errors = 0;  // failed backing writes
+  int last_errno = 0;           // errno of the last write, 0 after a success
+  int last_failure_errno = 0;   // errno of the last failed write, kept after a success
 };
 
 class Cache {

@@ -2,6 +2,8 @@
 // and the content-cache gauges from the heartbeat, and flushes every dirty entry at shutdown.
 // The Cache (and so the backing store and its thread) is destroyed before the stats context
 // whose timing handle the backing-load timer uses.
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -9,8 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
@@ -86,7 +86,7 @@ class ContentModule : public broker::Module {
   stats::Gauge count_, valid_, dirty_, size_, flush_batch_count_;
   stats::Counter load_hits_, load_misses_, store_dedups_, backing_errors_;
   stats::Timing backing_load_ms_;
-  std::unique_ptr<Cache> cache_;  // after stats_: destroyed first
+  std::unique_ptr<Cache> cache_;          // after stats_: destroyed first
   uint64_t reported_backing_errors_ = 0;  // CacheStats::backing_errors at the last heartbeat
   bool backing_failing_ = false;          // a warning was logged and no recovery since
 };
@@ -222,10 +222,11 @@ void ContentModule::report_backing_errors() {
   const CacheStats& s = cache_->stats();
   uint64_t errors = s.backing_errors;
   if (errors > reported_backing_errors_) {
-    ctx_.log(broker::Level::kWarning,
-             fmt::format("content: {} backing store write(s) failed: {}; {} blob(s) stay dirty in "
-                         "memory and are retried on each heartbeat and flush",
-                         errors - reported_backing_errors_, errno_text(s.last_errno), s.dirty));
+    ctx_.log(
+        broker::Level::kWarning,
+        fmt::format("content: {} backing store write(s) failed: {}; {} blob(s) stay dirty in "
+                    "memory and are retried on each heartbeat and flush",
+                    errors - reported_backing_errors_, errno_text(s.last_failure_errno), s.dirty));
     backing_failing_ = true;
   } else if (backing_failing_ && s.failed == 0 && s.last_errno == 0) {
     ctx_.log(broker::Level::kNotice, "content: backing store writes succeed again");
@@ -263,6 +264,7 @@ std::string ContentModule::stats_json() const {
       {"store-dedups", s.store_dedups},
       {"backing-errors", s.backing_errors},
       {"backing-errno", s.last_errno},
+      {"backing-failure-errno", s.last_failure_errno},
       {"backing", cache_->has_backing() ? "sqlite" : "none"},
       {"hash", std::string(util::hash_name(cache_->options().hash))},
   };

@@ -235,7 +235,7 @@ TEST(Cache, PurgeDropsLeastRecentlyUsedOldEntriesDownToTargetSize) {
   std::vector<util::Digest> d;
   for (int i = 0; i < 5; i++) {
     d.push_back(f.store(blob_n(i)));  // 100 bytes each
-    f.state->complete();               // clean, LRU order 0..4
+    f.state->complete();              // clean, LRU order 0..4
     f.now += 1;
   }
   f.load(d[0]);  // 0 becomes most recently used: order 1,2,3,4,0
@@ -306,6 +306,7 @@ TEST(Cache, FailedWriteKeepsEntryDirtyAndFlushFailsUntilAWriteSucceeds) {
   EXPECT_EQ(s.dirty, 1u);
   EXPECT_EQ(s.failed, 1u);
   EXPECT_EQ(s.last_errno, ENOSPC);
+  EXPECT_EQ(s.last_failure_errno, ENOSPC);
   EXPECT_EQ(s.backing_errors, 1u);
   auto r2 = f.flush();  // retries, still failing
   f.state->complete();
@@ -318,7 +319,29 @@ TEST(Cache, FailedWriteKeepsEntryDirtyAndFlushFailsUntilAWriteSucceeds) {
   EXPECT_EQ(*r3, 0);
   EXPECT_EQ(f.cache.stats().dirty, 0u);
   EXPECT_EQ(f.cache.stats().last_errno, 0);
+  EXPECT_EQ(f.cache.stats().last_failure_errno, ENOSPC);  // what went wrong last, still known
   EXPECT_EQ(f.state->blobs.count(util::blobref_format(d)), 1u);
+}
+
+// Writes of one batch can land differently (a file-size limit fails one and passes the next):
+// the errno of the failure must outlive the success that follows it, since a warning names it.
+TEST(Cache, TheLastFailuresErrnoOutlivesALaterSuccess) {
+  Fixture f;
+  f.store("first");
+  f.store("second");
+  auto r = f.flush();
+  ASSERT_EQ(f.state->in_flight(), 2u);
+  f.state->store_errno = EIO;
+  f.state->complete(1);
+  f.state->store_errno = 0;
+  f.state->complete(1);
+  EXPECT_EQ(*r, EIO);
+  CacheStats s = f.cache.stats();
+  EXPECT_EQ(s.last_errno, 0);  // the last write succeeded
+  EXPECT_EQ(s.last_failure_errno, EIO);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.dirty, 1u);
+  EXPECT_EQ(s.backing_errors, 1u);
 }
 
 TEST(Cache, StoreWhileLoadIsPendingAnswersTheWaiters) {
