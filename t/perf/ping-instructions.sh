@@ -92,9 +92,11 @@ client() {
 	echo $(( (ir[1] - ir[0]) / (n - n / 2) ))
 }
 
-read -r echo_ir echo_loop_ir < <(server echo "$echo_prog" "ipc://$work/echo.sock")
-read -r broker_ir broker_loop_ir < <(server broker "$cairn" start --statedir "$work/state-cg" -o stats.endpoint=)
-[ -n "$echo_loop_ir" ] && [ -n "$broker_loop_ir" ] || { echo "ping-instructions: a server run gave no count (see above)" >&2; exit 1; }
+# A server run that fails prints why and gives no count: read then fails, which errexit must not
+# turn into a silent exit, so that the check below can say which figure is missing.
+read -r echo_ir echo_loop_ir < <(server echo "$echo_prog" "ipc://$work/echo.sock") || true
+read -r broker_ir broker_loop_ir < <(server broker "$cairn" start --statedir "$work/state-cg" -o stats.endpoint=) || true
+[ -n "${echo_loop_ir:-}" ] && [ -n "${broker_loop_ir:-}" ] || { echo "ping-instructions: a server run gave no count (see above)" >&2; exit 1; }
 
 "$cairn" start --statedir "$work/state" -o stats.endpoint= >"$work/native.stdout" 2>"$work/native.stderr" &
 native=$!
