@@ -72,6 +72,16 @@ test_expect_success 'content-bench: a redis-server that dies at start-up is name
 	grep "redis-server on port [0-9]* exited at start-up (skipping redis)" err &&
 	grep "^ratio store/echo" out
 '
+test_expect_success 'content-bench: a redis-server that never answers is named and skipped' '
+	mkdir -p hungbin &&
+	printf "#!/bin/sh\nexec sleep 120\n" >hungbin/redis-server &&
+	printf "#!/bin/sh\nexit 1\n" >hungbin/redis-benchmark &&
+	chmod +x hungbin/redis-server hungbin/redis-benchmark &&
+	PATH="$PWD/hungbin:$PATH" "$PERF/content-bench" --count 100 --size 64 --depth 4 --repeat 1 \
+		--memory-entries 100 >out 2>err &&
+	grep "redis-server on port [0-9]* did not answer within 10 s (skipping redis)" err &&
+	grep "^ratio store/echo" out
+'
 test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
 	"$PERF/jobs-bench" 20 1 >out 2>err &&
 	grep "^0 " out && grep "^1 " out && grep "^5 " out
