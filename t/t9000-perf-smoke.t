@@ -62,25 +62,23 @@ test_expect_success 'content-bench: store and load through brokers, against the 
 	grep "^telemetry on/off" out &&
 	grep "^memory per entry beyond the blob" out
 '
-test_expect_success 'content-bench: a redis-server that dies at start-up is named and skipped' '
-	mkdir -p fakebin &&
-	printf "#!/bin/sh\nexit 1\n" >fakebin/redis-server &&
-	printf "#!/bin/sh\nexit 1\n" >fakebin/redis-benchmark &&
-	chmod +x fakebin/redis-server fakebin/redis-benchmark &&
-	PATH="$PWD/fakebin:$PATH" "$PERF/content-bench" --count 100 --size 64 --depth 4 --repeat 1 \
+# content-bench with a fake redis-server running `$2` (redis-benchmark always fails) in PATH;
+# expects it to name what went wrong and to go on without redis.
+content_bench_with_fake_redis() {
+	mkdir -p "$1" &&
+	printf "#!/bin/sh\n%s\n" "$2" >"$1/redis-server" &&
+	printf "#!/bin/sh\nexit 1\n" >"$1/redis-benchmark" &&
+	chmod +x "$1/redis-server" "$1/redis-benchmark" &&
+	PATH="$PWD/$1:$PATH" "$PERF/content-bench" --count 100 --size 64 --depth 4 --repeat 1 \
 		--memory-entries 100 >out 2>err &&
-	grep "redis-server on port [0-9]* exited at start-up (skipping redis)" err &&
+	grep "redis-server on port [0-9]* $3 (skipping redis)" err &&
 	grep "^ratio store/echo" out
+}
+test_expect_success 'content-bench: a redis-server that dies at start-up is named and skipped' '
+	content_bench_with_fake_redis fakebin "exit 1" "exited at start-up"
 '
 test_expect_success 'content-bench: a redis-server that never answers is named and skipped' '
-	mkdir -p hungbin &&
-	printf "#!/bin/sh\nexec sleep 120\n" >hungbin/redis-server &&
-	printf "#!/bin/sh\nexit 1\n" >hungbin/redis-benchmark &&
-	chmod +x hungbin/redis-server hungbin/redis-benchmark &&
-	PATH="$PWD/hungbin:$PATH" "$PERF/content-bench" --count 100 --size 64 --depth 4 --repeat 1 \
-		--memory-entries 100 >out 2>err &&
-	grep "redis-server on port [0-9]* did not answer within 10 s (skipping redis)" err &&
-	grep "^ratio store/echo" out
+	content_bench_with_fake_redis hungbin "exec sleep 120" "did not answer within 10 s"
 '
 test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
 	"$PERF/jobs-bench" 20 1 >out 2>err &&
