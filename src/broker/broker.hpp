@@ -1,5 +1,6 @@
 // The broker core: a ZeroMQ ROUTER socket on the reactor, a service table by exact topic, the
-// log ring, the heartbeat, the broker's Stats, and the built-in modules (DESIGN §5).
+// log ring, the heartbeat, the broker's Stats, and the built-in modules (doc/architecture.md;
+// the wire side in doc/protocol.md).
 // Invariants: everything runs on the loop's thread; a Responder routes its reply by the
 // client's identity and becomes a no-op once the broker is gone; nothing a client sends stops
 // or throws out of the broker (bad input is logged and dropped, or answered with an errno).

@@ -1,5 +1,5 @@
 // `cairn start` as a whole: configuration, state directory, the broker, signals and the
-// initial program. Returns the process exit status (DESIGN §5):
+// initial program. Returns the process exit status (cairn-start(1), EXIT STATUS):
 //   with a command, the command's status (128+N if killed by signal N; 127/126 if it cannot be
 //   run); without one, 0 after SIGINT/SIGTERM; 1 for a start-up error (printed as `cairn: ...`).
 #pragma once

@@ -1,6 +1,6 @@
 // `cairn content`: store, load, flush, dropcache and stats against the broker's content cache
-// (DESIGN §6), through libclient. Blobs pass through stdin/stdout unchanged (binary safe);
-// --bulk handles one blob per line with many requests in flight on one connection.
+// (doc/architecture.md), through libclient. Blobs pass through stdin/stdout unchanged (binary
+// safe); --bulk handles one blob per line with many requests in flight on one connection.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -31,7 +31,7 @@ std::optional<client::Client> connect_or_fail() {
   return c;
 }
 
-// Prints the failure of request `topic` (a timeout names the topic, as PROTOCOL.md says).
+// Prints the failure of request `topic` (a timeout names the topic, as doc/protocol.md says).
 int fail_response(const std::string& what, const std::string& topic, const client::Response& r) {
   if (r.errnum == ETIMEDOUT) return fail(topic, r.error_text());
   return fail(what, r.error_text());

@@ -1,5 +1,5 @@
 // `cairn submit`, `cairn run`, `cairn jobs`, `cairn job wait` and `cairn jobtap load|list|remove`:
-// the job manager from the command line (job-manager.* and jobtap.* topics, PROTOCOL.md).
+// the job manager from the command line (job-manager.* and jobtap.* topics, doc/protocol.md).
 // `cairn run` copies the job's stdout/stderr (content blobs) to its own and exits with the
 // job's exit code (128+N for a signal), so it can stand in for the command in scripts.
 #include <fmt/format.h>

@@ -1,6 +1,6 @@
 // `cairn stats listen` logic without I/O: the statsd line grammar, the criteria state and the
 // metric summary (see listen.hpp). The grammar is the one statsd servers read; the rules that
-// matter for cairn (one value per line, no sign on timings) follow DESIGN §4.
+// matter for cairn (one value per line, no sign on timings) follow cairn-stats(3).
 #include "cmd/listen.hpp"
 
 #include <fmt/format.h>

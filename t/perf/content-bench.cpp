@@ -1,5 +1,5 @@
 // content-bench: throughput and latency of the content cache through a real broker, against
-// baselines measured in the same run (DESIGN §8):
+// baselines measured in the same run (doc/architecture.md, Tests and benchmarks):
 //   - raw ZeroMQ DEALER/ROUTER echo of the same payload at the same depth, the ROUTER in a child
 //     process as the broker is (upper bound);
 //   - redis-server + redis-benchmark SET/GET at the same size and pipeline depth, if installed;

@@ -1,4 +1,4 @@
-// stats-bench: libstats against baselines measured in the same run (DESIGN §4, §8).
+// stats-bench: libstats against baselines measured in the same run (doc/architecture.md).
 //  (a) by-name aggregated gauge_set and handle updates vs a naive fripp-style client written
 //      here (an unordered_map<std::string> lookup plus a std::string line formatted on every
 //      update);

@@ -1,7 +1,8 @@
 // cairn::reactor: a thin RAII layer over one libev loop.
 // Invariants: a watcher belongs to exactly one Loop, is neither copied nor moved (libev keeps a
 // pointer to it), and stops itself when destroyed; callbacks run on the loop's thread only.
-// ZmqWatcher turns ZeroMQ's edge-triggered ZMQ_FD into level-triggered readiness (DESIGN §3).
+// ZmqWatcher turns ZeroMQ's edge-triggered ZMQ_FD into level-triggered readiness (see
+// doc/architecture.md, Threads).
 #pragma once
 
 #include <ev.h>

@@ -1,4 +1,4 @@
-// cairn::stats: contexts, metric tables, aggregation and the flush timer (DESIGN §4).
+// cairn::stats: contexts, metric tables, aggregation and the flush timer (cairn-stats(3)).
 //
 // Architecture. A Stats owns one Sender (sender.hpp: socket, packet builder, self counters),
 // shared with every Context it creates so a Context may outlive it. A Context owns one metric

@@ -1,4 +1,4 @@
-// cairn::stats: the statsd client (DESIGN §4).
+// cairn::stats: the statsd client (cairn-stats(3); doc/architecture.md, Telemetry).
 // One Stats per process owns the UDP socket, the endpoint and the self counters; each component
 // gets its own Context (prefix, period, metric table) from it. Updates are aggregated per
 // context and flushed by one reactor timer per context, armed only while something is pending.

@@ -1,7 +1,8 @@
 // cairn::content::SqliteBacking: the content cache's backing store, SQLite in WAL mode on a
-// thread of its own (DESIGN §6). The reactor thread only queues requests and runs completions;
-// the store thread owns the sqlite3 connection after open and runs every statement; results
-// come back through a reactor::Async. Consecutive writes are committed in one transaction.
+// thread of its own (see doc/architecture.md). The reactor thread only queues requests and
+// runs completions; the store thread owns the sqlite3 connection after open and runs every
+// statement; results come back through a reactor::Async. Consecutive writes are committed in
+// one transaction.
 // Requests made during one loop iteration are handed to the store thread together, just
 // before the loop polls (a reactor::Prepare), so a burst of stores wakes the thread once and
 // becomes one transaction instead of one wake-up and one commit per store.

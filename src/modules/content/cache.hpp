@@ -1,4 +1,5 @@
-// cairn::content::Cache: the content cache of DESIGN §6 as a plain class (no broker needed).
+// cairn::content::Cache: the content cache as a plain class (no broker needed); its place in
+// the broker is in doc/architecture.md.
 //
 // Entries live in a slab of fixed-size chunks, addressed by a 32-bit index; a hash table of
 // indices (open addressing, linear probing, keyed by the digest bytes stored in the entry) finds

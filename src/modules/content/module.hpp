@@ -1,5 +1,5 @@
 // The content module: the content cache (cache.hpp) served on the broker's topics
-// content.store / load / flush / dropcache / stats-get (PROTOCOL.md), with the SQLite backing
+// content.store / load / flush / dropcache / stats-get (doc/protocol.md), with the SQLite backing
 // store (content.backing=sqlite, in <statedir>/content.sqlite) or none.
 #pragma once
 

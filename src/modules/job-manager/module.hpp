@@ -1,6 +1,6 @@
 // The job-manager module: jobs (job_manager.hpp) and jobtap plugins (jobtap.hpp) served on the
 // broker's topics job-manager.submit / list / wait and jobtap.load / list / remove
-// (PROTOCOL.md). Job output is stored with content.store through ModuleContext::call.
+// (doc/protocol.md). Job output is stored with content.store through ModuleContext::call.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,5 @@
 // libstats unit tests: real datagrams read from a UDP socket on 127.0.0.1 (port 0), asserting
-// the exact lines a statsd server receives (DESIGN §4 wire rules), plus the context rules
+// the exact lines a statsd server receives (wire rules: cairn-stats(3)), plus the context rules
 // (prefix, period, flush timer), disabled mode, endpoint errors, self counters and the C API.
 #include "libstats/stats.hpp"
 

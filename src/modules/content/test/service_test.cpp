@@ -1,5 +1,5 @@
 // Unit tests for the content module's service glue with a fake ModuleContext: the topics of
-// PROTOCOL.md with their errnos and texts, config errors, heartbeat gauges arriving at a real
+// doc/protocol.md with their errnos and texts, config errors, heartbeat gauges arriving at a real
 // UDP socket, and the shutdown flush reaching SQLite.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
