@@ -208,7 +208,7 @@ class BrokerContext : public ModuleContext {
   std::unique_ptr<stats::Context> stats_context() override {
     return b_.stats_->context(b_.config_.string("stats.prefix"), b_.config_.number("stats.period"));
   }
-  std::string config(const std::string& key) const override { return b_.config_.text(key); }
+  const ConfigValues& config() const override { return b_.config_.values(); }
   const std::string& statedir() const override { return b_.opts_.statedir; }
   int rank() const override { return b_.opts_.rank; }
   void log(Level level, std::string_view text) override { b_.log_.log(level, text); }

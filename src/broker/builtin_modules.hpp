@@ -10,6 +10,7 @@ namespace cairn::broker {
 struct BuiltinModule {
   const char* name;
   ModuleFactory factory;
+  ConfigKeysFn config_keys = nullptr;  // the module's own keys; null: it has none
 };
 
 const std::vector<BuiltinModule>& builtin_modules();

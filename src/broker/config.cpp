@@ -1,9 +1,10 @@
-// The broker's configuration keys (kKeys, one row per key) and the TOML / `-o` readers.
-// A part that adds a key adds one row to kKeys and documents it in cairn.toml(5) and
-// etc/cairn.toml; nothing else needs to change.
+// The broker's own configuration keys, the collection of every module's, and the TOML / `-o`
+// readers. A module adds a key in its own declarations (its config_keys()) and documents it in
+// cairn.toml(5) and etc/cairn.toml; a test checks that the three agree.
 #include "broker/config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 #include <zmq.h>
 
@@ -11,59 +12,17 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "broker/builtin_modules.hpp"
 
 namespace cairn::broker {
 
 namespace {
 
-struct Env {
-  int rank;
-  const std::string& statsd;
-};
+constexpr const char* kUnknownKey =
+    "unknown key (`cairn start --help-config` and cairn.toml(5) list the keys)";
 
-// Returns "" if the value is acceptable, else what is wrong with it.
-using Validator = std::string (*)(const Value&);
-using DefaultFn = Value (*)(const Env&);
-
-struct KeyRow {
-  std::string_view name;
-  ValueType type;
-  DefaultFn default_value;
-  Validator check;
-};
-
-std::string no_check(const Value&) { return {}; }
-
-// Bounds are whole seconds: clang 14 has no floating-point template arguments.
-template <int64_t Lo, int64_t Hi>
-std::string number_in(const Value& v) {
-  double d = std::get<double>(v);
-  if (!std::isfinite(d) || d < Lo || d > Hi)
-    return fmt::format("{} is out of range: expected a number of seconds from {} to {}", d, Lo, Hi);
-  return {};
-}
-std::string positive_seconds(const Value& v) {
-  double d = std::get<double>(v);
-  if (!std::isfinite(d) || d <= 0 || d > 86400)
-    return fmt::format("{} is out of range: expected seconds > 0 and <= 86400", d);
-  return {};
-}
-template <int64_t Lo, int64_t Hi>
-std::string integer_in(const Value& v) {
-  int64_t i = std::get<int64_t>(v);
-  if (i < Lo || i > Hi) return fmt::format("{} is out of range: expected {} to {}", i, Lo, Hi);
-  return {};
-}
-std::string one_of(const Value& v, std::initializer_list<std::string_view> choices) {
-  const auto& s = std::get<std::string>(v);
-  for (auto c : choices)
-    if (s == c) return {};
-  return fmt::format("'{}' is not allowed: expected {}", s, fmt::join(choices, " or "));
-}
-std::string hash_name(const Value& v) { return one_of(v, {"sha1", "sha256"}); }
-std::string backing_name(const Value& v) { return one_of(v, {"sqlite", "none"}); }
 std::string stats_prefix(const Value& v) {
   const auto& s = std::get<std::string>(v);
   if (s.size() > 127) return fmt::format("prefix is {} characters, at most 127 allowed", s.size());
@@ -81,59 +40,6 @@ std::string z85_keys(const Value& v) {
           k);
   }
   return {};
-}
-
-// clang-format off
-const KeyRow kKeys[] = {
-  {"heartbeat.period", ValueType::kNumber, [](const Env&) -> Value { return 2.0; },
-   positive_seconds},
-  {"stats.endpoint", ValueType::kString, [](const Env& e) -> Value { return e.statsd; },
-   no_check},  // a malformed endpoint is libstats' to report ("parse error"), not fatal
-  {"stats.period", ValueType::kNumber, [](const Env&) -> Value { return 1.0; },
-   number_in<0, 86400>},
-  {"stats.prefix", ValueType::kString,
-   [](const Env& e) -> Value { return fmt::format("cairn.{}", e.rank); }, stats_prefix},
-  {"stats.max-packet", ValueType::kInteger, [](const Env&) -> Value { return int64_t{1440}; },
-   integer_in<64, 65507>},
-  {"content.hash", ValueType::kString, [](const Env&) -> Value { return std::string("sha1"); },
-   hash_name},
-  {"content.blob-size-limit", ValueType::kInteger,
-   [](const Env&) -> Value { return int64_t{1073741824}; }, integer_in<1, 4294967295>},
-  {"content.flush-batch-limit", ValueType::kInteger,
-   [](const Env&) -> Value { return int64_t{256}; }, integer_in<1, 1048576>},
-  {"content.purge-target-size", ValueType::kInteger,
-   [](const Env&) -> Value { return int64_t{16777216}; }, integer_in<0, (int64_t{1} << 50)>},
-  {"content.purge-old-entry", ValueType::kNumber, [](const Env&) -> Value { return 10.0; },
-   number_in<0, 31536000>},
-  {"content.backing", ValueType::kString,
-   [](const Env&) -> Value { return std::string("sqlite"); }, backing_name},
-  {"job-manager.plugins", ValueType::kStringList,
-   [](const Env&) -> Value { return std::vector<std::string>{}; }, no_check},
-  {"security.curve-cert", ValueType::kString, [](const Env&) -> Value { return std::string(); },
-   no_check},  // loaded (and checked) when a tcp:// endpoint is bound
-  {"security.allowed-clients", ValueType::kStringList,
-   [](const Env&) -> Value { return std::vector<std::string>{}; }, z85_keys},
-};
-// clang-format on
-
-const KeyRow* find_row(std::string_view key) {
-  for (const auto& row : kKeys)
-    if (row.name == key) return &row;
-  return nullptr;
-}
-
-const char* type_name(ValueType t) {
-  switch (t) {
-    case ValueType::kNumber:
-      return "a number";
-    case ValueType::kInteger:
-      return "an integer";
-    case ValueType::kString:
-      return "a string";
-    case ValueType::kStringList:
-      return "an array of strings";
-  }
-  return "?";
 }
 
 const char* toml_type_name(const toml::node& n) {
@@ -208,10 +114,50 @@ ConfigError toml_error(const toml::parse_error& e, const std::string& origin) {
 
 }  // namespace
 
-Config::Config(int rank, std::string statsd_env) {
-  Env env{rank, statsd_env};
-  for (const auto& row : kKeys) values_.emplace(std::string(row.name), row.default_value(env));
+ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
+  ConfigKeys keys;
+  keys.push_back(ConfigKey::number("heartbeat.period", 2.0, 0, 86400,
+                                   "seconds between heartbeats (content-cache purge, gauges)")
+                     .above_min());
+  // A malformed endpoint is libstats' to report ("parse error"), not fatal.
+  keys.push_back(ConfigKey::string("stats.endpoint", statsd_env,
+                                   "statsd HOST:PORT; empty: telemetry off")
+                     .documented_default("$CAIRN_STATSD"));
+  keys.push_back(ConfigKey::number("stats.period", 1.0, 0, 86400,
+                                   "aggregation period of the broker's contexts; 0: immediate"));
+  keys.push_back(ConfigKey::string("stats.prefix", fmt::format("cairn.{}", rank),
+                                   "prefix of the broker's metrics, at most 127 characters")
+                     .with_check(stats_prefix)
+                     .documented_default("\"cairn.<rank>\""));
+  keys.push_back(ConfigKey::integer("stats.max-packet", 1440, 64, 65507,
+                                    "largest statsd datagram, bytes"));
+  // Loaded (and checked) when a tcp:// endpoint is bound.
+  keys.push_back(ConfigKey::string("security.curve-cert", "",
+                                   "the broker's secret CURVE certificate, for tcp://"));
+  keys.push_back(ConfigKey::string_list("security.allowed-clients",
+                                        "CURVE public keys (Z85) of the clients allowed in")
+                     .with_check(z85_keys));
+  return keys;
 }
+
+ConfigKeys all_config_keys(int rank, const std::string& statsd_env) {
+  ConfigKeys keys = broker_config_keys(rank, statsd_env);
+  for (const auto& m : builtin_modules())
+    if (m.config_keys)
+      for (auto& k : m.config_keys()) keys.push_back(std::move(k));
+  return keys;
+}
+
+std::string config_help(const ConfigKeys& keys) {
+  std::string out;
+  for (const auto& k : keys)
+    out += fmt::format("{} ({}; default {})\n    {}\n", k.name, k.describe(), k.default_text(),
+                       k.help);
+  return out;
+}
+
+Config::Config(int rank, std::string statsd_env)
+    : schema_(all_config_keys(rank, statsd_env)), values_(ConfigValues::with_defaults(schema_)) {}
 
 void Config::load_file(const std::string& path) {
   std::ifstream in(path);
@@ -229,8 +175,8 @@ void Config::load_string(std::string_view text, const std::string& origin) {
     throw toml_error(e, origin);
   }
   walk(table, "", [&](const std::string& key, const toml::node& node) {
-    const KeyRow* row = find_row(key);
-    if (!row) throw ConfigError(key, "unknown key (see cairn.toml(5) for the keys)");
+    const ConfigKey* row = find(key);
+    if (!row) throw ConfigError(key, kUnknownKey);
     set(key, from_toml(key, row->type, node));
   });
 }
@@ -241,8 +187,8 @@ void Config::set_option(std::string_view kv) {
     throw ConfigError(std::string("-o ") + std::string(kv), "expected -o KEY=VALUE");
   std::string key(kv.substr(0, eq));
   std::string text(kv.substr(eq + 1));
-  const KeyRow* row = find_row(key);
-  if (!row) throw ConfigError(key, "unknown key (see cairn.toml(5) for the keys)");
+  const ConfigKey* row = find(key);
+  if (!row) throw ConfigError(key, kUnknownKey);
 
   // Parse VALUE as the right-hand side of a one-key TOML document; anything that is not
   // exactly one TOML value (a bare word, a path, host:port) is taken as a string.
@@ -270,43 +216,29 @@ void Config::set_option(std::string_view kv) {
   }
 }
 
+const ConfigKey* Config::find(std::string_view key) const {
+  for (const auto& k : schema_)
+    if (k.name == key) return &k;
+  return nullptr;
+}
+
 void Config::set(const std::string& key, Value v) {
-  const KeyRow* row = find_row(key);
-  if (!row) throw ConfigError(key, "unknown key (see cairn.toml(5) for the keys)");
-  std::string why = row->check(v);
+  const ConfigKey* row = find(key);
+  if (!row) throw ConfigError(key, kUnknownKey);
+  std::string why = values_.set(*row, std::move(v));
   if (!why.empty()) throw ConfigError(key, why);
-  values_[key] = std::move(v);
-}
-
-const Value& Config::get(const std::string& key) const {
-  auto it = values_.find(key);
-  if (it == values_.end()) throw ConfigError(key, "unknown key (see cairn.toml(5) for the keys)");
-  return it->second;
-}
-
-std::string Config::text(const std::string& key) const {
-  const Value& v = get(key);
-  if (auto* d = std::get_if<double>(&v)) return fmt::format("{}", *d);
-  if (auto* i = std::get_if<int64_t>(&v)) return std::to_string(*i);
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
-  return nlohmann::json(std::get<std::vector<std::string>>(v)).dump();
-}
-
-double Config::number(const std::string& key) const { return std::get<double>(get(key)); }
-int64_t Config::integer(const std::string& key) const { return std::get<int64_t>(get(key)); }
-const std::string& Config::string(const std::string& key) const {
-  return std::get<std::string>(get(key));
-}
-const std::vector<std::string>& Config::list(const std::string& key) const {
-  return std::get<std::vector<std::string>>(get(key));
 }
 
 std::vector<std::string> Config::keys() {
   std::vector<std::string> out;
-  for (const auto& row : kKeys) out.emplace_back(row.name);
+  for (const auto& k : all_config_keys(0, {})) out.push_back(k.name);
   return out;
 }
 
-bool Config::known(std::string_view key) { return find_row(key) != nullptr; }
+bool Config::known(std::string_view key) {
+  for (const auto& k : all_config_keys(0, {}))
+    if (k.name == key) return true;
+  return false;
+}
 
 }  // namespace cairn::broker

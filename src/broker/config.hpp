@@ -1,6 +1,6 @@
-// The broker's configuration: one table of known keys (name, type, default, validator) filled
-// from a TOML file and `-o KEY=VALUE` options, the later setting winning.
-// Invariants: every stored value belongs to a known key and has passed that key's type and
+// The broker's configuration: the keys the broker and every built-in module (and backing store)
+// declare, filled from a TOML file and `-o KEY=VALUE` options, the later setting winning.
+// Invariants: every stored value belongs to a declared key and has passed that key's type and
 // range check; a key never set holds its default. Every failure is a ConfigError naming the key.
 #pragma once
 
@@ -9,8 +9,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
+
+#include "broker/config_key.hpp"
 
 namespace cairn::broker {
 
@@ -25,13 +26,17 @@ class ConfigError : public std::runtime_error {
   std::string key_;
 };
 
-enum class ValueType { kNumber, kInteger, kString, kStringList };
-using Value = std::variant<double, int64_t, std::string, std::vector<std::string>>;
+// The broker's own keys (heartbeat.*, stats.*, security.*). stats.prefix defaults to
+// "cairn.<rank>", stats.endpoint to `statsd_env` ($CAIRN_STATSD, empty if unset).
+ConfigKeys broker_config_keys(int rank, const std::string& statsd_env);
+// The broker's keys followed by each built-in module's, in module order.
+ConfigKeys all_config_keys(int rank, const std::string& statsd_env);
+// Every key, one paragraph each (name, type and range, default, help): `--help-config`.
+std::string config_help(const ConfigKeys& keys);
 
 class Config {
  public:
-  // All keys at their defaults. stats.prefix defaults to "cairn.<rank>"; stats.endpoint to
-  // `statsd_env` (the caller passes $CAIRN_STATSD, empty if unset).
+  // All of all_config_keys(rank, statsd_env) at their defaults.
   explicit Config(int rank = 0, std::string statsd_env = {});
 
   // Reads a TOML file; tables nest keys (`[stats]` + `period = 0` is `stats.period`).
@@ -42,24 +47,25 @@ class Config {
   // string; a string key takes the text as given.
   void set_option(std::string_view key_equals_value);
 
-  // The value as text: numbers in shortest form, strings as they are, lists as a JSON array.
-  std::string text(const std::string& key) const;
-  double number(const std::string& key) const;
-  int64_t integer(const std::string& key) const;
-  const std::string& string(const std::string& key) const;
-  const std::vector<std::string>& list(const std::string& key) const;
+  // The typed values, as modules receive them through their ModuleContext.
+  const ConfigValues& values() const { return values_; }
+  std::string text(const std::string& key) const { return values_.text(key); }
+  double number(const std::string& key) const { return values_.number(key); }
+  int64_t integer(const std::string& key) const { return values_.integer(key); }
+  const std::string& string(const std::string& key) const { return values_.string(key); }
+  const std::vector<std::string>& list(const std::string& key) const { return values_.list(key); }
 
-  // Every known key, in table order (for documentation and tests).
+  // Every declared key's name, in declaration order (for documentation and tests).
   static std::vector<std::string> keys();
   static bool known(std::string_view key);
 
  private:
-  // Type-checks `v` against the key's row, converting where TOML allows (integer -> number),
-  // runs the validator, and stores it. Throws ConfigError.
+  const ConfigKey* find(std::string_view key) const;
+  // Checks `v` against the key's declaration and stores it. Throws ConfigError.
   void set(const std::string& key, Value v);
-  const Value& get(const std::string& key) const;
 
-  std::map<std::string, Value, std::less<>> values_;
+  ConfigKeys schema_;
+  ConfigValues values_;
 };
 
 }  // namespace cairn::broker

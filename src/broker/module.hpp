@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/config_key.hpp"
 #include "libmsg/message.hpp"
 
 namespace cairn::reactor {
@@ -47,8 +48,9 @@ class ModuleContext {
   virtual void register_service(const std::string& topic, Handler handler) = 0;
   // A new stats context with the broker's prefix and period (stats.prefix / stats.period).
   virtual std::unique_ptr<stats::Context> stats_context() = 0;
-  // Configuration value as text, e.g. config("content.hash") -> "sha1" (defaults applied).
-  virtual std::string config(const std::string& key) const = 0;
+  // The configuration, typed and checked: every key the module declared (its config_keys()),
+  // e.g. config().string("content.hash") -> "sha1" (defaults applied).
+  virtual const ConfigValues& config() const = 0;
   virtual const std::string& statedir() const = 0;
   virtual int rank() const = 0;
   virtual void log(Level level, std::string_view text) = 0;
@@ -68,13 +70,15 @@ class ModuleContext {
 };
 
 // A loaded module. The broker creates built-in modules at start-up through factories listed in
-// src/broker/builtin_modules.cpp (each module declares its factory in its own header, e.g.
-// `std::unique_ptr<broker::Module> cairn::content::create_module(broker::ModuleContext&)`),
-// runs their shutdown hooks at exit, then destroys them in reverse creation order.
+// src/broker/builtin_modules.cpp (each module declares its factory and its configuration keys
+// in its own header, e.g. `cairn::content::create_module(broker::ModuleContext&)` and
+// `cairn::content::config_keys()`), runs their shutdown hooks at exit, then destroys them in
+// reverse creation order.
 class Module {
  public:
   virtual ~Module() = default;
 };
 using ModuleFactory = std::unique_ptr<Module> (*)(ModuleContext&);
+using ConfigKeysFn = ConfigKeys (*)();
 
 }  // namespace cairn::broker

@@ -1,5 +1,8 @@
 // `cairn start`: parses the command line and hands over to the broker (src/broker/run.hpp);
 // this process IS the broker, and the initial program is its direct child.
+#include <iostream>
+
+#include "broker/config.hpp"
 #include "broker/run.hpp"
 #include "cmd/commands.hpp"
 
@@ -21,6 +24,13 @@ void add_start(CLI::App& app, int& status) {
   sub->add_option("-o,--option", opts->options, "set a configuration key: -o KEY=VALUE")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
+  sub->add_flag_callback(
+      "--help-config",
+      [] {
+        std::cout << broker::config_help(broker::all_config_keys(0, "$CAIRN_STATSD"));
+        throw CLI::Success();
+      },
+      "print every configuration key (type, range, default, meaning) and exit");
   // Everything from the first non-option word on is the initial program and its arguments.
   sub->prefix_command();
   sub->footer(

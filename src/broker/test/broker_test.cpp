@@ -337,11 +337,12 @@ TEST_F(BrokerTest, StatsStatusReportsTheBrokersStats) {
     EXPECT_TRUE(j.contains(k)) << k;
 }
 
-TEST_F(BrokerTest, ModuleContextGivesConfigAsTextAndRegistersServices) {
+TEST_F(BrokerTest, ModuleContextGivesTypedConfigAndRegistersServices) {
   Broker& b = start({"content.hash=sha256", "heartbeat.period=0.5"});
   ModuleContext& ctx = b.context();
-  EXPECT_EQ(ctx.config("content.hash"), "sha256");
-  EXPECT_EQ(ctx.config("heartbeat.period"), "0.5");
+  EXPECT_EQ(ctx.config().string("content.hash"), "sha256");
+  EXPECT_EQ(ctx.config().number("heartbeat.period"), 0.5);
+  EXPECT_EQ(ctx.config().integer("content.flush-batch-limit"), 256);
   EXPECT_EQ(ctx.statedir(), dir_.path);
   EXPECT_EQ(ctx.rank(), 0);
   ASSERT_TRUE(ctx.stats_context());

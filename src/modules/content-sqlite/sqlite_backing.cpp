@@ -41,15 +41,15 @@ int step_reset(sqlite3_stmt* st) {
 
 }  // namespace
 
-std::unique_ptr<SqliteBacking> SqliteBacking::open(reactor::Loop& loop, const std::string& path,
-                                                   std::string* error) {
+util::Result<std::unique_ptr<SqliteBacking>> SqliteBacking::open(reactor::Loop& loop,
+                                                                 const std::string& path) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                                    SQLITE_OPEN_NOMUTEX, nullptr);
   SqliteDb db(raw);  // sqlite3_open_v2 may hand back a handle even on failure
   if (rc != SQLITE_OK) {
-    *error = path + ": cannot open: " + (db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc));
-    return nullptr;
+    return util::Error{sqlite_errno(rc), path + ": cannot open: " +
+                                             (db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc))};
   }
   // WAL: readers do not block the writer; synchronous=NORMAL keeps committed data across a
   // process kill (not across a power loss), at a fraction of FULL's fsyncs.
@@ -58,10 +58,12 @@ std::unique_ptr<SqliteBacking> SqliteBacking::open(reactor::Loop& loop, const st
       "PRAGMA synchronous=NORMAL;"
       "CREATE TABLE IF NOT EXISTS objects (hash BLOB PRIMARY KEY, object BLOB NOT NULL);";
   char* msg = nullptr;
-  if (sqlite3_exec(db.get(), setup, nullptr, nullptr, &msg) != SQLITE_OK) {
-    *error = path + ": cannot set up the content database: " + (msg ? msg : "unknown error");
+  rc = sqlite3_exec(db.get(), setup, nullptr, nullptr, &msg);
+  if (rc != SQLITE_OK) {
+    util::Error e{sqlite_errno(rc),
+                  path + ": cannot set up the content database: " + (msg ? msg : "unknown error")};
     sqlite3_free(msg);
-    return nullptr;
+    return e;
   }
   // journal_mode=WAL silently stays "delete" on file systems without shared memory; that is
   // still correct, only slower, so it is not an error.
@@ -73,12 +75,18 @@ std::unique_ptr<SqliteBacking> SqliteBacking::open(reactor::Loop& loop, const st
   if (s->select_) s->begin_ = prepare(s->db_.get(), "BEGIN IMMEDIATE", &err);
   if (s->begin_) s->commit_ = prepare(s->db_.get(), "COMMIT", &err);
   if (s->commit_) s->rollback_ = prepare(s->db_.get(), "ROLLBACK", &err);
-  if (!s->rollback_) {
-    *error = path + ": " + err;
-    return nullptr;
-  }
+  if (!s->rollback_) return util::Error{EIO, path + ": " + err};
   s->thread_ = std::thread([s] { s->thread_main(); });
   return self;
+}
+
+BackingType sqlite_backing_type() {
+  return {"sqlite", "SQLite in <statedir>/content.sqlite (WAL, its own thread)", nullptr,
+          [](const BackingEnv& env) -> util::Result<std::unique_ptr<Backing>> {
+            auto b = SqliteBacking::open(env.loop, env.statedir + "/content.sqlite");
+            if (!b) return b.error();
+            return std::unique_ptr<Backing>(std::move(b).value());
+          }};
 }
 
 SqliteBacking::SqliteBacking(Key, reactor::Loop& loop, SqliteDb db)

@@ -24,7 +24,9 @@
 #include <vector>
 
 #include "libreactor/reactor.hpp"
-#include "modules/content/backing.hpp"
+#include "libutil/result.hpp"
+#include "modules/content-backing/backing.hpp"
+#include "modules/content-backing/backing_type.hpp"
 
 namespace cairn::content {
 
@@ -42,12 +44,15 @@ using SqliteStmt = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
 // EROFS, EBUSY, ENOMEM, EACCES, else EIO.
 int sqlite_errno(int rc);
 
+// content.backing = sqlite: <statedir>/content.sqlite. It has no keys of its own.
+BackingType sqlite_backing_type();
+
 class SqliteBacking : public Backing {
  public:
-  // Opens (creating if needed) the database at `path`. Returns null and sets *error (a
-  // sentence naming the path and SQLite's reason) if it cannot be opened or set up.
-  static std::unique_ptr<SqliteBacking> open(reactor::Loop& loop, const std::string& path,
-                                             std::string* error);
+  // Opens (creating if needed) the database at `path`; an Error (a sentence naming the path
+  // and SQLite's reason) if it cannot be opened or set up.
+  static util::Result<std::unique_ptr<SqliteBacking>> open(reactor::Loop& loop,
+                                                           const std::string& path);
   ~SqliteBacking() override;
 
   void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;

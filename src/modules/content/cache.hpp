@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "libutil/blobref.hpp"
-#include "modules/content/backing.hpp"
+#include "modules/content-backing/backing.hpp"
 
 namespace cairn::content {
 

@@ -14,4 +14,7 @@ namespace cairn::content {
 // path when the configuration is unusable or the backing store cannot be opened.
 std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx);
 
+// The content module's keys: content.* and those of every backing store type (e.g. rados.pool).
+broker::ConfigKeys config_keys();
+
 }  // namespace cairn::content

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -14,7 +13,7 @@
 
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
-#include "modules/content-sqlite/sqlite_backing.hpp"
+#include "modules/content/backings.hpp"
 #include "modules/content/cache.hpp"
 #include "modules/content/module.hpp"
 
@@ -24,25 +23,6 @@ namespace {
 
 using broker::ModuleContext;
 using broker::ResponderPtr;
-
-uint64_t config_u64(const ModuleContext& ctx, const std::string& key) {
-  std::string text = ctx.config(key);
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || errno != 0 || *end != '\0' || text[0] == '-')
-    throw std::runtime_error(key + ": expected a non-negative integer, got `" + text + "`");
-  return v;
-}
-
-double config_double(const ModuleContext& ctx, const std::string& key) {
-  std::string text = ctx.config(key);
-  char* end = nullptr;
-  double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(v >= 0))
-    throw std::runtime_error(key + ": expected a non-negative number, got `" + text + "`");
-  return v;
-}
 
 // Times every backing-store read (ms) into the content context.
 class TimedBacking : public Backing {
@@ -89,21 +69,17 @@ class ContentModule : public broker::Module {
   std::unique_ptr<Cache> cache_;          // after stats_: destroyed first
   uint64_t reported_backing_errors_ = 0;  // CacheStats::backing_errors at the last heartbeat
   bool backing_failing_ = false;          // a warning was logged and no recovery since
+  std::string backing_name_;              // content.backing
 };
 
 ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_context()) {
+  const broker::ConfigValues& config = ctx.config();
   Options opts;
-  std::string hash = ctx.config("content.hash");
-  auto type = util::hash_type_from_name(hash);
-  if (!type) throw std::runtime_error("content.hash: expected sha1 or sha256, got `" + hash + "`");
-  opts.hash = *type;
-  opts.blob_size_limit = config_u64(ctx, "content.blob-size-limit");
-  uint64_t batch = config_u64(ctx, "content.flush-batch-limit");
-  if (batch == 0 || batch > UINT32_MAX)
-    throw std::runtime_error("content.flush-batch-limit: expected 1 or more");
-  opts.flush_batch_limit = static_cast<uint32_t>(batch);
-  opts.purge_target_size = config_u64(ctx, "content.purge-target-size");
-  opts.purge_old_entry = config_double(ctx, "content.purge-old-entry");
+  opts.hash = *util::hash_type_from_name(config.string("content.hash"));  // a declared choice
+  opts.blob_size_limit = static_cast<uint64_t>(config.integer("content.blob-size-limit"));
+  opts.flush_batch_limit = static_cast<uint32_t>(config.integer("content.flush-batch-limit"));
+  opts.purge_target_size = static_cast<uint64_t>(config.integer("content.purge-target-size"));
+  opts.purge_old_entry = config.number("content.purge-old-entry");
 
   if (stats_) {
     count_ = stats_->gauge("content-cache.count");
@@ -118,17 +94,16 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
     backing_load_ms_ = stats_->timer("content-cache.backing-load");
   }
 
-  std::unique_ptr<Backing> backing;
-  std::string kind = ctx.config("content.backing");
-  if (kind == "sqlite") {
-    std::string path = ctx.statedir() + "/content.sqlite";
-    std::string err;
-    auto sqlite = SqliteBacking::open(ctx.loop(), path, &err);
-    if (!sqlite) throw std::runtime_error("content.backing=sqlite: " + err);
-    backing = std::make_unique<TimedBacking>(std::move(sqlite), backing_load_ms_);
-  } else if (kind != "none") {
-    throw std::runtime_error("content.backing: expected sqlite or none, got `" + kind + "`");
-  }
+  const std::string& kind = config.string("content.backing");
+  const BackingType* type = find_backing_type(kind);
+  if (!type) throw std::logic_error("content.backing " + kind + " passed its check unknown");
+  BackingEnv env{ctx.loop(), ctx.statedir(), config,
+                 [&ctx](broker::Level level, std::string_view text) { ctx.log(level, text); }};
+  auto opened = type->open(env);
+  if (!opened) throw std::runtime_error("content.backing=" + kind + ": " + opened.error().text);
+  std::unique_ptr<Backing> backing = std::move(opened).value();
+  if (backing) backing = std::make_unique<TimedBacking>(std::move(backing), backing_load_ms_);
+  backing_name_ = kind;
   reactor::Loop& loop = ctx.loop();
   cache_ = std::make_unique<Cache>(opts, std::move(backing), [&loop] { return loop.now(); });
 
@@ -265,13 +240,39 @@ std::string ContentModule::stats_json() const {
       {"backing-errors", s.backing_errors},
       {"backing-errno", s.last_errno},
       {"backing-failure-errno", s.last_failure_errno},
-      {"backing", cache_->has_backing() ? "sqlite" : "none"},
+      {"backing", backing_name_},
       {"hash", std::string(util::hash_name(cache_->options().hash))},
   };
   return j.dump();
 }
 
 }  // namespace
+
+broker::ConfigKeys config_keys() {
+  using broker::ConfigKey;
+  std::vector<std::string> backings;
+  std::string backing_help = "backing store:";
+  for (const auto& t : backing_types()) {
+    backings.push_back(t.name);
+    backing_help += " " + t.name + " (" + t.help + ")";
+  }
+  broker::ConfigKeys keys = {
+      ConfigKey::choice("content.hash", "sha1", {"sha1", "sha256"}, "blob hash"),
+      ConfigKey::integer("content.blob-size-limit", 1073741824, 1, 4294967295,
+                         "largest blob, bytes"),
+      ConfigKey::integer("content.flush-batch-limit", 256, 1, 1048576,
+                         "backing-store writes in flight"),
+      ConfigKey::integer("content.purge-target-size", 16777216, 0, int64_t{1} << 50,
+                         "bytes the cache purges down to on each heartbeat"),
+      ConfigKey::number("content.purge-old-entry", 10.0, 0, 31536000,
+                        "seconds a clean entry must be unused before it may be purged"),
+      ConfigKey::choice("content.backing", "sqlite", backings, backing_help),
+  };
+  for (const auto& t : backing_types())
+    if (t.config_keys)
+      for (auto& k : t.config_keys()) keys.push_back(std::move(k));
+  return keys;
+}
 
 std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx) {
   return std::make_unique<ContentModule>(ctx);

@@ -13,4 +13,7 @@ namespace cairn::job_manager {
 // std::runtime_error naming the key when one of those plugins cannot be loaded.
 std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx);
 
+// The job manager's keys: job-manager.plugins.
+broker::ConfigKeys config_keys();
+
 }  // namespace cairn::job_manager

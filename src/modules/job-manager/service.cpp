@@ -70,32 +70,6 @@ json job_to_json(const Job& job) {
   return j;
 }
 
-// job-manager.plugins as text: a TOML/JSON array of strings, or names separated by commas.
-std::vector<std::string> plugin_list(const std::string& text) {
-  std::vector<std::string> names;
-  if (text.empty()) return names;
-  json j = json::parse(text, nullptr, false);
-  if (!j.is_discarded() && j.is_array()) {
-    for (const auto& v : j) {
-      if (!v.is_string())
-        throw std::runtime_error("job-manager.plugins: every entry must be a string");
-      names.push_back(v.get<std::string>());
-    }
-    return names;
-  }
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    std::string name = text.substr(start, end - start);
-    name.erase(0, name.find_first_not_of(" \t\"["));
-    name.erase(name.find_last_not_of(" \t\"]") + 1);
-    if (!name.empty()) names.push_back(name);
-    start = end + 1;
-  }
-  return names;
-}
-
 class JobManagerModule : public broker::Module {
  public:
   explicit JobManagerModule(ModuleContext& ctx);
@@ -125,13 +99,7 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
                PluginHost::default_search_path()),
       jobs_(ctx.loop(), plugins_,
             [this](std::string blob, StoreDone done) { store_blob(std::move(blob), done); }) {
-  std::string configured;
-  try {
-    configured = ctx.config("job-manager.plugins");
-  } catch (const std::exception&) {
-    // A broker that does not know the key has no plugins configured.
-  }
-  for (const auto& name : plugin_list(configured)) {
+  for (const auto& name : ctx.config().list("job-manager.plugins")) {
     if (auto err = plugins_.load(name))
       throw std::runtime_error("job-manager.plugins: cannot load " + name + ": " + err->text);
   }
@@ -266,6 +234,11 @@ void JobManagerModule::jobtap_remove(const msg::Message& req, const ResponderPtr
 }
 
 }  // namespace
+
+broker::ConfigKeys config_keys() {
+  return {broker::ConfigKey::string_list(
+      "job-manager.plugins", "jobtap plugins loaded at start-up (names or paths of .so files)")};
+}
 
 std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx) {
   return std::make_unique<JobManagerModule>(ctx);

@@ -42,10 +42,12 @@ bool run_until(reactor::Loop& loop, Pred pred) {
 }
 
 std::unique_ptr<SqliteBacking> open_or_fail(reactor::Loop& loop, const std::string& path) {
-  std::string err;
-  auto b = SqliteBacking::open(loop, path, &err);
-  EXPECT_TRUE(b) << err;
-  return b;
+  auto b = SqliteBacking::open(loop, path);
+  if (!b) {
+    ADD_FAILURE() << b.error().text;
+    return nullptr;
+  }
+  return std::move(b).value();
 }
 
 int store_sync(reactor::Loop& loop, SqliteBacking& b, const util::Digest& key,
@@ -142,10 +144,11 @@ TEST(SqliteBacking, LoadOfMissingKeyIsEnoent) {
 
 TEST(SqliteBacking, OpenOfUnwritablePathFailsWithAReason) {
   reactor::Loop loop;
-  std::string err;
-  auto b = SqliteBacking::open(loop, "/nonexistent-dir/content.sqlite", &err);
-  EXPECT_FALSE(b);
-  EXPECT_NE(err.find("/nonexistent-dir/content.sqlite"), std::string::npos) << err;
+  auto b = SqliteBacking::open(loop, "/nonexistent-dir/content.sqlite");
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().errnum, 0);
+  EXPECT_NE(b.error().text.find("/nonexistent-dir/content.sqlite"), std::string::npos)
+      << b.error().text;
 }
 
 TEST(SqliteBacking, SqliteResultCodesMapToErrno) {
@@ -195,9 +198,8 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
   for (int i = 0; i < 50; i++) blobs.push_back(big_blob(i, 8 * 1024));
   std::vector<util::Digest> refs;
   {
-    std::string err;
-    auto backing = SqliteBacking::open(loop, dir.db(), &err);
-    ASSERT_TRUE(backing) << err;
+    auto backing = open_or_fail(loop, dir.db());
+    ASSERT_TRUE(backing);
     SqliteBacking* sqlite = backing.get();
     Options o;
     o.flush_batch_limit = 8;
@@ -244,8 +246,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     EXPECT_EQ(cache.stats().dirty, 0u);
     EXPECT_EQ(cache.stats().last_errno, 0);
   }
-  std::string err;
-  Cache cache({}, SqliteBacking::open(loop, dir.db(), &err), [&loop] { return loop.now(); });
+  Cache cache({}, open_or_fail(loop, dir.db()), [&loop] { return loop.now(); });
   int found = 0;
   for (size_t i = 0; i < blobs.size(); i++) {
     cache.load(refs[i], [&, i](int errnum, std::string_view data) {
@@ -259,9 +260,8 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
 TEST(CacheOverSqlite, ConcurrentLoadsOfOneBlobReadTheFileOnce) {
   TempDir dir;
   reactor::Loop loop;
-  std::string err;
-  auto backing = SqliteBacking::open(loop, dir.db(), &err);
-  ASSERT_TRUE(backing) << err;
+  auto backing = open_or_fail(loop, dir.db());
+  ASSERT_TRUE(backing);
   Cache cache({}, std::move(backing), [&loop] { return loop.now(); });
   util::Digest d;
   ASSERT_EQ(cache.store("shared", &d), 0);

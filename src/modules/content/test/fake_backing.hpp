@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "modules/content/backing.hpp"
+#include "modules/content-backing/backing.hpp"
 
 namespace cairn::content::test {
 

@@ -17,103 +17,21 @@
 
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
+#include "broker/test/fake_context.hpp"
 #include "modules/content/module.hpp"
 
 using namespace cairn;
 
 namespace {
 
-struct Reply {
-  bool answered = false;
-  int errnum = 0;
-  std::string payload;
-};
+using broker::testing::Reply;
 
-class FakeResponder : public broker::Responder {
+// The content module's own keys at their defaults, in a fake broker.
+class FakeContext : public broker::testing::FakeContext {
  public:
-  explicit FakeResponder(std::shared_ptr<Reply> r) : r_(std::move(r)) {}
-  void ok(std::string payload) override { set(0, std::move(payload)); }
-  void error(int errnum, std::string text) override { set(errnum, std::move(text)); }
-  void stream(std::string) override { ADD_FAILURE() << "content topics do not stream"; }
-  void end() override { ADD_FAILURE() << "content topics do not stream"; }
-
- private:
-  void set(int errnum, std::string payload) {
-    EXPECT_FALSE(r_->answered) << "answered twice";
-    r_->answered = true;
-    r_->errnum = errnum;
-    r_->payload = std::move(payload);
-  }
-  std::shared_ptr<Reply> r_;
-};
-
-class FakeContext : public broker::ModuleContext {
- public:
-  FakeContext(const std::string& statedir, std::string stats_endpoint = {})
-      : statedir_(statedir), stats_(loop_, stats::Options{stats_endpoint, 1440, {}}) {
-    config_ = {{"content.hash", "sha1"},
-               {"content.blob-size-limit", "1073741824"},
-               {"content.flush-batch-limit", "256"},
-               {"content.purge-target-size", "16777216"},
-               {"content.purge-old-entry", "10"},
-               {"content.backing", "sqlite"}};
-  }
-  reactor::Loop& loop() override { return loop_; }
-  void register_service(const std::string& topic, broker::Handler h) override {
-    handlers_[topic] = std::move(h);
-  }
-  std::unique_ptr<stats::Context> stats_context() override {
-    return stats_.context("cairn.0", 0);  // immediate: every update is a packet
-  }
-  std::string config(const std::string& key) const override {
-    auto it = config_.find(key);
-    if (it == config_.end()) throw std::logic_error("unknown key " + key);
-    return it->second;
-  }
-  const std::string& statedir() const override { return statedir_; }
-  int rank() const override { return 0; }
-  void log(broker::Level, std::string_view text) override { logs_.emplace_back(text); }
-  void on_heartbeat(std::function<void()> fn) override { heartbeat_ = std::move(fn); }
-  void on_shutdown(std::function<void(std::function<void()>)> fn) override {
-    shutdown_ = std::move(fn);
-  }
-
-  // Sends a request and runs the loop until it is answered (10 s hang guard).
-  Reply request(const std::string& topic, const std::string& payload = {}) {
-    auto r = std::make_shared<Reply>();
-    auto it = handlers_.find(topic);
-    if (it == handlers_.end()) {
-      ADD_FAILURE() << "no handler for " << topic;
-      return *r;
-    }
-    it->second(msg::Message::request(topic, payload, 1), std::make_shared<FakeResponder>(r));
-    run_until([&] { return r->answered; });
-    return *r;
-  }
-  template <typename Pred>
-  void run_until(Pred pred) {
-    bool expired = false;
-    reactor::Timer guard(loop_, 10.0, 0, [&](reactor::Timer&) { expired = true; });
-    guard.start();
-    while (!pred() && !expired) loop_.run_once(true);
-    EXPECT_FALSE(expired) << "not answered within 10 s";
-  }
-  void shutdown() {
-    bool done = false;
-    shutdown_([&] { done = true; });
-    run_until([&] { return done; });
-  }
-
-  std::map<std::string, std::string> config_;
-  std::function<void()> heartbeat_;
-  std::vector<std::string> logs_;
-
- private:
-  reactor::Loop loop_;
-  std::string statedir_;
-  stats::Stats stats_;
-  std::map<std::string, broker::Handler> handlers_;
-  std::function<void(std::function<void()>)> shutdown_;
+  explicit FakeContext(const std::string& statedir, std::string stats_endpoint = {})
+      : broker::testing::FakeContext(content::config_keys(), statedir,
+                                     std::move(stats_endpoint)) {}
 };
 
 struct TempDir {
@@ -165,7 +83,7 @@ TEST(ContentService, UnknownBlobIsEnoentNoSuchBlob) {
 TEST(ContentService, TooLargeBlobIsEfbigNamingSizeAndLimit) {
   TempDir dir;
   FakeContext ctx(dir.path);
-  ctx.config_["content.blob-size-limit"] = "4";
+  ASSERT_EQ(ctx.set("content.blob-size-limit", int64_t{4}), "");
   auto mod = content::create_module(ctx);
   Reply r = ctx.request("content.store", "12345");
   EXPECT_EQ(r.errnum, EFBIG);
@@ -175,7 +93,7 @@ TEST(ContentService, TooLargeBlobIsEfbigNamingSizeAndLimit) {
 TEST(ContentService, BackingNoneKeepsBlobsAndFlushIsEnosys) {
   TempDir dir;
   FakeContext ctx(dir.path);
-  ctx.config_["content.backing"] = "none";
+  ASSERT_EQ(ctx.set("content.backing", std::string("none")), "");
   auto mod = content::create_module(ctx);
   Reply s = ctx.request("content.store", "memory");
   EXPECT_EQ(ctx.request("content.flush").errnum, ENOSYS);
@@ -202,23 +120,27 @@ TEST(ContentService, StatsGetReportsTheCacheAsJson) {
   EXPECT_EQ(j["count"], 0);
 }
 
-TEST(ContentService, BadConfigurationStopsCreationNamingTheKey) {
+TEST(ContentService, DeclaredKeysRefuseBadValuesWithAReason) {
   TempDir dir;
-  for (auto [key, value] : std::vector<std::pair<std::string, std::string>>{
-           {"content.hash", "md5"},
-           {"content.backing", "redis"},
-           {"content.flush-batch-limit", "0"},
-           {"content.purge-old-entry", "-1"},
-           {"content.blob-size-limit", "lots"}}) {
+  for (auto [key, value] : std::vector<std::pair<std::string, broker::Value>>{
+           {"content.hash", std::string("md5")},
+           {"content.backing", std::string("redis")},
+           {"content.flush-batch-limit", int64_t{0}},
+           {"content.purge-old-entry", -1.0},
+           {"content.blob-size-limit", std::string("lots")}}) {
     FakeContext ctx(dir.path);
-    ctx.config_[key] = value;
-    try {
-      content::create_module(ctx);
-      ADD_FAILURE() << key << "=" << value << " accepted";
-    } catch (const std::runtime_error& e) {
-      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
-    }
+    EXPECT_NE(ctx.set(key, value), "") << key << " accepted a bad value";
   }
+  FakeContext ctx(dir.path);
+  EXPECT_EQ(ctx.set("content.backing", std::string("redis")),
+            "'redis' is not allowed: expected sqlite or none");
+}
+
+TEST(ContentService, EveryBackingTypeIsAChoiceOfContentBacking) {
+  TempDir dir;
+  FakeContext ctx(dir.path);
+  for (const char* name : {"sqlite", "none"})
+    EXPECT_EQ(ctx.set("content.backing", std::string(name)), "") << name;
 }
 
 TEST(ContentService, ShutdownFlushesDirtyBlobsToTheStatedir) {

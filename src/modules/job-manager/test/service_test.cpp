@@ -14,58 +14,23 @@
 
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
+#include "broker/test/fake_context.hpp"
 #include "modules/job-manager/module.hpp"
 
-using cairn::broker::Handler;
-using cairn::broker::Level;
-using cairn::broker::Responder;
-using cairn::broker::ResponderPtr;
 using cairn::msg::Message;
-using cairn::reactor::Loop;
-using cairn::reactor::Timer;
 using nlohmann::json;
 
 namespace {
 
 const std::string kDir = TEST_PLUGIN_DIR;
 
-struct Answer {
-  bool done = false;
-  int errnum = 0;
-  std::string payload;
-};
+using Answer = cairn::broker::testing::Reply;
 
-class RecordingResponder : public Responder {
+// The job manager's own keys at their defaults, in a fake broker that routes content.store
+// to an in-memory table (or, with route_content false, answers ENOSYS as a bare broker does).
+class FakeContext : public cairn::broker::testing::FakeContext {
  public:
-  explicit RecordingResponder(Answer& a) : a_(a) {}
-  void ok(std::string payload) override { finish(0, std::move(payload)); }
-  void error(int errnum, std::string text) override { finish(errnum, std::move(text)); }
-  void stream(std::string payload) override { finish(0, std::move(payload)); }
-  void end() override { finish(ENODATA, {}); }
-
- private:
-  void finish(int errnum, std::string payload) {
-    ASSERT_FALSE(a_.done) << "answered twice";
-    a_ = {true, errnum, std::move(payload)};
-  }
-  Answer& a_;
-};
-
-class FakeContext : public cairn::broker::ModuleContext {
- public:
-  Loop& loop() override { return loop_; }
-  void register_service(const std::string& topic, Handler h) override { services_[topic] = h; }
-  std::unique_ptr<cairn::stats::Context> stats_context() override { return nullptr; }
-  std::string config(const std::string& key) const override {
-    auto it = config_.find(key);
-    if (it == config_.end()) throw std::out_of_range(key);
-    return it->second;
-  }
-  const std::string& statedir() const override { return statedir_; }
-  int rank() const override { return 0; }
-  void log(Level, std::string_view text) override { log_.emplace_back(text); }
-  void on_heartbeat(std::function<void()>) override {}
-  void on_shutdown(std::function<void(std::function<void()>)>) override {}
+  FakeContext() : cairn::broker::testing::FakeContext(cairn::job_manager::config_keys()) {}
   void call(Message request, std::function<void(const Message&)> on_response) override {
     if (!route_content) {
       ModuleContext::call(std::move(request), std::move(on_response));
@@ -75,30 +40,14 @@ class FakeContext : public cairn::broker::ModuleContext {
     blobs_[ref] = request.payload;
     on_response(Message::response(request, ref));
   }
-
-  // Sends a request to a registered service and returns the answer (maybe not done yet).
   std::shared_ptr<Answer> request(const std::string& topic, const std::string& payload) {
-    auto answer = std::make_shared<Answer>();
-    auto it = services_.find(topic);
-    EXPECT_NE(it, services_.end()) << topic;
-    if (it != services_.end())
-      it->second(Message::request(topic, payload, 1), std::make_shared<RecordingResponder>(*answer));
-    return answer;
+    return send(topic, payload);
   }
   bool run_until_done(const Answer& a) {
-    bool timed_out = false;
-    Timer guard(loop_, 10.0, 0, [&](Timer&) { timed_out = true; });
-    guard.start();
-    while (!a.done && !timed_out) loop_.run_once(true);
-    return a.done;
+    return run_until([&] { return a.answered; });
   }
 
-  Loop loop_;
-  std::map<std::string, Handler> services_;
-  std::map<std::string, std::string> config_;
   std::map<std::string, std::string> blobs_;
-  std::vector<std::string> log_;
-  std::string statedir_ = "/tmp";
   bool route_content = true;
 };
 
@@ -120,7 +69,7 @@ TEST_F(ServiceTest, SubmitWaitGivesStatusAndOutputBlobrefs) {
   auto module = cairn::job_manager::create_module(ctx_);
   auto submitted = ctx_.request("job-manager.submit",
                                 R"({"command":["sh","-c","echo hi; echo oops >&2; exit 7"]})");
-  ASSERT_TRUE(submitted->done);
+  ASSERT_TRUE(submitted->answered);
   ASSERT_EQ(submitted->errnum, 0) << submitted->payload;
   EXPECT_EQ(json::parse(submitted->payload)["id"], 1);
   auto waited = ctx_.request("job-manager.wait", R"({"id":1})");
@@ -189,14 +138,14 @@ TEST_F(ServiceTest, JobtapLoadListRemove) {
 }
 
 TEST_F(ServiceTest, ConfiguredPluginsLoadAtStartAndAFailureStopsIt) {
-  ctx_.config_["job-manager.plugins"] = R"(["probe"])";
+  ASSERT_EQ(ctx_.set("job-manager.plugins", std::vector<std::string>{"probe"}), "");
   {
     auto module = cairn::job_manager::create_module(ctx_);
     json list = json::parse(ctx_.request("jobtap.list", "")->payload)["plugins"];
     ASSERT_EQ(list.size(), 1u);
     EXPECT_EQ(list[0]["name"], "probe");
   }
-  ctx_.config_["job-manager.plugins"] = R"(["probe","missing-one"])";
+  ASSERT_EQ(ctx_.set("job-manager.plugins", std::vector<std::string>{"probe", "missing-one"}), "");
   try {
     cairn::job_manager::create_module(ctx_);
     FAIL() << "a missing configured plugin must stop the start";

@@ -1,5 +1,5 @@
 // cairn::content::Backing: the interface between the content cache and its backing store
-// (SQLite in content-sqlite, a fake in the unit tests).
+// (SQLite in content-sqlite, the others in content-<name>/, a fake in the unit tests).
 // Contract: store()/load() never block and never call their callback before returning; every
 // callback runs later, on the reactor thread, at most once. Destroying a Backing drops the
 // callbacks of requests still outstanding without calling them.

@@ -1,0 +1,36 @@
+// The list of backing store types: one line each, sqlite (the default) first. A backing store
+// adds its line here and its library to libcontent (src/modules/content/Makefile.inc). The list
+// is explicit rather than filled by static constructors, which a static link would drop.
+#include "modules/content/backings.hpp"
+
+#include "modules/content-sqlite/sqlite_backing.hpp"
+
+namespace cairn::content {
+
+namespace {
+
+// content.backing = none: the cache is all there is.
+BackingType none_backing_type() {
+  return {"none", "memory only: no backing store, nothing survives the broker", nullptr,
+          [](const BackingEnv&) -> util::Result<std::unique_ptr<Backing>> {
+            return std::unique_ptr<Backing>();
+          }};
+}
+
+}  // namespace
+
+const std::vector<BackingType>& backing_types() {
+  static const std::vector<BackingType> types = {
+      sqlite_backing_type(),
+      none_backing_type(),
+  };
+  return types;
+}
+
+const BackingType* find_backing_type(std::string_view name) {
+  for (const auto& t : backing_types())
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+}  // namespace cairn::content
