@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -15,6 +14,7 @@
 #include "libutil/blobref.hpp"
 #include "modules/content/backings.hpp"
 #include "modules/content/cache.hpp"
+#include "modules/content/checked_backing.hpp"
 #include "modules/content/module.hpp"
 
 namespace cairn::content {
@@ -23,28 +23,6 @@ namespace {
 
 using broker::ModuleContext;
 using broker::ResponderPtr;
-
-// Times every backing-store read (ms) into the content context.
-class TimedBacking : public Backing {
- public:
-  TimedBacking(std::unique_ptr<Backing> inner, stats::Timing timing)
-      : inner_(std::move(inner)), timing_(timing) {}
-  void store(const util::Digest& key, std::string_view data, StoreCallback cb) override {
-    inner_->store(key, data, std::move(cb));
-  }
-  void load(const util::Digest& key, LoadCallback cb) override {
-    auto start = std::chrono::steady_clock::now();
-    inner_->load(key, [this, start, cb = std::move(cb)](int errnum, std::string data) {
-      std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
-      timing_.record(ms.count());
-      cb(errnum, std::move(data));
-    });
-  }
-
- private:
-  std::unique_ptr<Backing> inner_;
-  stats::Timing timing_;
-};
 
 std::string errno_text(int errnum) { return std::strerror(errnum); }
 
@@ -65,7 +43,8 @@ class ContentModule : public broker::Module {
   std::unique_ptr<stats::Context> stats_;
   stats::Gauge count_, valid_, dirty_, size_, flush_batch_count_;
   stats::Counter load_hits_, load_misses_, store_dedups_, backing_errors_;
-  stats::Timing backing_load_ms_;
+  BackingMetrics backing_metrics_;
+  CheckedBacking* checked_ = nullptr;     // the backing, owned by cache_; null if none
   std::unique_ptr<Cache> cache_;          // after stats_: destroyed first
   uint64_t reported_backing_errors_ = 0;  // CacheStats::backing_errors at the last heartbeat
   bool backing_failing_ = false;          // a warning was logged and no recovery since
@@ -91,7 +70,12 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
     load_misses_ = stats_->counter("content-cache.load-misses");
     store_dedups_ = stats_->counter("content-cache.store-dedups");
     backing_errors_ = stats_->counter("content-cache.backing-errors");
-    backing_load_ms_ = stats_->timer("content-cache.backing-load");
+    backing_metrics_.load_ms = stats_->timer("content-cache.backing-load");
+    backing_metrics_.store_ms = stats_->timer("content-cache.backing-store");
+    backing_metrics_.bytes_written = stats_->counter("content-cache.backing-bytes-written");
+    backing_metrics_.bytes_read = stats_->counter("content-cache.backing-bytes-read");
+    backing_metrics_.read_errors = stats_->counter("content-cache.backing-read-errors");
+    backing_metrics_.corrupt = stats_->counter("content-cache.backing-corrupt");
   }
 
   const std::string& kind = config.string("content.backing");
@@ -102,7 +86,18 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   auto opened = type->open(env);
   if (!opened) throw std::runtime_error("content.backing=" + kind + ": " + opened.error().text);
   std::unique_ptr<Backing> backing = std::move(opened).value();
-  if (backing) backing = std::make_unique<TimedBacking>(std::move(backing), backing_load_ms_);
+  if (backing) {
+    auto checked = std::make_unique<CheckedBacking>(
+        std::move(backing), opts.hash, backing_metrics_,
+        [this](const util::Digest& key, size_t size) {
+          ctx_.log(broker::Level::kErr,
+                   fmt::format("content: {} ({} bytes) read from the {} backing store does not "
+                               "match its hash: the stored copy is corrupt and is not served",
+                               util::blobref_format(key), size, backing_name_));
+        });
+    checked_ = checked.get();
+    backing = std::move(checked);
+  }
   backing_name_ = kind;
   reactor::Loop& loop = ctx.loop();
   cache_ = std::make_unique<Cache>(opts, std::move(backing), [&loop] { return loop.now(); });
@@ -166,6 +161,9 @@ void ContentModule::load(const msg::Message& req, ResponderPtr r) {
       r->ok(std::string(data));
     else if (errnum == ENOENT)
       r->error(ENOENT, "no such blob");
+    else if (errnum == EBADMSG)
+      r->error(EBADMSG, "the backing store's copy is corrupt (its data does not match the "
+                        "blobref); it is not served");
     else
       r->error(errnum, "backing store read failed: " + errno_text(errnum));
   });
@@ -241,6 +239,10 @@ std::string ContentModule::stats_json() const {
       {"backing-errno", s.last_errno},
       {"backing-failure-errno", s.last_failure_errno},
       {"backing", backing_name_},
+      {"backing-bytes-written", checked_ ? checked_->counts().bytes_written : 0},
+      {"backing-bytes-read", checked_ ? checked_->counts().bytes_read : 0},
+      {"backing-read-errors", checked_ ? checked_->counts().read_errors : 0},
+      {"backing-corrupt", checked_ ? checked_->counts().corrupt : 0},
       {"hash", std::string(util::hash_name(cache_->options().hash))},
   };
   return j.dump();

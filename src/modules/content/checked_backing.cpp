@@ -1,0 +1,60 @@
+// CheckedBacking (see checked_backing.hpp).
+#include "modules/content/checked_backing.hpp"
+
+#include <cerrno>
+#include <chrono>
+
+namespace cairn::content {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+}  // namespace
+
+CheckedBacking::CheckedBacking(std::unique_ptr<Backing> inner, util::HashType hash,
+                               BackingMetrics metrics, CorruptFn on_corrupt)
+    : inner_(std::move(inner)),
+      hasher_(hash),
+      metrics_(metrics),
+      on_corrupt_(std::move(on_corrupt)) {}
+
+void CheckedBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {
+  auto start = std::chrono::steady_clock::now();
+  size_t size = data.size();
+  inner_->store(key, data, [this, start, size, cb = std::move(cb)](int errnum) {
+    metrics_.store_ms.record(ms_since(start));
+    if (errnum == 0) {
+      counts_.bytes_written += size;
+      metrics_.bytes_written.add(static_cast<int64_t>(size));
+    }
+    cb(errnum);
+  });
+}
+
+void CheckedBacking::load(const util::Digest& key, LoadCallback cb) {
+  auto start = std::chrono::steady_clock::now();
+  inner_->load(key, [this, key, start, cb = std::move(cb)](int errnum, std::string data) {
+    metrics_.load_ms.record(ms_since(start));
+    if (errnum == 0 && hasher_.hash(data) != key) {
+      counts_.corrupt++;
+      metrics_.corrupt.add(1);
+      if (on_corrupt_) on_corrupt_(key, data.size());
+      cb(EBADMSG, {});
+      return;
+    }
+    if (errnum == 0) {
+      counts_.bytes_read += data.size();
+      metrics_.bytes_read.add(static_cast<int64_t>(data.size()));
+    } else if (errnum != ENOENT) {
+      counts_.read_errors++;
+      metrics_.read_errors.add(1);
+    }
+    cb(errnum, std::move(data));
+  });
+}
+
+}  // namespace cairn::content

@@ -1,0 +1,88 @@
+// CheckedBacking: a blob read back that does not match its blobref is refused (EBADMSG) and
+// reported once; good reads and writes are counted in bytes; read failures other than ENOENT
+// are counted; callbacks pass through exactly once.
+#include "modules/content/checked_backing.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "modules/content/test/fake_backing.hpp"
+
+namespace cairn::content {
+namespace {
+
+struct Fixture {
+  std::shared_ptr<test::FakeBackingState> state = std::make_shared<test::FakeBackingState>();
+  std::vector<std::string> corrupt;  // blobrefs reported corrupt
+  CheckedBacking backing{std::make_unique<test::FakeBacking>(state), util::HashType::kSha1, {},
+                         [this](const util::Digest& key, size_t) {
+                           corrupt.push_back(util::blobref_format(key));
+                         }};
+};
+
+util::Digest digest_of(std::string_view data) {
+  util::Hasher h(util::HashType::kSha1);
+  return h.hash(data);
+}
+
+TEST(CheckedBacking, ServesABlobThatMatchesItsHashAndCountsItsBytes) {
+  Fixture f;
+  std::string data = "hello";
+  util::Digest key = digest_of(data);
+  int stored = -1;
+  f.backing.store(key, data, [&](int e) { stored = e; });
+  f.state->complete();
+  EXPECT_EQ(stored, 0);
+  int calls = 0;
+  f.backing.load(key, [&](int e, std::string got) {
+    calls++;
+    EXPECT_EQ(e, 0);
+    EXPECT_EQ(got, "hello");
+  });
+  f.state->complete();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(f.backing.counts().bytes_written, 5u);
+  EXPECT_EQ(f.backing.counts().bytes_read, 5u);
+  EXPECT_EQ(f.backing.counts().corrupt, 0u);
+  EXPECT_TRUE(f.corrupt.empty());
+}
+
+TEST(CheckedBacking, RefusesATamperedCopyWithEbadmsgAndReportsItOnce) {
+  Fixture f;
+  util::Digest key = digest_of("original");
+  f.state->blobs[util::blobref_format(key)] = "tampered";
+  int calls = 0;
+  f.backing.load(key, [&](int e, std::string got) {
+    calls++;
+    EXPECT_EQ(e, EBADMSG);
+    EXPECT_EQ(got, "");
+  });
+  f.state->complete();
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(f.corrupt.size(), 1u);
+  EXPECT_EQ(f.corrupt[0], util::blobref_format(key));
+  EXPECT_EQ(f.backing.counts().corrupt, 1u);
+  EXPECT_EQ(f.backing.counts().bytes_read, 0u);
+}
+
+TEST(CheckedBacking, CountsReadFailuresButNotMissingBlobs) {
+  Fixture f;
+  int got = -1;
+  f.backing.load(digest_of("never stored"), [&](int e, std::string) { got = e; });
+  f.state->complete();
+  EXPECT_EQ(got, ENOENT);
+  EXPECT_EQ(f.backing.counts().read_errors, 0u);
+
+  f.state->store_errno = ENOSPC;
+  int stored = -1;
+  f.backing.store(digest_of("x"), "x", [&](int e) { stored = e; });
+  f.state->complete();
+  EXPECT_EQ(stored, ENOSPC);
+  EXPECT_EQ(f.backing.counts().bytes_written, 0u);
+}
+
+}  // namespace
+}  // namespace cairn::content
