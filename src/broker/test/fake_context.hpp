@@ -110,12 +110,19 @@ class FakeContext : public ModuleContext {
     EXPECT_FALSE(expired) << "not reached within 10 s";
     return !expired;
   }
+  // Calls the module's shutdown hook; the flag turns true when the module says it is done.
+  std::shared_ptr<bool> begin_shutdown() {
+    auto done = std::make_shared<bool>(false);
+    if (shutdown_)
+      shutdown_([done] { *done = true; });
+    else
+      *done = true;
+    return done;
+  }
   // Runs the module's shutdown hook to its end.
   void shutdown() {
-    if (!shutdown_) return;
-    bool done = false;
-    shutdown_([&] { done = true; });
-    run_until([&] { return done; });
+    auto done = begin_shutdown();
+    run_until([&] { return *done; });
   }
 
   std::map<std::string, Handler> services_;

@@ -1,6 +1,7 @@
 // The content cache (see cache.hpp for the invariants this file keeps).
 #include "modules/content/cache.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -188,7 +189,11 @@ void Cache::set_blob(uint32_t idx, std::string_view data) {
 void Cache::mark_dirty(uint32_t idx) {
   Entry& e = entry(idx);
   e.flags |= kDirty;
+  e.epoch = epoch_;
   stats_.dirty++;
+  if (dirty_epochs_.empty() || dirty_epochs_.back().first != epoch_)
+    dirty_epochs_.emplace_back(epoch_, 0);
+  dirty_epochs_.back().second++;
   if (backing_) {
     e.flags |= kQueued;
     flush_queue_.push_back(idx);
@@ -238,20 +243,29 @@ void Cache::on_write_done(uint32_t idx, int errnum) {
   stats_.flush_batch_count--;
   stats_.last_errno = errnum;
   if (errnum == 0) {
-    e.flags &= static_cast<uint8_t>(~kDirty);
-    stats_.dirty--;
-    // Becoming clean counts as a use, which keeps the LRU ordered by last_used.
-    e.last_used = clock_();
-    lru_sync(idx);
+    mark_clean(idx);
   } else {
     e.flags |= kFailed;
     failed_.push_back(idx);
     stats_.backing_errors++;
     stats_.last_failure_errno = errnum;
-    finish_flushes(errnum);
+    fail_flushes(e.epoch, errnum);
   }
   start_writes();
-  if (stats_.dirty == 0) finish_flushes(0);
+  finish_flushes();
+}
+
+void Cache::mark_clean(uint32_t idx) {
+  Entry& e = entry(idx);
+  e.flags &= static_cast<uint8_t>(~kDirty);
+  stats_.dirty--;
+  auto it = std::lower_bound(dirty_epochs_.begin(), dirty_epochs_.end(),
+                             std::make_pair(e.epoch, uint64_t{0}));
+  if (it != dirty_epochs_.end() && it->first == e.epoch && --it->second == 0)
+    dirty_epochs_.erase(it);
+  // Becoming clean counts as a use, which keeps the LRU ordered by last_used.
+  e.last_used = clock_();
+  lru_sync(idx);
 }
 
 void Cache::requeue_failed() {
@@ -324,10 +338,24 @@ void Cache::on_load_done(uint32_t idx, int errnum, std::string data) {
 
 // ---- flush, drop, purge -------------------------------------------------------------------
 
-void Cache::finish_flushes(int errnum) {
-  auto waiters = std::move(flush_waiters_);
-  flush_waiters_.clear();
-  for (auto& w : waiters) w(errnum);
+void Cache::finish_flushes() {
+  // A callback may store and flush again, so the oldest dirty epoch is read each time.
+  while (!flush_waiters_.empty() &&
+         (dirty_epochs_.empty() || flush_waiters_.front().epoch < dirty_epochs_.front().first)) {
+    auto cb = std::move(flush_waiters_.front().cb);
+    flush_waiters_.pop_front();
+    cb(0);
+  }
+}
+
+void Cache::fail_flushes(uint64_t epoch, int errnum) {
+  // Waiters are in ascending epochs: those at or after `epoch` wait for the failed entry.
+  std::vector<FlushCallback> failed;
+  while (!flush_waiters_.empty() && flush_waiters_.back().epoch >= epoch) {
+    failed.push_back(std::move(flush_waiters_.back().cb));
+    flush_waiters_.pop_back();
+  }
+  for (auto it = failed.rbegin(); it != failed.rend(); ++it) (*it)(errnum);
 }
 
 void Cache::flush(FlushCallback cb) {
@@ -335,11 +363,14 @@ void Cache::flush(FlushCallback cb) {
     cb(ENOSYS);
     return;
   }
-  if (stats_.dirty == 0) {
+  if (dirty_epochs_.empty()) {
     cb(0);
     return;
   }
-  flush_waiters_.push_back(std::move(cb));
+  // Close the newest epoch holding dirty entries: later stores go to a new one.
+  uint64_t horizon = dirty_epochs_.back().first;
+  if (epoch_ == horizon) epoch_++;
+  flush_waiters_.push_back({horizon, std::move(cb)});
   requeue_failed();
   start_writes();
 }

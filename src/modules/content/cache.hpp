@@ -18,6 +18,10 @@
 //    index captured by the request's callback stays valid; the blob a write reads is immutable.
 //  - The Cache owns its Backing and destroys it first, so no callback outlives the Cache.
 //  - size counts the bytes of valid blobs; count the entries in the table.
+//  - Flush epochs: a dirty entry carries the epoch it was marked dirty in; dirty_epochs_ counts
+//    the dirty entries of each epoch (ascending, no zero counts). A flush asked in epoch E
+//    closes E (later stores go to E+1) and is answered once no dirty entry of an epoch <= E is
+//    left, so stores that arrive after it never delay it.
 #pragma once
 
 #include <array>
@@ -86,8 +90,9 @@ class Cache {
   // no copy exists anywhere; EPROTO if key is not of the cache's hash type.
   void load(const util::Digest& key, LoadCallback cb);
 
-  // Calls cb(0) once every dirty entry is on the backing store (retrying failed writes), or
-  // cb(errno) as soon as a write fails; ENOSYS without a backing store.
+  // Calls cb(0) once every entry that is dirty now is on the backing store (retrying failed
+  // writes; entries stored later do not delay it), or cb(errno) as soon as the write of one of
+  // those entries fails; ENOSYS without a backing store.
   void flush(FlushCallback cb);
 
   // Drops every clean valid entry.
@@ -110,11 +115,12 @@ class Cache {
     kWriting = 1 << 4,
     kFailed = 1 << 5,
   };
-  // 64 bytes with a 32-byte key.
+  // 72 bytes with a 32-byte key.
   struct Entry {
     std::array<uint8_t, util::kMaxDigestSize> key;
     std::unique_ptr<char[]> data;  // null when invalid or empty
     double last_used = 0;
+    uint64_t epoch = 0;  // while dirty: the flush epoch it was marked dirty in
     uint32_t size = 0;
     uint32_t prev = kNil;  // LRU links; `next` also links the free list
     uint32_t next = kNil;
@@ -149,7 +155,11 @@ class Cache {
   void on_write_done(uint32_t idx, int errnum);
   void on_load_done(uint32_t idx, int errnum, std::string data);
   void requeue_failed();
-  void finish_flushes(int errnum);
+  void mark_clean(uint32_t idx);
+  // Answers the flushes whose epochs hold no dirty entry any more.
+  void finish_flushes();
+  // Fails the flushes that wait for an entry of `epoch` (or a later one) with errnum.
+  void fail_flushes(uint64_t epoch, int errnum);
 
   Options opts_;
   std::unique_ptr<Backing> backing_;
@@ -167,7 +177,13 @@ class Cache {
   std::deque<uint32_t> flush_queue_;
   std::vector<uint32_t> failed_;
   std::unordered_map<uint32_t, std::vector<LoadCallback>> load_waiters_;
-  std::vector<FlushCallback> flush_waiters_;
+  struct FlushWaiter {
+    uint64_t epoch;  // answered once no dirty entry of this epoch or an earlier one is left
+    FlushCallback cb;
+  };
+  std::deque<FlushWaiter> flush_waiters_;  // ascending epochs
+  uint64_t epoch_ = 0;                     // epoch of entries marked dirty now
+  std::deque<std::pair<uint64_t, uint64_t>> dirty_epochs_;  // (epoch, dirty entries), ascending
 
   CacheStats stats_;
 };

@@ -49,6 +49,7 @@ class ContentModule : public broker::Module {
   uint64_t reported_backing_errors_ = 0;  // CacheStats::backing_errors at the last heartbeat
   bool backing_failing_ = false;          // a warning was logged and no recovery since
   std::string backing_name_;              // content.backing
+  bool shutting_down_ = false;            // the shutdown flush has begun: stores are refused
 };
 
 ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_context()) {
@@ -115,6 +116,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
                        [this](const msg::Message&, ResponderPtr r) { r->ok(stats_json()); });
   ctx.on_heartbeat([this] { heartbeat(); });
   ctx.on_shutdown([this](std::function<void()> done) {
+    shutting_down_ = true;  // from now on stores are refused; what is dirty gets written
     if (!cache_->has_backing()) {
       done();
       return;
@@ -132,6 +134,12 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
 }
 
 void ContentModule::store(const msg::Message& req, ResponderPtr r) {
+  if (shutting_down_) {
+    r->error(ESHUTDOWN,
+             "the broker is shutting down: the blob was not stored (blobs stored before the "
+             "shutdown began are being written to the backing store)");
+    return;
+  }
   util::Digest d;
   int errnum = cache_->store(req.payload, &d);
   if (errnum == EFBIG) {

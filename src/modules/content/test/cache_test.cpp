@@ -393,3 +393,70 @@ TEST(Cache, ManyEntriesSurviveTableGrowthAndRandomDrops) {
   }
   EXPECT_EQ(f.cache.stats().count, (5000u + 2) / 3);
 }
+
+TEST(Cache, FlushWaitsOnlyForBlobsDirtyWhenItWasAsked) {
+  Fixture f;
+  f.store(blob_n(1));
+  f.store(blob_n(2));
+  auto flushed = f.flush();
+  // Stores after the flush was asked, their writes not landing yet.
+  for (int i = 3; i < 10; i++) f.store(blob_n(i));
+  ASSERT_EQ(f.state->in_flight(), 9u);
+  f.state->complete(2);  // the two blobs older than the flush land
+  EXPECT_EQ(*flushed, 0);
+  EXPECT_EQ(f.cache.stats().dirty, 7u);
+  auto second = f.flush();  // a new flush covers the later ones
+  f.state->complete(6);
+  EXPECT_EQ(*second, -1);
+  f.state->complete(1);
+  EXPECT_EQ(*second, 0);
+  EXPECT_EQ(f.cache.stats().dirty, 0u);
+}
+
+TEST(Cache, AFailedWriteOfALaterBlobDoesNotFailAnEarlierFlush) {
+  Fixture f;
+  f.store(blob_n(1));
+  auto flushed = f.flush();
+  f.store(blob_n(2));
+  // The first write lands last; the later blob's write fails before it.
+  auto first = std::move(f.state->pending.front());
+  f.state->pending.pop_front();
+  f.state->store_errno = EIO;
+  f.state->complete(1);
+  EXPECT_EQ(*flushed, -1) << "the failure was of a blob stored after the flush";
+  f.state->store_errno = 0;
+  first();
+  EXPECT_EQ(*flushed, 0);
+  EXPECT_EQ(f.cache.stats().dirty, 1u);
+  EXPECT_EQ(f.cache.stats().failed, 1u);
+}
+
+TEST(Cache, AFailedWriteOfAnOlderBlobFailsEveryFlushWaitingForIt) {
+  Fixture f;
+  f.store(blob_n(1));
+  auto first = f.flush();
+  f.store(blob_n(2));
+  auto second = f.flush();
+  f.state->store_errno = ENOSPC;
+  f.state->complete(1);  // blob 1 fails: both flushes wait for it
+  EXPECT_EQ(*first, ENOSPC);
+  EXPECT_EQ(*second, ENOSPC);
+}
+
+TEST(Cache, AFlushAnsweredFromItsCallbackCanFlushAgain) {
+  Fixture f;
+  f.store(blob_n(1));
+  std::shared_ptr<int> inner;
+  auto outer = std::make_shared<int>(-1);
+  f.cache.flush([&](int errnum) {
+    *outer = errnum;
+    f.store(blob_n(2));
+    inner = f.flush();
+  });
+  f.state->complete(1);
+  EXPECT_EQ(*outer, 0);
+  ASSERT_TRUE(inner);
+  EXPECT_EQ(*inner, -1) << "blob 2 is not written yet";
+  f.state->complete();
+  EXPECT_EQ(*inner, 0);
+}

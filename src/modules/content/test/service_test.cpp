@@ -159,6 +159,28 @@ TEST(ContentService, ShutdownFlushesDirtyBlobsToTheStatedir) {
     ASSERT_EQ(ctx.request("content.load", refs[i]).payload, "blob " + std::to_string(i));
 }
 
+TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten) {
+  TempDir dir;
+  std::string ref;
+  {
+    FakeContext ctx(dir.path);
+    auto mod = content::create_module(ctx);
+    ref = ctx.request("content.store", "before").payload;
+    auto flushing = ctx.begin_shutdown();
+    Reply late = ctx.request("content.store", "after");
+    EXPECT_EQ(late.errnum, ESHUTDOWN);
+    EXPECT_NE(late.payload.find("shutting down"), std::string::npos) << late.payload;
+    ctx.run_until([&] { return *flushing; });
+    // Loads still work during and after the shutdown flush.
+    EXPECT_EQ(ctx.request("content.load", ref).payload, "before");
+  }
+  FakeContext ctx(dir.path);
+  auto mod = content::create_module(ctx);
+  EXPECT_EQ(ctx.request("content.load", ref).payload, "before");
+  EXPECT_EQ(ctx.request("content.load", util::blobref_hash(util::HashType::kSha1, "after")).errnum,
+            ENOENT);
+}
+
 TEST(ContentService, HeartbeatSendsTheFiveGaugesOverUdp) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in sa{};
