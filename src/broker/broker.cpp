@@ -186,8 +186,9 @@ class ZapHandler {
     if (it != last_refusal_.end() && now - it->second < 60) return;
     if (last_refusal_.size() > 1000) last_refusal_.clear();
     last_refusal_[key] = now;
-    log_.log(Level::kWarning,
-             fmt::format("refused CURVE client {}: not in security.allowed-clients", key));
+    // Fresh keys defeat the per-key limit: the source's rate limit bounds the total.
+    log_.log_limited("refused CURVE clients", Level::kWarning,
+                     fmt::format("refused CURVE client {}: not in security.allowed-clients", key));
   }
 
   Socket socket_;
@@ -357,14 +358,15 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   bool delimiter = in.count() == 5 && in.part(1).empty();
   msg::Message& req = request_;  // its buffers serve message after message
   if (!in.decode_into(delimiter ? 2 : 1, req, decode_error_)) {
-    log_.log(Level::kWarning, fmt::format("dropped a malformed message from client {}: {}",
-                                          hex(identity), decode_error_));
+    log_.log_limited("malformed messages", Level::kWarning,
+                     fmt::format("dropped a malformed message from client {}: {}", hex(identity),
+                                 decode_error_));
     return;
   }
   if (req.type != msg::Type::kRequest) {
-    log_.log(Level::kWarning, fmt::format("dropped a response message ({}) sent to the broker "
-                                          "by client {}",
-                                          req.topic, hex(identity)));
+    log_.log_limited("responses sent to the broker", Level::kWarning,
+                     fmt::format("dropped a response message ({}) sent to the broker by client {}",
+                                 req.topic, hex(identity)));
     return;
   }
   requests_.add(1);
@@ -411,6 +413,7 @@ void Broker::add_builtin_services() {
 }
 
 void Broker::heartbeat() {
+  log_.report_suppressed();
   // Hooks may register further hooks; index so growth during the loop is safe.
   for (size_t i = 0; i < heartbeat_hooks_.size(); ++i) heartbeat_hooks_[i]();
 }

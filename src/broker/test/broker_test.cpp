@@ -4,6 +4,9 @@
 #include "broker/broker.hpp"
 
 #include <czmq.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <zmq.h>
@@ -186,8 +189,9 @@ TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
   EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 1"));
   EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 4"));
   EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 5"));
-  EXPECT_TRUE(log_has(*broker_, "expected 3 frames, got 7"));
   EXPECT_TRUE(log_has(*broker_, "unknown protocol version 0"));
+  // The sixth malformed message within the rate-limit window is counted, not logged.
+  EXPECT_FALSE(log_has(*broker_, "expected 3 frames, got 7"));
   EXPECT_TRUE(log_has(*broker_, "dropped a response message"));
 }
 
@@ -526,3 +530,75 @@ TEST(Log, DmesgJsonSurvivesInvalidUtf8) {
 }
 
 }  // namespace
+
+// A stderr that nobody reads (a full pipe) must never block logging: the lines that do not
+// fit are dropped and counted, and the count is printed once the pipe drains.
+TEST(Log, AStderrNobodyReadsNeverBlocksAndDroppedLinesAreReported) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  alarm(60);  // a blocked log() would hang here forever: fail the test instead
+  {
+    Log log(100, true, p[1]);
+    for (int i = 0; i < 20000; i++) log.log(Level::kWarning, "line that nobody reads");
+    EXPECT_GT(log.stderr_dropped(), 0u);
+    EXPECT_EQ(log.entries().size(), 100u) << "the ring keeps everything regardless";
+    // Drain the pipe until the writer reports what it dropped.
+    std::string seen;
+    char buf[65536];
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    for (int tries = 0; tries < 1000 && seen.find("dropped") == std::string::npos; tries++) {
+      ssize_t n = read(p[0], buf, sizeof buf);
+      if (n > 0) {
+        seen.append(buf, static_cast<size_t>(n));
+        if (seen.size() > (1u << 20)) seen.erase(0, seen.size() - 4096);
+      } else {
+        usleep(10000);
+      }
+    }
+    EXPECT_NE(seen.find("log line(s) dropped: stderr was not being read"), std::string::npos);
+  }
+  alarm(0);
+  close(p[0]);
+  close(p[1]);
+}
+
+TEST(Log, DestroyingTheLogDoesNotHangOnAFullStderr) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  alarm(60);
+  {
+    Log log(10, true, p[1]);
+    for (int i = 0; i < 5000; i++) log.log(Level::kErr, "filling the pipe");
+  }  // the writer gives up within its deadline
+  alarm(0);
+  close(p[0]);
+  close(p[1]);
+}
+
+TEST(Log, ALimitedSourcePassesABurstThenCountsTheRest) {
+  Log log(1000, false);
+  for (int i = 0; i < 100; i++)
+    log.log_limited("malformed messages", Level::kWarning, "dropped message " + std::to_string(i));
+  log.log_limited("other source", Level::kWarning, "another kind");
+  auto entries = log.entries();
+  ASSERT_EQ(entries.size(), static_cast<size_t>(Log::kBurst) + 1);
+  EXPECT_EQ(entries[0].text, "dropped message 0");
+  EXPECT_EQ(entries[Log::kBurst - 1].text, "dropped message " + std::to_string(Log::kBurst - 1));
+  EXPECT_EQ(entries.back().text, "another kind");
+  log.report_suppressed();  // the window has not passed: nothing yet
+  EXPECT_EQ(log.entries().size(), static_cast<size_t>(Log::kBurst) + 1);
+}
+
+TEST(Log, SuppressedMessagesAreCountedOnceTheWindowPasses) {
+  Log log(1000, false);
+  log.set_limit_window(0.01);
+  for (int i = 0; i < 100; i++) log.log_limited("malformed messages", Level::kWarning, "m");
+  usleep(20000);  // let the (shortened) window pass
+  log.report_suppressed();
+  auto entries = log.entries();
+  ASSERT_EQ(entries.size(), static_cast<size_t>(Log::kBurst) + 1);
+  EXPECT_EQ(entries.back().text,
+            fmt::format("{} similar messages suppressed (malformed messages) in the last 0.01 s",
+                        100 - Log::kBurst));
+  EXPECT_EQ(entries.back().level, Level::kWarning);
+}

@@ -1,7 +1,7 @@
 // send_raw: test helper that sends arbitrary frames to a broker, as a misbehaving client would.
-//   send_raw URI FRAME...
-// Sends the FRAMEs (C-style escapes \xHH, \n, \\ allowed) as one multipart message on a DEALER
-// socket, then a broker.ping on the same socket, and waits (at most 10 s) for the ping's reply:
+//   send_raw [--count N] URI FRAME...
+// Sends the FRAMEs (C-style escapes \xHH, \n, \\ allowed) as one multipart message (N times,
+// default once) on a DEALER socket, then a broker.ping on the same socket, and waits (at most 10 s) for the ping's reply:
 // exit 0 means the broker handled the raw message (in order) and still answers.
 #include <zmq.h>
 
@@ -38,8 +38,14 @@ std::string unescape(const char* s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: send_raw URI FRAME...\n");
+  long count = 1;
+  if (argc > 2 && std::string(argv[1]) == "--count") {
+    count = std::strtol(argv[2], nullptr, 10);
+    argc -= 2;
+    argv += 2;
+  }
+  if (argc < 3 || count < 1) {
+    std::fprintf(stderr, "usage: send_raw [--count N] URI FRAME...\n");
     return 2;
   }
   cairn::client::ZmqContext ctx;
@@ -50,7 +56,7 @@ int main(int argc, char** argv) {
   }
   cairn::msg::Frames raw;
   for (int i = 2; i < argc; ++i) raw.push_back(unescape(argv[i]));
-  cairn::msg::send_frames(sock.get(), raw);
+  for (long i = 0; i < count; ++i) cairn::msg::send_frames(sock.get(), raw);
   constexpr uint32_t kTag = 0x5eed;
   cairn::msg::send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
   zmq_pollitem_t item{sock.get(), 0, ZMQ_POLLIN, 0};
