@@ -1,0 +1,135 @@
+// A blocking store on worker threads, as a Backing (see threaded_backing.hpp).
+#include "modules/content-backing/threaded_backing.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <utility>
+
+namespace cairn::content {
+
+ThreadedBacking::ThreadedBacking(reactor::Loop& loop, std::unique_ptr<BlockingStore> store,
+                                 unsigned threads, ErrorHook on_error)
+    : store_(std::move(store)),
+      on_error_(std::move(on_error)),
+      async_(loop, [this](reactor::Async&) { deliver(); }) {
+  async_.start();
+  threads = std::max(threads, 1u);
+  workers_.reserve(threads);
+  for (unsigned i = 0; i < threads; i++) workers_.emplace_back([this] { worker_main(); });
+}
+
+ThreadedBacking::~ThreadedBacking() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();  // never started: their data is not touched again
+  }
+  wake_.notify_all();
+  store_->interrupt();
+  for (auto& t : workers_) t.join();
+  async_.stop();
+  // finished_ and callbacks_ go with the object, on this (the reactor) thread, uncalled.
+}
+
+void ThreadedBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {
+  uint64_t id = next_id_++;
+  callbacks_.emplace(id, std::move(cb));
+  enqueue({id, key, data, false});
+}
+
+void ThreadedBacking::load(const util::Digest& key, LoadCallback cb) {
+  uint64_t id = next_id_++;
+  callbacks_.emplace(id, std::move(cb));
+  enqueue({id, key, {}, true});
+}
+
+void ThreadedBacking::enqueue(Request req) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(req);
+  }
+  wake_.notify_one();
+}
+
+void ThreadedBacking::worker_main() {
+  for (;;) {
+    Request req;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      req = queue_.front();
+      queue_.pop_front();
+    }
+    Result res = run(req);
+    {
+      std::lock_guard lock(mutex_);
+      finished_.push_back(std::move(res));
+    }
+    async_.send();  // one wake-up carries whatever has finished by the time the loop looks
+  }
+}
+
+ThreadedBacking::Result ThreadedBacking::run(const Request& req) {
+  if (req.is_load) {
+    util::Result<std::string> got = store_->get(req.key);
+    if (!got) return {req.id, got.error(), {}};
+    return {req.id, {}, std::move(got).value()};
+  }
+  util::Status put = store_->put(req.key, req.data);
+  if (!put) return {req.id, put.error(), {}};
+  return {req.id, {}, {}};
+}
+
+void ThreadedBacking::deliver() {
+  std::vector<Result> ready;
+  {
+    std::lock_guard lock(mutex_);
+    ready.swap(finished_);
+  }
+  if (ready.empty()) return;
+  deliveries_++;
+  for (auto& res : ready) {
+    auto it = callbacks_.find(res.id);
+    if (it == callbacks_.end()) continue;  // cannot happen: each id finishes once
+    auto cb = std::move(it->second);
+    callbacks_.erase(it);
+    int errnum = res.error.errnum;
+    bool is_load = std::holds_alternative<LoadCallback>(cb);
+    if (errnum != 0 && on_error_ && !(is_load && errnum == ENOENT)) on_error_(res.error);
+    if (is_load)
+      std::get<LoadCallback>(cb)(errnum, std::move(res.data));
+    else
+      std::get<StoreCallback>(cb)(errnum);
+  }
+}
+
+ThreadedBacking::ErrorHook rate_limited_error_log(reactor::Loop& loop,
+                                                  std::function<void(const std::string&)> log,
+                                                  double interval) {
+  struct State {
+    double last = 0;
+    bool logged = false;
+    uint64_t suppressed = 0;
+  };
+  return [&loop, log = std::move(log), interval,
+          state = std::make_shared<State>()](const util::Error& e) {
+    double now = loop.now();
+    if (state->logged && now - state->last < interval) {
+      state->suppressed++;
+      return;
+    }
+    if (state->suppressed > 0)
+      log(fmt::format("{} (and {} more failures since the last such message)", e.text,
+                      state->suppressed));
+    else
+      log(e.text);
+    state->logged = true;
+    state->last = now;
+    state->suppressed = 0;
+  };
+}
+
+}  // namespace cairn::content

@@ -1,0 +1,117 @@
+// cairn::content::ThreadedBacking: turns a store whose calls block (files on a shared
+// filesystem, S3 through libs3) into a Backing, by running its calls on a pool of worker threads
+// and handing the results back to the reactor thread through one reactor::Async.
+// Who owns what:
+// - The reactor thread owns the callbacks: they wait in callbacks_ under the request's id, never
+//   leave that thread, and are called or destroyed only there.
+// - The queue of requests (id, key, a view of the data) and the finished results are shared
+//   under mutex_; a worker takes one request at a time and calls the BlockingStore with no lock
+//   held, so up to `threads` calls run at once.
+// - A result reaches its callback in the Async's handler, which takes every result finished so
+//   far at once (many completions per wake-up).
+// Destruction (on the reactor thread) drops the requests not yet started, interrupts the calls
+// running (BlockingStore::interrupt), joins the workers and drops every undelivered callback
+// without calling it: no callback runs after, or during, the destructor.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "libreactor/reactor.hpp"
+#include "libutil/result.hpp"
+#include "modules/content-backing/backing.hpp"
+
+namespace cairn::content {
+
+// A backing store with blocking calls. put() and get() are called concurrently from several
+// worker threads, so an implementation is thread-safe; neither is ever called on the reactor
+// thread. An Error's text says what failed and why (it reaches the log); its errnum is what the
+// content cache sees.
+class BlockingStore {
+ public:
+  virtual ~BlockingStore() = default;
+  // Writes `data` under `key`; storing a key that is already there succeeds.
+  virtual util::Status put(const util::Digest& key, std::string_view data) = 0;
+  // The blob stored under `key`; an Error with ENOENT when there is none.
+  virtual util::Result<std::string> get(const util::Digest& key) = 0;
+  // Asks the calls running now, on other threads, to return soon (with an error). Called once,
+  // from ~ThreadedBacking; after it no new call starts. The default does nothing: the calls
+  // then simply run to their end.
+  virtual void interrupt() {}
+};
+
+class ThreadedBacking : public Backing {
+ public:
+  // Called on the reactor thread, just before the callback, with each failed request's Error
+  // (a load's ENOENT is an answer, not a failure, and is not reported).
+  using ErrorHook = std::function<void(const util::Error&)>;
+
+  // Starts `threads` workers (at least 1) over `store`.
+  ThreadedBacking(reactor::Loop& loop, std::unique_ptr<BlockingStore> store, unsigned threads,
+                  ErrorHook on_error = nullptr);
+  ~ThreadedBacking() override;
+  ThreadedBacking(const ThreadedBacking&) = delete;
+  ThreadedBacking& operator=(const ThreadedBacking&) = delete;
+
+  void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
+  void load(const util::Digest& key, LoadCallback cb) override;
+
+  // Requests whose callback has not run yet.
+  size_t outstanding() const { return callbacks_.size(); }
+  // Times the Async's handler ran and delivered at least one result.
+  uint64_t deliveries() const { return deliveries_; }
+
+ private:
+  struct Request {
+    uint64_t id;
+    util::Digest key;
+    std::string_view data;  // a store's blob (valid until its callback runs); empty for a load
+    bool is_load;
+  };
+  struct Result {
+    uint64_t id;
+    util::Error error;  // errnum 0: success
+    std::string data;   // a load's blob
+  };
+
+  void enqueue(Request req);
+  void worker_main();
+  Result run(const Request& req);
+  void deliver();
+
+  std::unique_ptr<BlockingStore> store_;
+  ErrorHook on_error_;
+
+  // Reactor thread only.
+  std::unordered_map<uint64_t, std::variant<StoreCallback, LoadCallback>> callbacks_;
+  uint64_t next_id_ = 1;
+  uint64_t deliveries_ = 0;
+
+  std::mutex mutex_;  // guards queue_, finished_, stopping_
+  std::condition_variable wake_;
+  std::deque<Request> queue_;
+  std::vector<Result> finished_;
+  bool stopping_ = false;
+
+  reactor::Async async_;
+  std::vector<std::thread> workers_;  // last: started once everything they use exists
+};
+
+// An ErrorHook that logs failures without flooding: the first failure at once, later ones at
+// most once per `interval` seconds of loop time, each line saying how many failed meanwhile.
+// `log` receives complete lines ("<what> (and N more failures since)").
+ThreadedBacking::ErrorHook rate_limited_error_log(reactor::Loop& loop,
+                                                  std::function<void(const std::string&)> log,
+                                                  double interval = 10.0);
+
+}  // namespace cairn::content
