@@ -38,6 +38,8 @@ test_expect_success 'a value out of range stops start-up' '
 	grep "^cairn: config: stats.max-packet: 10 is out of range" err &&
 	test_expect_code 1 cairn start -o heartbeat.period=0 true 2>err &&
 	grep "^cairn: config: heartbeat.period: 0 is out of range" err &&
+	test_expect_code 1 cairn start -o heartbeat.period=1e-9 true 2>err &&
+	grep "^cairn: config: heartbeat.period: 1e-09 is out of range: expected from 0.01 to 86400" err &&
 	test_expect_code 1 cairn start -o content.hash=md5 true 2>err &&
 	grep "^cairn: config: content.hash: .md5. is not allowed: expected sha1 or sha256" err
 '
@@ -49,6 +51,11 @@ test_expect_success '-o is applied after the file' '
 test_expect_success 'a missing file stops start-up, naming the file' '
 	test_expect_code 1 cairn start --config no-such.toml true 2>err &&
 	grep "^cairn: config: no-such.toml: cannot read the file: No such file or directory" err
+'
+test_expect_success 'a directory given as --config stops start-up' '
+	mkdir confdir &&
+	test_expect_code 1 cairn start --config confdir true 2>err &&
+	grep "^cairn: config: confdir: is a directory: give the path of a TOML file" err
 '
 test_expect_success 'an unparsable file stops start-up with file and line' '
 	printf "[stats]\nperiod = = 1\n" >bad.toml &&

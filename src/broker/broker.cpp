@@ -361,6 +361,13 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
     log_.log_limited("malformed messages", Level::kWarning,
                      fmt::format("dropped a malformed message from client {}: {}", hex(identity),
                                  decode_error_));
+    // A request whose only fault is its topic is answered, so the client does not wait.
+    if (decode_error_ == msg::kBadTopicError && req.type == msg::Type::kRequest) {
+      req.topic = "invalid-topic";
+      req.payload.clear();
+      RouterResponder(endpoint_, std::move(identity), delimiter, req)
+          .error(EINVAL, std::string("invalid topic: ") + msg::kBadTopicError);
+    }
     return;
   }
   if (req.type != msg::Type::kRequest) {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -116,9 +117,9 @@ ConfigError toml_error(const toml::parse_error& e, const std::string& origin) {
 
 ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
   ConfigKeys keys;
-  keys.push_back(ConfigKey::number("heartbeat.period", 2.0, 0, 86400,
-                                   "seconds between heartbeats (content-cache purge, gauges)")
-                     .above_min());
+  // The floor keeps an idle broker idle: 1e-9 would spin the loop.
+  keys.push_back(ConfigKey::number("heartbeat.period", 2.0, 0.01, 86400,
+                                   "seconds between heartbeats (content-cache purge, gauges)"));
   // A malformed endpoint is libstats' to report ("parse error"), not fatal.
   keys.push_back(ConfigKey::string("stats.endpoint", statsd_env,
                                    "statsd HOST:PORT; empty: telemetry off")
@@ -160,6 +161,9 @@ Config::Config(int rank, std::string statsd_env)
     : schema_(all_config_keys(rank, statsd_env)), values_(ConfigValues::with_defaults(schema_)) {}
 
 void Config::load_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path, "is a directory: give the path of a TOML file (see cairn.toml(5))");
   std::ifstream in(path);
   if (!in) throw ConfigError(path, fmt::format("cannot read the file: {}", std::strerror(errno)));
   std::stringstream text;

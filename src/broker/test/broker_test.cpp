@@ -195,6 +195,21 @@ TEST_F(BrokerTest, MalformedMessagesAreDroppedAndTheBrokerStillAnswers) {
   EXPECT_TRUE(log_has(*broker_, "dropped a response message"));
 }
 
+TEST_F(BrokerTest, ARequestWithAnInvalidTopicIsAnsweredEinvalNotLeftWaiting) {
+  start();
+  Client& c = client();
+  for (const char* topic : {"has space", ""}) {
+    msg::Frames frames = msg::encode(msg::Message::request("x", "", 77));
+    frames[1] = topic;
+    c.send_frames(frames);
+    auto r = c.recv(loop_);
+    ASSERT_TRUE(r) << "no answer for topic '" << topic << "'";
+    EXPECT_EQ(r->matchtag, 77u);
+    EXPECT_EQ(r->errnum, EINVAL);
+    EXPECT_EQ(r->payload, std::string("invalid topic: ") + msg::kBadTopicError);
+  }
+}
+
 TEST_F(BrokerTest, ResponseCarriesTheRequestMatchTagAndRepliesMayComeOutOfOrder) {
   Broker& b = start();
   std::vector<ResponderPtr> held;

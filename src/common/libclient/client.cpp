@@ -6,6 +6,9 @@
 
 #include <czmq.h>
 #include <fmt/format.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -106,6 +109,42 @@ std::optional<milliseconds> timeout_from_env(std::string* why) {
   return milliseconds(std::max<int64_t>(1, static_cast<int64_t>(std::llround(s * 1000))));
 }
 
+namespace {
+
+// Checks what zmq_connect would only find out later (it connects in the background and retries
+// forever): an ipc:// socket file that is missing, forbidden or has no broker behind it, and a
+// tcp:// port out of range. Returns "" if the URI is worth connecting to, else why not.
+std::string precheck(const std::string& uri) {
+  if (uri.rfind("ipc://", 0) == 0) {
+    std::string path = uri.substr(6);
+    if (path.empty() || path[0] == '@') return {};  // abstract namespace: nothing to check
+    sockaddr_un sa{};
+    if (path.size() >= sizeof sa.sun_path) return "the socket path is too long";
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return {};
+    int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    int err = errno;
+    close(fd);
+    if (rc == 0) return {};
+    if (err == ECONNREFUSED) return "Connection refused (no broker is running on that socket)";
+    return std::strerror(err);
+  }
+  if (uri.rfind("tcp://", 0) == 0) {
+    auto colon = uri.rfind(':');
+    if (colon == std::string::npos || colon < 6) return "expected tcp://HOST:PORT";
+    std::string port = uri.substr(colon + 1);
+    char* end = nullptr;
+    long n = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || *end != '\0' || n < 1 || n > 65535)
+      return fmt::format("port '{}' is not a number from 1 to 65535", port);
+  }
+  return {};
+}
+
+}  // namespace
+
 std::optional<Client> Client::connect(std::string_view uri_arg, ConnectError* error) {
   ConnectError scratch;
   ConnectError& err = error ? *error : scratch;
@@ -142,6 +181,10 @@ std::optional<Client> Client::connect(std::string_view uri_arg, ConnectError* er
   // A send must not block forever when the broker is gone and the queue is full.
   int sndtimeo = static_cast<int>(std::min<int64_t>(c.timeout_.count(), INT32_MAX));
   zmq_setsockopt(c.sock_.get(), ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+  if (std::string why = precheck(uri); !why.empty()) {
+    err = {uri, fmt::format("cannot connect: {} (use the URI `cairn start` printed)", why)};
+    return std::nullopt;
+  }
   if (uri.rfind("tcp://", 0) == 0 && !setup_curve(c.sock_.get(), err)) return std::nullopt;
   if (zmq_connect(c.sock_.get(), uri.c_str()) != 0) {
     err = {uri, fmt::format("cannot connect: {} (use the URI `cairn start` printed)",

@@ -102,14 +102,15 @@ bool check(size_t count, std::string_view h, std::string_view topic, std::string
     error = "reserved header bytes are not zero";
     return false;
   }
-  if (!valid_topic(topic)) {
-    error = "topic must be 1-255 printable characters without spaces";
-    return false;
-  }
   m.type = static_cast<Type>(type);
   m.matchtag = get_u32(h, 4);
   m.flags = get_u32(h, 8);
   m.errnum = static_cast<int32_t>(get_u32(h, 12));
+  if (!valid_topic(topic)) {
+    // The header is sound: type and match tag are filled, so a request can still be answered.
+    error = kBadTopicError;
+    return false;
+  }
   if (m.type == Type::kRequest && m.errnum != 0) {
     error = "request carries an errno";
     return false;

@@ -60,5 +60,9 @@ Decoded decode(std::span<const std::string_view> frames);
 bool decode_into(std::span<const std::string_view> frames, Message& into, std::string& error);
 // The reason decode() gives for a message of `count` frames, count != 3.
 std::string frame_count_error(size_t count);
+// Why a message with a sound header but an invalid topic is malformed. Its type and match tag
+// are decoded, so a receiver can answer a request with EINVAL instead of leaving it unanswered.
+inline constexpr const char* kBadTopicError =
+    "topic must be 1-255 printable characters without spaces";
 
 }  // namespace cairn::msg
