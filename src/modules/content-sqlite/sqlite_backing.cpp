@@ -1,7 +1,11 @@
 // SQLite backing store on its own thread (see sqlite_backing.hpp).
 #include "modules/content-sqlite/sqlite_backing.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace cairn::content {
@@ -43,6 +47,12 @@ int step_reset(sqlite3_stmt* st) {
 
 util::Result<std::unique_ptr<SqliteBacking>> SqliteBacking::open(reactor::Loop& loop,
                                                                  const std::string& path) {
+  // Blobs may be private: create the file 0600 whatever the umask (SQLite would use 0644 less
+  // the umask), before SQLite opens it; its -wal and -shm files copy the file's mode.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return util::Error{errno, path + ": cannot open: " + std::strerror(errno)};
+  ::close(fd);
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                                    SQLITE_OPEN_NOMUTEX, nullptr);

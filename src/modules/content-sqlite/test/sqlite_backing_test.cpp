@@ -4,6 +4,7 @@
 #include "modules/content-sqlite/sqlite_backing.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -140,6 +141,18 @@ TEST(SqliteBacking, LoadOfMissingKeyIsEnoent) {
   reactor::Loop loop;
   auto b = open_or_fail(loop, dir.db());
   EXPECT_EQ(load_sync(loop, *b, digest("never stored")).first, ENOENT);
+}
+
+TEST(SqliteBacking, TheDatabaseIsCreatedPrivateWhateverTheUmask) {
+  TempDir dir;
+  reactor::Loop loop;
+  mode_t old = umask(0);
+  auto b = open_or_fail(loop, dir.db());
+  umask(old);
+  ASSERT_TRUE(b);
+  struct stat st;
+  ASSERT_EQ(stat(dir.db().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 TEST(SqliteBacking, OpenOfUnwritablePathFailsWithAReason) {
