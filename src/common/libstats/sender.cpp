@@ -39,18 +39,6 @@ Sender::Sender(Options opts)
   }
 }
 
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.release();
-  }
-  return *this;
-}
-
 bool Sender::open(const std::string& text) {
   const std::string hint =
       "; expected HOST:PORT or [IPv6]:PORT, e.g. 127.0.0.1:8125; telemetry is disabled";
@@ -75,7 +63,7 @@ bool Sender::open(const std::string& text) {
   std::unique_ptr<addrinfo, AddrInfoDeleter> list(res);
   int last_errno = 0;
   for (addrinfo* ai = list.get(); ai; ai = ai->ai_next) {
-    UniqueFd fd(
+    util::UniqueFd fd(
         ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (fd.get() < 0) {
       last_errno = errno;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "libstats/stats.hpp"
+#include "libutil/fd.hpp"
 
 namespace cairn::stats {
 
@@ -21,25 +22,6 @@ struct Line {
   std::string_view value;
   std::string_view suffix;
   size_t size() const { return head.size() + value.size() + suffix.size(); }
-};
-
-// Owns one file descriptor; closes it on destruction.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd();
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_ = -1;
 };
 
 class Sender {
@@ -74,7 +56,7 @@ class Sender {
   void send_batch();
   char* packet(size_t i) { return buffer_.get() + i * max_packet_; }
 
-  UniqueFd fd_;
+  util::UniqueFd fd_;
   std::string endpoint_;
   size_t max_packet_;
   LogFn log_;
