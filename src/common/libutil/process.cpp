@@ -105,7 +105,7 @@ Status make_pipe(UniqueFd& read_end, UniqueFd& write_end) {
 }  // namespace
 
 Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& opts) {
-  if (argv.empty() || argv[0].empty()) return Error{EINVAL, "cannot run an empty command"};
+  if (argv.empty()) return Error{EINVAL, "cannot run an empty command"};
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -133,7 +133,7 @@ Result<CapturedChild> spawn_captured(const std::vector<std::string>& argv, Spawn
   return child;  // the write ends close here: only the child holds them now
 }
 
-bool read_capped(int fd, std::string& into, size_t limit, size_t& dropped, int max_reads) {
+bool read_capped(int fd, std::string& into, size_t limit, uint64_t& dropped, int max_reads) {
   char buf[65536];
   while (max_reads-- != 0) {
     ssize_t n = ::read(fd, buf, sizeof buf);

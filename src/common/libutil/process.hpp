@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,7 @@ Result<CapturedChild> spawn_captured(const std::vector<std::string>& argv, Spawn
 // it would block or ends). Bytes are appended to `into` while it is shorter than `limit`; the
 // rest is counted in `dropped`. Returns true once the stream is over (end-of-file or a read
 // error): the caller closes `fd` then.
-bool read_capped(int fd, std::string& into, size_t limit, size_t& dropped, int max_reads);
+bool read_capped(int fd, std::string& into, size_t limit, uint64_t& dropped, int max_reads);
 
 // The exit status as a shell reports it: the code of a child that exited, 128+N for one killed
 // by signal N, 1 for any other wait status.

@@ -67,7 +67,4 @@ struct Job {
   Output out, err;
 };
 
-// Exit code as a shell reports it: the exit status, or 128 + the signal number.
-int exit_code_of(int wait_status);
-
 }  // namespace cairn::job_manager

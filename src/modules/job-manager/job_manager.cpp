@@ -1,4 +1,5 @@
-// Job manager: state machine, child processes, output capture (see job_manager.hpp).
+// Job manager: the state machine of jobs, their watchers and their output (see
+// job_manager.hpp); starting the child and reading its pipes is libutil's process.hpp.
 // Reactor callbacks never destroy the watcher that is calling them: watchers of a job stay in
 // its Entry (stopped) until the job is purged or the manager is destroyed.
 #include <config.h>
@@ -6,67 +7,18 @@
 #include "modules/job-manager/job_manager.hpp"
 
 #include <ev.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
+#include "libutil/fd.hpp"
+#include "libutil/process.hpp"
 
 namespace cairn::job_manager {
 
-int exit_code_of(int wait_status) {
-  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
-  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
-  return 1;
-}
-
 namespace {
-
-// Owns one file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.release();
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-// Read end (non-blocking) and write end (blocking, for the child) of a close-on-exec pipe.
-bool make_pipe(Fd& read_end, Fd& write_end) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) < 0) return false;
-  read_end = Fd(fds[0]);
-  write_end = Fd(fds[1]);
-  int flags = fcntl(fds[0], F_GETFL);
-  return flags >= 0 && fcntl(fds[0], F_SETFL, flags | O_NONBLOCK) == 0;
-}
 
 const char* state_topic(State s) {
   switch (s) {
@@ -96,7 +48,7 @@ std::string with_truncation_note(const Output& o, size_t limit) {
 struct JobManager::Entry {
   Job job;
   std::vector<Waiter> waiters;
-  Fd out_fd, err_fd;
+  util::UniqueFd out_fd, err_fd;  // read ends of the job's stdout and stderr pipes
   std::unique_ptr<reactor::Io> out_io, err_io;
   std::unique_ptr<reactor::Child> child;
   int stores_pending = 0;
@@ -175,42 +127,15 @@ std::variant<uint64_t, Error> JobManager::submit(std::vector<std::string> comman
 
 void JobManager::run(Entry& e) {
   Job& job = e.job;
-  Fd out_write, err_write;
-  if (!make_pipe(e.out_fd, out_write) || !make_pipe(e.err_fd, err_write)) {
-    fail_to_start(e, errno);
+  // stdin from /dev/null, stdout and stderr into pipes; signals at their defaults.
+  util::Result<util::CapturedChild> started = util::spawn_captured(job.command);
+  if (!started) {
+    fail_to_start(e, started.error().errnum);
     return;
   }
-
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err_write.get(), 2);
-  // The broker may block or ignore signals; the command starts with the defaults.
-  sigset_t mask, defaults;
-  sigemptyset(&mask);
-  sigemptyset(&defaults);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM})
-    sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &mask);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-  std::vector<char*> argv;
-  for (auto& arg : job.command) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  out_write.reset();
-  err_write.reset();
-  if (rc != 0) {
-    fail_to_start(e, rc);
-    return;
-  }
+  pid_t pid = started->pid;
+  e.out_fd = std::move(started->out);
+  e.err_fd = std::move(started->err);
   job.pid = pid;
 
   uint64_t id = job.id;
@@ -247,25 +172,14 @@ void JobManager::run(Entry& e) {
 }
 
 void JobManager::on_readable(Entry& e, bool is_stdout) {
-  Fd& fd = is_stdout ? e.out_fd : e.err_fd;
+  util::UniqueFd& fd = is_stdout ? e.out_fd : e.err_fd;
   auto& io = is_stdout ? e.out_io : e.err_io;
   Output& o = is_stdout ? e.job.out : e.job.err;
-  char buf[65536];
+  if (!fd) return;
   // Bounded per wake-up so a chatty job cannot starve the loop; after the child has exited
   // (no io watcher running) read until the pipe is empty.
-  int rounds = io && io->active() ? 16 : -1;
-  while (fd.get() >= 0 && rounds-- != 0) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n > 0) {
-      size_t room = o.data.size() < opts_.output_limit ? opts_.output_limit - o.data.size() : 0;
-      size_t keep = std::min(room, static_cast<size_t>(n));
-      o.data.append(buf, keep);
-      o.dropped += static_cast<size_t>(n) - keep;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    // EOF or a read error: this stream is over.
+  int max_reads = io && io->active() ? 16 : -1;
+  if (util::read_capped(fd.get(), o.data, opts_.output_limit, o.dropped, max_reads)) {
     if (io) io->stop();
     fd.reset();
   }
@@ -275,7 +189,7 @@ void JobManager::on_exit(Entry& e, int status) {
   Job& job = e.job;
   job.exited = true;
   job.wait_status = status;
-  job.exit_code = exit_code_of(status);
+  job.exit_code = util::exit_code(status);
   // Everything the command itself wrote is in the pipes now; a background grandchild that
   // keeps them open does not hold the job in RUN.
   if (e.out_io) e.out_io->stop();

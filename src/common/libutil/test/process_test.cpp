@@ -33,7 +33,7 @@ int wait_for(pid_t pid) {
 // Everything the stream `fd` gives until it ends (waiting up to 10 s for each part).
 std::string read_to_end(int fd) {
   std::string data;
-  size_t dropped = 0;
+  uint64_t dropped = 0;
   for (;;) {
     if (read_capped(fd, data, 1 << 20, dropped, -1)) return data;
     pollfd p{fd, POLLIN, 0};
@@ -189,7 +189,7 @@ TEST(ReadCapped, KeepsUpToTheLimitAndCountsTheRest) {
   UniqueFd read_end(fds[0]), write_end(fds[1]);
   ASSERT_EQ(write(write_end.get(), "0123456789", 10), 10);
   std::string kept;
-  size_t dropped = 0;
+  uint64_t dropped = 0;
   EXPECT_FALSE(read_capped(read_end.get(), kept, 4, dropped, -1));  // would block: not over
   EXPECT_EQ(kept, "0123");
   EXPECT_EQ(dropped, 6u);
@@ -204,7 +204,7 @@ TEST(ReadCapped, StopsAfterMaxReads) {
   ASSERT_EQ(write(write_end.get(), "x", 1), 1);
   write_end.reset();
   std::string kept;
-  size_t dropped = 0;
+  uint64_t dropped = 0;
   EXPECT_FALSE(read_capped(read_end.get(), kept, 100, dropped, 1));  // one read: the byte
   EXPECT_EQ(kept, "x");
   EXPECT_TRUE(read_capped(read_end.get(), kept, 100, dropped, 1));  // the next: end-of-file
