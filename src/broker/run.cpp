@@ -7,10 +7,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,8 +22,7 @@
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
 #include "libreactor/reactor.hpp"
-
-extern char** environ;
+#include "libutil/process.hpp"
 
 namespace cairn::broker {
 
@@ -102,49 +99,10 @@ class StateDir {
   bool temporary_ = false;
 };
 
-// Exit status as a shell reports it.
-int exit_status(int wstatus) {
-  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
-  return 1;
-}
-
-// Starts the initial program with `env_add` (NAME=VALUE) added to the environment, signals at
-// their defaults and none blocked. Returns the pid, or -1 with `err` set to why exec failed.
-pid_t spawn(const std::vector<std::string>& command, const std::vector<std::string>& env_add,
-            int& err) {
-  std::vector<std::string> args = command;
-  if (args.size() == 1) args = {"/bin/sh", "-c", command[0]};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  std::vector<std::string> env_store = env_add;
-  for (char** e = environ; *e; ++e) {
-    std::string_view entry(*e);
-    bool replaced = false;
-    for (const auto& add : env_add)
-      if (entry.substr(0, add.find('=') + 1) == add.substr(0, add.find('=') + 1)) replaced = true;
-    if (!replaced) env_store.emplace_back(entry);
-  }
-  std::vector<char*> envp;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1, SIGUSR2})
-    sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  err = posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), envp.data());
-  posix_spawnattr_destroy(&attr);
-  return err == 0 ? pid : -1;
+// The initial program: one word is a shell command line, more are a command and its arguments.
+std::vector<std::string> initial_program_argv(const std::vector<std::string>& command) {
+  if (command.size() == 1) return {"/bin/sh", "-c", command[0]};
+  return command;
 }
 
 // SIGPIPE would kill the broker when whoever reads its stdout goes away.
@@ -219,21 +177,24 @@ int run(const RunOptions& opts) {
   sigterm.start();
 
   if (!opts.command.empty()) {
-    std::vector<std::string> env{"CAIRN_URI=" + broker->uri()};
-    if (!broker->server_key().empty()) env.push_back("CAIRN_SERVER_KEY=" + broker->server_key());
-    int err = 0;
-    child = spawn(opts.command, env, err);
-    if (child < 0) {
+    util::SpawnOptions spawn_opts;
+    spawn_opts.env = {"CAIRN_URI=" + broker->uri()};
+    if (!broker->server_key().empty())
+      spawn_opts.env.push_back("CAIRN_SERVER_KEY=" + broker->server_key());
+    util::Result<pid_t> started = util::spawn(initial_program_argv(opts.command), spawn_opts);
+    if (!started) {
+      int err = started.error().errnum;
       std::cerr << "cairn: start: cannot run " << opts.command[0] << ": " << std::strerror(err)
                 << std::endl;
       status = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
       stop();
     } else {
+      child = *started;
       child_watcher =
           std::make_unique<reactor::Child>(loop, child, [&](reactor::Child& w, pid_t, int wstatus) {
             w.stop();
             child = -1;
-            status = exit_status(wstatus);
+            status = util::exit_code(wstatus);
             log.log(Level::kInfo, fmt::format("initial program exited with status {}", status));
             stop();
           });

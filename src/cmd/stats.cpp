@@ -7,9 +7,7 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -27,8 +25,8 @@
 #include "cmd/listen.hpp"
 #include "libclient/client.hpp"
 #include "libreactor/reactor.hpp"
-
-extern char** environ;
+#include "libutil/fd.hpp"
+#include "libutil/process.hpp"
 
 namespace cairn::cmd {
 
@@ -44,22 +42,7 @@ constexpr double kStopGrace = 5.0;
 constexpr int kReadBatch = 64;
 constexpr double kDefaultTimeout = 30.0;
 
-// Owns a file descriptor.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&&) = delete;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using util::UniqueFd;
 
 struct ListenOptions {
   int port = 0;
@@ -68,50 +51,6 @@ struct ListenOptions {
   bool json = false;
   bool summary = false;
   std::vector<std::string> command;
-};
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const char* name = sigabbrev_np(WTERMSIG(status));
-    return fmt::format("killed by signal {}{}", WTERMSIG(status),
-                       name ? fmt::format(" (SIG{})", name) : std::string());
-  }
-  return fmt::format("ended with wait status {}", status);
-}
-
-// The shell's convention for an exit status: the code, or 128 + the signal.
-int shell_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
-// Owned posix_spawn attributes: the command gets its own process group (so stopping it stops
-// what it started too), an empty signal mask and default dispositions (libev blocks the
-// signals it watches, and a blocked SIGTERM would survive exec).
-class SpawnAttr {
- public:
-  SpawnAttr() {
-    posix_spawnattr_init(&attr_);
-    sigset_t mask;
-    sigemptyset(&mask);
-    posix_spawnattr_setsigmask(&attr_, &mask);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE}) sigaddset(&defaults, sig);
-    posix_spawnattr_setsigdefault(&attr_, &defaults);
-    posix_spawnattr_setpgroup(&attr_, 0);
-    posix_spawnattr_setflags(&attr_,
-                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  }
-  ~SpawnAttr() { posix_spawnattr_destroy(&attr_); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-  const posix_spawnattr_t* get() const { return &attr_; }
-
- private:
-  posix_spawnattr_t attr_;
 };
 
 class Listener {
@@ -193,24 +132,18 @@ std::optional<UniqueFd> bind_loopback(int& port) {
 
 // Returns 0, or the exit status for a command that cannot be run (127 not found, 126 otherwise).
 int Listener::spawn_command() {
-  std::string statsd = fmt::format("CAIRN_STATSD=127.0.0.1:{}", opts_.port);
-  std::vector<char*> env;
-  for (char** e = environ; *e; ++e) {
-    if (std::strncmp(*e, "CAIRN_STATSD=", 13) != 0) env.push_back(*e);
-  }
-  env.push_back(statsd.data());
-  env.push_back(nullptr);
-  std::vector<char*> argv;
-  for (std::string& a : opts_.command) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  SpawnAttr attr;
-  int err = ::posix_spawnp(&pid_, argv[0], nullptr, attr.get(), argv.data(), env.data());
-  if (err != 0) {
-    pid_ = -1;
+  util::SpawnOptions spawn_opts;
+  spawn_opts.env = {fmt::format("CAIRN_STATSD=127.0.0.1:{}", opts_.port)};
+  // Its own process group: stopping the command stops what it started too.
+  spawn_opts.new_process_group = true;
+  util::Result<pid_t> pid = util::spawn(opts_.command, spawn_opts);
+  if (!pid) {
+    int err = pid.error().errnum;
     fail(kWhat, fmt::format("cannot run \"{}\": {}{}", opts_.command[0], std::strerror(err),
                             err == ENOENT ? " (is it in PATH?)" : ""));
     return err == ENOENT ? 127 : 126;
   }
+  pid_ = *pid;
   child_ = std::make_unique<reactor::Child>(
       loop_, pid_, [this](reactor::Child&, pid_t, int status) { on_command_exit(status); });
   child_->start();  // the loop is the default one: it was the first created in this process
@@ -291,7 +224,7 @@ void Listener::settle_if_met() {
   if (exit_status_ || check_.state(false) != CriteriaCheck::State::kMet) return;
   std::string warning;
   if (command_status_ && *command_status_ != 0)
-    warning = fmt::format("the criteria held, but the command {}", describe_status(*command_status_));
+    warning = fmt::format("the criteria held, but the command {}", util::describe_wait_status(*command_status_));
   finish(0, warning);
 }
 
@@ -317,7 +250,7 @@ void Listener::on_command_exit(int status) {
   }
   if (exit_status_) return;
   if (!opts_.criteria.any()) {
-    finish(shell_status(status));
+    finish(util::exit_code(status));
     return;
   }
   settle_if_met();
@@ -330,7 +263,7 @@ void Listener::on_command_exit(int status) {
 
 void Listener::on_grace_over() {
   if (exit_status_) return;
-  std::string how = fmt::format("the command {}", describe_status(*command_status_));
+  std::string how = fmt::format("the command {}", util::describe_wait_status(*command_status_));
   if (check_.state(true) == CriteriaCheck::State::kMet) {
     finish(0, *command_status_ != 0 ? "the criteria held, but " + how : std::string());
   } else {
