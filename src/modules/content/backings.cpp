@@ -3,6 +3,7 @@
 // is explicit rather than filled by static constructors, which a static link would drop.
 #include "modules/content/backings.hpp"
 
+#include "modules/content-files/files_backing.hpp"
 #include "modules/content-sqlite/sqlite_backing.hpp"
 
 namespace cairn::content {
@@ -23,6 +24,7 @@ const std::vector<BackingType>& backing_types() {
   static const std::vector<BackingType> types = {
       sqlite_backing_type(),
       none_backing_type(),
+      files_backing_type(),
   };
   return types;
 }

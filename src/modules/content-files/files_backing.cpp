@@ -1,0 +1,184 @@
+// One file per blob under files.dir (see files_backing.hpp).
+#include "modules/content-files/files_backing.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "libutil/fd.hpp"
+
+namespace cairn::content {
+
+namespace {
+
+util::Error sys_error(int errnum, const std::string& what) {
+  return util::Error{errnum, fmt::format("{}: {}", what, std::strerror(errnum))};
+}
+
+int write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+// Makes a directory entry just created or renamed in `dir` durable. Some filesystems cannot
+// fsync a directory (EINVAL); their entries are as durable as they get.
+int fsync_dir(const std::string& dir) {
+  util::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return errno;
+  if (::fsync(fd.get()) < 0 && errno != EINVAL && errno != ENOTSUP) return errno;
+  return 0;
+}
+
+// Creates `dir` unless it exists; on creation, fsyncs its parent so the new entry lasts.
+int make_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) < 0) return errno == EEXIST ? 0 : errno;
+  return fsync_dir(std::filesystem::path(dir).parent_path().string());
+}
+
+uint64_t random_nonce() {
+  uint64_t n = 0;
+  if (getrandom(&n, sizeof n, 0) != static_cast<ssize_t>(sizeof n))
+    n = static_cast<uint64_t>(::getpid()) << 32 ^ static_cast<uint64_t>(::time(nullptr));
+  return n;
+}
+
+broker::ConfigKeys files_config_keys() {
+  using broker::ConfigKey;
+  return {
+      ConfigKey::string("files.dir", "",
+                        "directory of the files backing store, one file per blob; may be shared "
+                        "by several brokers (required with content.backing = files)"),
+      ConfigKey::integer("files.threads", 4, 1, 64, "threads doing the files backing store's I/O"),
+  };
+}
+
+util::Result<std::unique_ptr<Backing>> open_files_backing(const BackingEnv& env) {
+  auto store = FilesStore::open(env.config.string("files.dir"));
+  if (!store) return store.error();
+  auto log = env.log;
+  auto on_error = rate_limited_error_log(env.loop, [log](const std::string& text) {
+    log(broker::Level::kWarning, "content.backing=files: " + text);
+  });
+  auto threads = static_cast<unsigned>(env.config.integer("files.threads"));
+  return std::unique_ptr<Backing>(std::make_unique<ThreadedBacking>(
+      env.loop, std::move(store).value(), threads, std::move(on_error)));
+}
+
+}  // namespace
+
+BackingType files_backing_type() {
+  return {"files", "one file per blob under files.dir, which brokers may share", files_config_keys,
+          open_files_backing};
+}
+
+util::Result<std::unique_ptr<FilesStore>> FilesStore::open(const std::string& dir) {
+  if (dir.empty())
+    return util::Error{EINVAL,
+                       "files.dir is not set: content.backing = files needs the directory to "
+                       "keep the blobs in (a shared one, for several brokers)"};
+  std::error_code ec;
+  std::string abs = std::filesystem::absolute(dir, ec).lexically_normal().string();
+  if (ec || abs.empty()) abs = dir;
+  if (abs.size() > 1 && abs.back() == '/') abs.pop_back();
+  struct stat st;
+  if (::stat(abs.c_str(), &st) < 0) return sys_error(errno, "files.dir " + abs);
+  if (!S_ISDIR(st.st_mode)) return sys_error(ENOTDIR, "files.dir " + abs);
+  // Writable? Only trying tells (a read-only mount, an immutable directory, root or not).
+  std::string probe = abs + "/.probe." + std::to_string(::getpid());
+  util::UniqueFd fd(::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return sys_error(errno, "files.dir " + abs + ": cannot create files in it");
+  fd.reset();
+  ::unlink(probe.c_str());
+  return std::unique_ptr<FilesStore>(new FilesStore(abs, random_nonce()));
+}
+
+std::string FilesStore::path_of(const util::Digest& key) const {
+  char ref[util::kMaxBlobrefSize];
+  size_t n = util::blobref_format(key, ref);
+  std::string_view name(ref, n);
+  std::string_view hash = util::hash_name(key.type);
+  return fmt::format("{}/{}/{}/{}", dir_, hash, name.substr(hash.size() + 1, 2), name);
+}
+
+util::Status FilesStore::make_fanout(const std::string& fanout) const {
+  std::string hash_dir = std::filesystem::path(fanout).parent_path().string();
+  if (int e = make_dir(hash_dir)) return sys_error(e, "cannot create " + hash_dir);
+  if (int e = make_dir(fanout)) return sys_error(e, "cannot create " + fanout);
+  return {};
+}
+
+util::Status FilesStore::put(const util::Digest& key, std::string_view data) {
+  std::string path = path_of(key);
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {};  // blobs never change
+  size_t slash = path.rfind('/');
+  std::string fanout = path.substr(0, slash);
+  std::string name = path.substr(slash + 1);
+
+  std::string tmp;
+  util::UniqueFd fd;
+  for (int attempt = 0; !fd && attempt < 3; attempt++) {
+    tmp = fmt::format("{}/.tmp.{}.{:016x}.{}", fanout, name, nonce_, next_tmp_++);
+    fd.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd && errno == ENOENT) {  // the first blob of its fan-out directory
+      if (auto made = make_fanout(fanout); !made) return made;
+      fd.reset(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    }
+    if (!fd && errno != EEXIST) break;
+  }
+  if (!fd) return sys_error(errno, "cannot create " + tmp);
+
+  auto fail = [&tmp](int errnum, const char* what) {
+    ::unlink(tmp.c_str());
+    return util::Status(sys_error(errnum, fmt::format("cannot {} {}", what, tmp)));
+  };
+  if (int e = write_all(fd.get(), data)) return fail(e, "write");
+  if (::fsync(fd.get()) < 0) return fail(errno, "fsync");
+  if (::close(fd.release()) < 0) return fail(errno, "close");
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return sys_error(e, fmt::format("cannot rename {} to {}", tmp, path));
+  }
+  if (int e = fsync_dir(fanout)) return sys_error(e, "cannot fsync " + fanout);
+  return {};
+}
+
+util::Result<std::string> FilesStore::get(const util::Digest& key) {
+  std::string path = path_of(key);
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return sys_error(errno, "cannot open " + path);
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) return sys_error(errno, "cannot stat " + path);
+  // One byte more than the size, so the read that sees the end needs no reallocation.
+  std::string data;
+  data.resize(static_cast<size_t>(st.st_size) + 1);
+  size_t have = 0;
+  for (;;) {
+    if (have == data.size()) data.resize(2 * data.size());  // it grew since fstat
+    ssize_t n = ::read(fd.get(), data.data() + have, data.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(errno, "cannot read " + path);
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  data.resize(have);
+  return data;
+}
+
+}  // namespace cairn::content
