@@ -14,7 +14,7 @@ man_keys() {
 		sed 's/\\-/-/g' | sort
 }
 example_keys() {
-	awk '/^\[[a-z-]+\]$/ { table = substr($0, 2, length($0) - 2) }
+	awk '/^\[[a-z][a-z0-9-]*\]$/ { table = substr($0, 2, length($0) - 2) }
 		/^#[a-z][a-z0-9-]* = / { sub(/^#/, ""); print table "." $1 }' \
 		"$CAIRN_SRCDIR/etc/cairn.toml" | sort
 }

@@ -3,8 +3,12 @@
 // is explicit rather than filled by static constructors, which a static link would drop.
 #include "modules/content/backings.hpp"
 
+#include "config.h"  // HAVE_S3: the backing stores configure found libraries for
 #include "modules/content-files/files_backing.hpp"
 #include "modules/content-sqlite/sqlite_backing.hpp"
+#if HAVE_S3
+#include "modules/content-s3/s3_backing.hpp"
+#endif
 
 namespace cairn::content {
 
@@ -25,6 +29,9 @@ const std::vector<BackingType>& backing_types() {
       sqlite_backing_type(),
       none_backing_type(),
       files_backing_type(),
+#if HAVE_S3
+      s3_backing_type(),
+#endif
   };
   return types;
 }
