@@ -12,8 +12,5 @@ src_cmd_test_listen_test_SOURCES = src/cmd/test/listen_test.cpp
 src_cmd_test_listen_test_CPPFLAGS = $(AM_CPPFLAGS) $(GTEST_CFLAGS) $(JSON_CFLAGS) $(SPDLOG_CFLAGS)
 src_cmd_test_listen_test_LDADD = src/cmd/liblisten.la $(GTEST_LDADD) $(SPDLOG_LIBS)
 
-# The shell test is shipped by t/Makefile.inc's EXTRA_DIST filter over TESTS.
-TESTS += t/t1000-stats-listen.t t/t1001-stats-status.t
-
 man1_MANS += doc/man1/cairn-stats.1
 EXTRA_DIST += doc/man1/cairn-stats.1
