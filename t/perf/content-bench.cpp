@@ -366,8 +366,7 @@ double memory_per_entry(size_t n, size_t blob_size) {
     for (size_t i = 0; i < n; i++) {
       std::string tag = fmt::format("{:016x}", i);
       std::memcpy(data.data(), tag.data(), std::min(blob_size, tag.size()));
-      cairn::util::Digest d;
-      cache.store(data, &d);
+      if (!cache.store(data)) return -1;
     }
     size_t after = heap_in_use();
     if (cache.stats().count != n) return -1;

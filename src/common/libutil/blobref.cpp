@@ -67,21 +67,25 @@ std::string blobref_format(const Digest& d) {
   return std::string(buf, blobref_format(d, buf));
 }
 
-int blobref_parse(std::string_view text, Digest* out) {
+Result<Digest> blobref_parse(std::string_view text) {
   size_t dash = text.find('-');
-  if (dash == std::string_view::npos) return EINVAL;
+  if (dash == std::string_view::npos)
+    return Error{EINVAL, "malformed blobref: expected HASH-HEX (sha1-... or sha256-...)"};
   auto type = hash_type_from_name(text.substr(0, dash));
-  if (!type) return EINVAL;
+  if (!type) return Error{EINVAL, "malformed blobref: the hash is neither sha1 nor sha256"};
   std::string_view hex = text.substr(dash + 1);
   for (char c : hex)
-    if (hexval(c) < 0) return EINVAL;
-  if (hex.size() != 2 * digest_size(*type)) return EPROTO;
+    if (hexval(c) < 0) return Error{EINVAL, "malformed blobref: a digest character is not hex"};
+  if (hex.size() != 2 * digest_size(*type)) {
+    return Error{EPROTO, "malformed blobref: " + std::string(hash_name(*type)) + " takes " +
+                             std::to_string(2 * digest_size(*type)) + " hex digits, not " +
+                             std::to_string(hex.size())};
+  }
   Digest d;
   d.type = *type;
   for (size_t i = 0; i < d.size(); i++)
     d.bytes[i] = static_cast<uint8_t>(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-  *out = d;
-  return 0;
+  return d;
 }
 
 std::string blobref_hash(HashType type, std::string_view data) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "libutil/result.hpp"
+
 namespace cairn::util {
 
 enum class HashType : uint8_t { kSha1 = 1, kSha256 = 2 };
@@ -62,10 +64,10 @@ std::string blobref_format(const Digest& d);
 // Writes the blobref of `d` into `buf` (at least kMaxBlobrefSize bytes); returns its length.
 size_t blobref_format(const Digest& d, char* buf);
 
-// Parses a blobref. Returns 0 and fills *out; EINVAL for a malformed text (no `-`, unknown hash
-// name, a character that is not lower- or upper-case hex); EPROTO for well-formed hex of the
-// wrong length for its hash name.
-int blobref_parse(std::string_view text, Digest* out);
+// Parses a blobref (hex of either case). Errors: EINVAL for a malformed text (no `-`, unknown
+// hash name, a character that is not hex); EPROTO for well-formed hex of the wrong length for
+// its hash name. The error text does not quote `text` (it may be any bytes a client sent).
+Result<Digest> blobref_parse(std::string_view text);
 
 // Convenience: the blobref of `data` hashed with `type`.
 std::string blobref_hash(HashType type, std::string_view data);

@@ -26,12 +26,11 @@ int sqlite_errno(int rc) {
 
 namespace {
 
-SqliteStmt prepare(sqlite3* db, const char* sql, std::string* error) {
+// The prepared statement `sql`; the Error (EIO) quotes it and SQLite's reason.
+util::Result<SqliteStmt> prepare(sqlite3* db, const char* sql) {
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK) {
-    *error = std::string("cannot prepare `") + sql + "`: " + sqlite3_errmsg(db);
-    return nullptr;
-  }
+  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
+    return util::Error{EIO, std::string("cannot prepare `") + sql + "`: " + sqlite3_errmsg(db)};
   return SqliteStmt(st);
 }
 
@@ -79,13 +78,18 @@ util::Result<std::unique_ptr<SqliteBacking>> SqliteBacking::open(reactor::Loop& 
   // still correct, only slower, so it is not an error.
   auto self = std::make_unique<SqliteBacking>(Key{}, loop, std::move(db));
   auto* s = self.get();
-  std::string err;
-  s->insert_ = prepare(s->db_.get(), "INSERT OR IGNORE INTO objects (hash, object) VALUES (?1, ?2)", &err);
-  if (s->insert_) s->select_ = prepare(s->db_.get(), "SELECT object FROM objects WHERE hash = ?1", &err);
-  if (s->select_) s->begin_ = prepare(s->db_.get(), "BEGIN IMMEDIATE", &err);
-  if (s->begin_) s->commit_ = prepare(s->db_.get(), "COMMIT", &err);
-  if (s->commit_) s->rollback_ = prepare(s->db_.get(), "ROLLBACK", &err);
-  if (!s->rollback_) return util::Error{EIO, path + ": " + err};
+  const std::pair<SqliteStmt*, const char*> statements[] = {
+      {&s->insert_, "INSERT OR IGNORE INTO objects (hash, object) VALUES (?1, ?2)"},
+      {&s->select_, "SELECT object FROM objects WHERE hash = ?1"},
+      {&s->begin_, "BEGIN IMMEDIATE"},
+      {&s->commit_, "COMMIT"},
+      {&s->rollback_, "ROLLBACK"},
+  };
+  for (const auto& [stmt, sql] : statements) {
+    auto prepared = prepare(s->db_.get(), sql);
+    if (!prepared) return util::Error{prepared.error().errnum, path + ": " + prepared.error().text};
+    *stmt = std::move(prepared).value();
+  }
   s->thread_ = std::thread([s] { s->thread_main(); });
   return self;
 }

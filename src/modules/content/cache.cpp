@@ -1,6 +1,8 @@
 // The content cache (see cache.hpp for the invariants this file keeps).
 #include "modules/content/cache.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -12,6 +14,19 @@ namespace {
 constexpr size_t kInitialSlots = 1024;
 // Grow the table when it would be more than 70% full (linear probing stays short).
 constexpr size_t kMaxLoadNum = 7, kMaxLoadDen = 10;
+
+util::Error no_such_blob() { return util::Error{ENOENT, "no such blob"}; }
+
+// Why a backing read that failed with `errnum` gives no blob, in a client's words.
+util::Error load_error(int errnum) {
+  if (errnum == ENOENT) return no_such_blob();
+  if (errnum == EBADMSG) {
+    return util::Error{EBADMSG,
+                       "the backing store's copy is corrupt (its data does not match the "
+                       "blobref); it is not served"};
+  }
+  return util::Error{errnum, std::string("backing store read failed: ") + std::strerror(errnum)};
+}
 }  // namespace
 
 Cache::Cache(Options opts, std::unique_ptr<Backing> backing, Clock clock)
@@ -200,15 +215,17 @@ void Cache::mark_dirty(uint32_t idx) {
   }
 }
 
-int Cache::store(std::string_view data, util::Digest* digest) {
-  if (data.size() > opts_.blob_size_limit) return EFBIG;
+util::Result<util::Digest> Cache::store(std::string_view data) {
+  if (data.size() > opts_.blob_size_limit) {
+    return util::Error{EFBIG, fmt::format("blob too large ({} > limit {} bytes)", data.size(),
+                                          opts_.blob_size_limit)};
+  }
   util::Digest key = hasher_.hash(data);
-  *digest = key;
   uint32_t idx = find(key);
   if (idx != kNil && (entry(idx).flags & kValid)) {
     stats_.store_dedups++;
     touch(idx);
-    return 0;
+    return key;
   }
   if (idx == kNil) idx = alloc_entry(key);
   // A new entry, or one whose backing load is still in flight: whether the backing store has
@@ -220,10 +237,11 @@ int Cache::store(std::string_view data, util::Digest* digest) {
   if (it != load_waiters_.end()) {
     auto waiters = std::move(it->second);
     load_waiters_.erase(it);
-    for (auto& w : waiters) w(0, data);
+    const util::Result<std::string_view> blob(data);
+    for (auto& w : waiters) w(blob);
   }
   start_writes();
-  return 0;
+  return key;
 }
 
 void Cache::start_writes() {
@@ -281,7 +299,7 @@ void Cache::requeue_failed() {
 
 void Cache::load(const util::Digest& key, LoadCallback cb) {
   if (key.type != opts_.hash) {
-    cb(EPROTO, {});
+    cb(util::Error{EPROTO, fmt::format("the blobref is not {}", util::hash_name(opts_.hash))});
     return;
   }
   uint32_t idx = find(key);
@@ -290,7 +308,7 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
     if (e.flags & kValid) {
       stats_.load_hits++;
       touch(idx);
-      cb(0, blob(e));
+      cb(blob(e));
       return;
     }
     // A backing read of this key is in flight: wait for it instead of issuing another.
@@ -300,7 +318,7 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
   }
   stats_.load_misses++;
   if (!backing_) {
-    cb(ENOENT, {});
+    cb(no_such_blob());
     return;
   }
   idx = alloc_entry(key);
@@ -333,7 +351,9 @@ void Cache::on_load_done(uint32_t idx, int errnum, std::string data) {
     lru_sync(idx);
   }
   // Answer from the local copy: a waiter may drop or purge the entry.
-  for (auto& w : waiters) w(errnum, errnum == 0 ? std::string_view(data) : std::string_view());
+  const util::Result<std::string_view> blob =
+      errnum == 0 ? util::Result<std::string_view>(data) : load_error(errnum);
+  for (auto& w : waiters) w(blob);
 }
 
 // ---- flush, drop, purge -------------------------------------------------------------------
@@ -344,7 +364,7 @@ void Cache::finish_flushes() {
          (dirty_epochs_.empty() || flush_waiters_.front().epoch < dirty_epochs_.front().first)) {
     auto cb = std::move(flush_waiters_.front().cb);
     flush_waiters_.pop_front();
-    cb(0);
+    cb(util::Status());
   }
 }
 
@@ -355,16 +375,21 @@ void Cache::fail_flushes(uint64_t epoch, int errnum) {
     failed.push_back(std::move(flush_waiters_.back().cb));
     flush_waiters_.pop_back();
   }
-  for (auto it = failed.rbegin(); it != failed.rend(); ++it) (*it)(errnum);
+  if (failed.empty()) return;
+  const util::Status status = util::Error{
+      errnum, fmt::format("backing store write failed: {} (the blobs stay in memory; retry after "
+                          "fixing the cause)",
+                          std::strerror(errnum))};
+  for (auto it = failed.rbegin(); it != failed.rend(); ++it) (*it)(status);
 }
 
 void Cache::flush(FlushCallback cb) {
   if (!backing_) {
-    cb(ENOSYS);
+    cb(util::Error{ENOSYS, "there is no backing store to flush to"});
     return;
   }
   if (dirty_epochs_.empty()) {
-    cb(0);
+    cb(util::Status());
     return;
   }
   // Close the newest epoch holding dirty entries: later stores go to a new one.

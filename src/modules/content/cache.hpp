@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "libutil/blobref.hpp"
+#include "libutil/result.hpp"
 #include "modules/content-backing/backing.hpp"
 
 namespace cairn::content {
@@ -67,9 +68,11 @@ class Cache {
  public:
   // Time in seconds (the reactor's loop time in the broker; a fake in tests).
   using Clock = std::function<double()>;
-  // errnum 0 and the blob (a view valid only during the call), or an errno.
-  using LoadCallback = std::function<void(int errnum, std::string_view data)>;
-  using FlushCallback = std::function<void(int errnum)>;
+  // The blob (a view valid only during the call), or why there is none: the Error's text is
+  // what a client is told (e.g. ENOENT "no such blob").
+  using LoadCallback = std::function<void(const util::Result<std::string_view>& blob)>;
+  // Success, or the failed write's errno with the text a client is told.
+  using FlushCallback = std::function<void(const util::Status& status)>;
 
   // `backing` may be null: memory only (loads of unknown blobs fail with ENOENT).
   Cache(Options opts, std::unique_ptr<Backing> backing, Clock clock);
@@ -80,19 +83,20 @@ class Cache {
   const Options& options() const { return opts_; }
   bool has_backing() const { return backing_ != nullptr; }
 
-  // Keeps `data` in memory (write-back: its backing write starts in the background) and sets
-  // *digest. Returns 0, or EFBIG if data is larger than blob_size_limit. A blob already cached
-  // is not copied again (dedup).
-  int store(std::string_view data, util::Digest* digest);
+  // Keeps `data` in memory (write-back: its backing write starts in the background) and returns
+  // its digest; EFBIG if data is larger than blob_size_limit. A blob already cached is not
+  // copied again (dedup).
+  util::Result<util::Digest> store(std::string_view data);
 
   // Answers with the blob of `key`: at once on a hit (cb runs before load() returns), later
   // after one backing read shared by every load of that key that arrives meanwhile. ENOENT if
-  // no copy exists anywhere; EPROTO if key is not of the cache's hash type.
+  // no copy exists anywhere; EPROTO if key is not of the cache's hash type; EBADMSG if the
+  // backing store's copy is corrupt; the backing store's errno if its read failed.
   void load(const util::Digest& key, LoadCallback cb);
 
-  // Calls cb(0) once every entry that is dirty now is on the backing store (retrying failed
-  // writes; entries stored later do not delay it), or cb(errno) as soon as the write of one of
-  // those entries fails; ENOSYS without a backing store.
+  // Calls cb with success once every entry that is dirty now is on the backing store (retrying
+  // failed writes; entries stored later do not delay it), or with the errno of the first write
+  // of one of those entries that fails; ENOSYS without a backing store.
   void flush(FlushCallback cb);
 
   // Drops every clean valid entry.

@@ -121,12 +121,12 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
       done();
       return;
     }
-    cache_->flush([this, done](int errnum) {
-      if (errnum != 0) {
+    cache_->flush([this, done](const util::Status& flushed) {
+      if (!flushed) {
         ctx_.log(broker::Level::kErr,
                  fmt::format("content: {} blobs could not be written to the backing store at "
                              "shutdown: {}",
-                             cache_->stats().dirty, errno_text(errnum)));
+                             cache_->stats().dirty, errno_text(flushed.error().errnum)));
       }
       done();
     });
@@ -140,40 +140,29 @@ void ContentModule::store(const msg::Message& req, ResponderPtr r) {
              "shutdown began are being written to the backing store)");
     return;
   }
-  util::Digest d;
-  int errnum = cache_->store(req.payload, &d);
-  if (errnum == EFBIG) {
-    r->error(EFBIG, fmt::format("blob too large ({} > limit {} bytes)", req.payload.size(),
-                                cache_->options().blob_size_limit));
+  auto stored = cache_->store(req.payload);
+  if (!stored) {
+    r->error(stored.error().errnum, stored.error().text);
     return;
   }
-  if (errnum != 0) {
-    r->error(errnum, errno_text(errnum));
-    return;
-  }
-  r->ok(util::blobref_format(d));
+  r->ok(util::blobref_format(*stored));
 }
 
 void ContentModule::load(const msg::Message& req, ResponderPtr r) {
-  util::Digest d;
-  int errnum = util::blobref_parse(req.payload, &d);
-  if (errnum == 0 && d.type != cache_->options().hash) errnum = EPROTO;
-  if (errnum != 0) {
-    r->error(errnum, fmt::format("malformed blobref: expected {}-<{} hex digits>",
-                                 util::hash_name(cache_->options().hash),
-                                 2 * util::digest_size(cache_->options().hash)));
+  auto d = util::blobref_parse(req.payload);
+  if (!d || d->type != cache_->options().hash) {
+    // One text for every malformed blobref: it names the form this cache's hash takes.
+    r->error(d ? EPROTO : d.error().errnum,
+             fmt::format("malformed blobref: expected {}-<{} hex digits>",
+                         util::hash_name(cache_->options().hash),
+                         2 * util::digest_size(cache_->options().hash)));
     return;
   }
-  cache_->load(d, [r](int errnum, std::string_view data) {
-    if (errnum == 0)
-      r->ok(std::string(data));
-    else if (errnum == ENOENT)
-      r->error(ENOENT, "no such blob");
-    else if (errnum == EBADMSG)
-      r->error(EBADMSG, "the backing store's copy is corrupt (its data does not match the "
-                        "blobref); it is not served");
+  cache_->load(*d, [r](const util::Result<std::string_view>& blob) {
+    if (blob)
+      r->ok(std::string(*blob));
     else
-      r->error(errnum, "backing store read failed: " + errno_text(errnum));
+      r->error(blob.error().errnum, blob.error().text);
   });
 }
 
@@ -182,12 +171,11 @@ void ContentModule::flush(ResponderPtr r) {
     r->error(ENOSYS, "content.backing is none: there is no backing store to flush to");
     return;
   }
-  cache_->flush([r](int errnum) {
-    if (errnum == 0)
+  cache_->flush([r](const util::Status& flushed) {
+    if (flushed)
       r->ok();
     else
-      r->error(errnum, "backing store write failed: " + errno_text(errnum) +
-                           " (the blobs stay in memory; retry after fixing the cause)");
+      r->error(flushed.error().errnum, flushed.error().text);
   });
 }
 

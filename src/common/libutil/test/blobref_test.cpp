@@ -35,43 +35,49 @@ TEST(Blobref, ParseRoundTripsBothTypes) {
     Hasher h(t);
     Digest d = h.hash("some data");
     std::string text = blobref_format(d);
-    Digest parsed;
-    ASSERT_EQ(blobref_parse(text, &parsed), 0) << text;
-    EXPECT_EQ(parsed, d);
-    EXPECT_EQ(parsed.size(), digest_size(t));
+    auto parsed = blobref_parse(text);
+    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.error().text;
+    EXPECT_EQ(*parsed, d);
+    EXPECT_EQ(parsed->size(), digest_size(t));
   }
 }
 
 TEST(Blobref, ParseAcceptsUpperCaseHex) {
-  Digest d;
-  ASSERT_EQ(blobref_parse("sha1-DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", &d), 0);
-  EXPECT_EQ(blobref_format(d), "sha1-da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  auto d = blobref_parse("sha1-DA39A3EE5E6B4B0D3255BFEF95601890AFD80709");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(blobref_format(*d), "sha1-da39a3ee5e6b4b0d3255bfef95601890afd80709");
+}
+
+// The errno of parsing `text` (0 if it parses).
+int parse_errno(std::string_view text) {
+  auto d = blobref_parse(text);
+  return d.ok() ? 0 : d.error().errnum;
 }
 
 TEST(Blobref, WrongLengthIsEproto) {
-  Digest d;
-  EXPECT_EQ(blobref_parse("sha1-da39", &d), EPROTO);
-  EXPECT_EQ(blobref_parse("sha1-", &d), EPROTO);
-  EXPECT_EQ(blobref_parse("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070900", &d), EPROTO);
+  EXPECT_EQ(parse_errno("sha1-da39"), EPROTO);
+  EXPECT_EQ(parse_errno("sha1-"), EPROTO);
+  EXPECT_EQ(parse_errno("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070900"), EPROTO);
   // A sha1-sized digest under the sha256 name.
-  EXPECT_EQ(blobref_parse("sha256-da39a3ee5e6b4b0d3255bfef95601890afd80709", &d), EPROTO);
+  EXPECT_EQ(parse_errno("sha256-da39a3ee5e6b4b0d3255bfef95601890afd80709"), EPROTO);
 }
 
 TEST(Blobref, WrongFormIsEinval) {
-  Digest d;
-  EXPECT_EQ(blobref_parse("", &d), EINVAL);
-  EXPECT_EQ(blobref_parse("da39a3ee5e6b4b0d3255bfef95601890afd80709", &d), EINVAL);
-  EXPECT_EQ(blobref_parse("md5-da39a3ee5e6b4b0d3255bfef95601890afd80709", &d), EINVAL);
-  EXPECT_EQ(blobref_parse("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070g", &d), EINVAL);
-  EXPECT_EQ(blobref_parse("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070\n", &d), EINVAL);
-  EXPECT_EQ(blobref_parse("SHA1-da39a3ee5e6b4b0d3255bfef95601890afd80709", &d), EINVAL);
+  EXPECT_EQ(parse_errno(""), EINVAL);
+  EXPECT_EQ(parse_errno("da39a3ee5e6b4b0d3255bfef95601890afd80709"), EINVAL);
+  EXPECT_EQ(parse_errno("md5-da39a3ee5e6b4b0d3255bfef95601890afd80709"), EINVAL);
+  EXPECT_EQ(parse_errno("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070g"), EINVAL);
+  EXPECT_EQ(parse_errno("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070\n"), EINVAL);
+  EXPECT_EQ(parse_errno("SHA1-da39a3ee5e6b4b0d3255bfef95601890afd80709"), EINVAL);
 }
 
-TEST(Blobref, FailedParseLeavesOutputUntouched) {
-  Digest d;
-  d.bytes[0] = 0x42;
-  EXPECT_NE(blobref_parse("sha1-zz", &d), 0);
-  EXPECT_EQ(d.bytes[0], 0x42);
+TEST(Blobref, ParseErrorsSayWhatIsWrongWithoutQuotingTheInput) {
+  auto short_hex = blobref_parse("sha256-abcd");
+  ASSERT_FALSE(short_hex.ok());
+  EXPECT_EQ(short_hex.error().text, "malformed blobref: sha256 takes 64 hex digits, not 4");
+  auto bad_char = blobref_parse("sha1-zz");
+  ASSERT_FALSE(bad_char.ok());
+  EXPECT_EQ(bad_char.error().text, "malformed blobref: a digest character is not hex");
 }
 
 TEST(Blobref, HashNamesRoundTrip) {

@@ -76,6 +76,12 @@ util::Digest digest(const std::string& data) {
   return h.hash(data);
 }
 
+// 0 for success, else the errno of the failure.
+template <typename T>
+int errnum_of(const util::Result<T>& r) {
+  return r ? 0 : r.error().errnum;
+}
+
 std::string big_blob(int i, size_t size) {
   std::string s(size, '\0');
   for (size_t k = 0; k < size; k++) s[k] = static_cast<char>((k * 31 + i * 7) & 0xff);
@@ -221,12 +227,12 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     sqlite->set_max_page_count(1, [&](int errnum) { r = errnum; });
     run_until(loop, [&] { return r != -1; });
     for (auto& s : blobs) {
-      util::Digest d;
-      ASSERT_EQ(cache.store(s, &d), 0);
-      refs.push_back(d);
+      auto d = cache.store(s);
+      ASSERT_TRUE(d.ok());
+      refs.push_back(*d);
     }
     int flushed = -1;
-    cache.flush([&](int errnum) { flushed = errnum; });
+    cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });
     run_until(loop, [&] { return flushed != -1; });
     EXPECT_EQ(flushed, ENOSPC);
     run_until(loop, [&] { return cache.stats().flush_batch_count == 0; });
@@ -237,14 +243,14 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     EXPECT_EQ(cache.stats().count, 50u);  // dirty: nothing dropped
     for (size_t i = 0; i < blobs.size(); i++) {
       int got = -1;
-      cache.load(refs[i], [&](int errnum, std::string_view data) {
-        got = errnum;
-        EXPECT_EQ(data, blobs[i]);
+      cache.load(refs[i], [&](const util::Result<std::string_view>& data) {
+        got = errnum_of(data);
+        EXPECT_EQ(data ? *data : std::string_view(), blobs[i]);
       });
       EXPECT_EQ(got, 0);
     }
     flushed = -1;
-    cache.flush([&](int errnum) { flushed = errnum; });  // still full
+    cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });  // still full
     run_until(loop, [&] { return flushed != -1; });
     EXPECT_EQ(flushed, ENOSPC);
     run_until(loop, [&] { return cache.stats().flush_batch_count == 0; });
@@ -253,7 +259,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     sqlite->set_max_page_count(1000000, [&](int errnum) { r = errnum; });
     run_until(loop, [&] { return r != -1; });
     flushed = -1;
-    cache.flush([&](int errnum) { flushed = errnum; });
+    cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });
     run_until(loop, [&] { return flushed != -1; });
     EXPECT_EQ(flushed, 0);
     EXPECT_EQ(cache.stats().dirty, 0u);
@@ -262,8 +268,8 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
   Cache cache({}, open_or_fail(loop, dir.db()), [&loop] { return loop.now(); });
   int found = 0;
   for (size_t i = 0; i < blobs.size(); i++) {
-    cache.load(refs[i], [&, i](int errnum, std::string_view data) {
-      if (errnum == 0 && data == blobs[i]) found++;
+    cache.load(refs[i], [&, i](const util::Result<std::string_view>& data) {
+      if (data && *data == blobs[i]) found++;
     });
   }
   run_until(loop, [&] { return found == 50; });
@@ -276,17 +282,17 @@ TEST(CacheOverSqlite, ConcurrentLoadsOfOneBlobReadTheFileOnce) {
   auto backing = open_or_fail(loop, dir.db());
   ASSERT_TRUE(backing);
   Cache cache({}, std::move(backing), [&loop] { return loop.now(); });
-  util::Digest d;
-  ASSERT_EQ(cache.store("shared", &d), 0);
+  auto stored = cache.store("shared");
+  ASSERT_TRUE(stored.ok());
+  util::Digest d = *stored;
   int flushed = -1;
-  cache.flush([&](int errnum) { flushed = errnum; });
+  cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });
   run_until(loop, [&] { return flushed != -1; });
   cache.dropcache();
   int answered = 0;
   for (int i = 0; i < 20; i++)
-    cache.load(d, [&](int errnum, std::string_view data) {
-      EXPECT_EQ(errnum, 0);
-      EXPECT_EQ(data, "shared");
+    cache.load(d, [&](const util::Result<std::string_view>& data) {
+      EXPECT_EQ(data ? *data : std::string_view(data.error().text), "shared");
       answered++;
     });
   run_until(loop, [&] { return answered == 20; });

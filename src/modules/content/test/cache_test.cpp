@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,32 +26,47 @@ struct Fixture {
         cache(opts, with_backing ? std::make_unique<FakeBacking>(state) : nullptr,
               [this] { return now; }) {}
   util::Digest store(const std::string& data) {
-    util::Digest d;
-    EXPECT_EQ(cache.store(data, &d), 0);
-    return d;
+    auto d = cache.store(data);
+    EXPECT_TRUE(d.ok()) << d.error().text;
+    return d.ok() ? *d : util::Digest{};
   }
-  // Loads key; returns {errno, data}, or {-1, ""} if the callback has not run (yet).
+  // Loads key; returns {errno, data or error text}, or {-1, ""} if the callback has not run
+  // (yet).
   struct Result {
     int errnum = -1;
     std::string data;
+    std::string text;  // the error's, when errnum != 0
   };
   std::shared_ptr<Result> load(const util::Digest& key) {
     auto r = std::make_shared<Result>();
-    cache.load(key, [r](int errnum, std::string_view data) {
-      r->errnum = errnum;
-      r->data = std::string(data);
+    cache.load(key, [r](const util::Result<std::string_view>& blob) {
+      r->errnum = blob ? 0 : blob.error().errnum;
+      if (blob)
+        r->data = std::string(*blob);
+      else
+        r->text = blob.error().text;
     });
     return r;
   }
-  std::shared_ptr<int> flush() {
+  // Flushes; the errno it was answered with (0: success), or -1 while it is not answered.
+  std::shared_ptr<int> flush(std::string* text = nullptr) {
     auto r = std::make_shared<int>(-1);
-    cache.flush([r](int errnum) { *r = errnum; });
+    cache.flush([r, text](const util::Status& flushed) {
+      *r = flushed ? 0 : flushed.error().errnum;
+      if (!flushed && text) *text = flushed.error().text;
+    });
     return r;
   }
   double now = 1000;
   std::shared_ptr<FakeBackingState> state;
   Cache cache;
 };
+
+util::Digest parse(std::string_view blobref) {
+  auto d = util::blobref_parse(blobref);
+  EXPECT_TRUE(d.ok()) << blobref;
+  return d.ok() ? *d : util::Digest{};
+}
 
 std::string blob_n(int i, size_t size = 100) {
   std::string s = "blob-" + std::to_string(i) + "-";
@@ -152,12 +168,12 @@ TEST(Cache, ConcurrentLoadsOfMissingBlobCauseOneBackingRead) {
 
 TEST(Cache, LoadOfBlobWithNoBackingCopyIsEnoentAndLeavesNoEntry) {
   Fixture f;
-  util::Digest d;
-  ASSERT_EQ(util::blobref_parse("sha1-0123456789012345678901234567890123456789", &d), 0);
+  util::Digest d = parse("sha1-0123456789012345678901234567890123456789");
   auto r1 = f.load(d);
   auto r2 = f.load(d);
   f.state->complete();
   EXPECT_EQ(r1->errnum, ENOENT);
+  EXPECT_EQ(r1->text, "no such blob");
   EXPECT_EQ(r2->errnum, ENOENT);
   EXPECT_EQ(f.state->loads, 1);
   EXPECT_EQ(f.cache.stats().count, 0u);
@@ -168,13 +184,14 @@ TEST(Cache, MemoryOnlyCacheAnswersMissWithEnoentAndFlushWithEnosys) {
   util::Digest d = f.store("kept");
   EXPECT_EQ(f.load(d)->data, "kept");
   EXPECT_EQ(f.cache.stats().dirty, 1u);
-  EXPECT_EQ(*f.flush(), ENOSYS);
+  std::string why;
+  EXPECT_EQ(*f.flush(&why), ENOSYS);
+  EXPECT_EQ(why, "there is no backing store to flush to");
   f.cache.dropcache();
   f.now += 1000;
   f.cache.purge();
   EXPECT_EQ(f.load(d)->data, "kept");  // never dropped: memory is its only copy
-  util::Digest other;
-  ASSERT_EQ(util::blobref_parse("sha1-0123456789012345678901234567890123456789", &other), 0);
+  util::Digest other = parse("sha1-0123456789012345678901234567890123456789");
   EXPECT_EQ(f.load(other)->errnum, ENOENT);
 }
 
@@ -182,16 +199,17 @@ TEST(Cache, BlobLargerThanLimitIsEfbig) {
   Options o;
   o.blob_size_limit = 10;
   Fixture f(o);
-  util::Digest d;
-  EXPECT_EQ(f.cache.store(std::string(11, 'a'), &d), EFBIG);
-  EXPECT_EQ(f.cache.store(std::string(10, 'a'), &d), 0);
+  auto too_large = f.cache.store(std::string(11, 'a'));
+  ASSERT_FALSE(too_large.ok());
+  EXPECT_EQ(too_large.error().errnum, EFBIG);
+  EXPECT_EQ(too_large.error().text, "blob too large (11 > limit 10 bytes)");
+  EXPECT_TRUE(f.cache.store(std::string(10, 'a')).ok());
   EXPECT_EQ(f.cache.stats().count, 1u);
 }
 
 TEST(Cache, LoadOfOtherHashTypeIsEproto) {
   Fixture f;
-  util::Digest d;
-  ASSERT_EQ(util::blobref_parse(util::blobref_hash(util::HashType::kSha256, "x"), &d), 0);
+  util::Digest d = parse(util::blobref_hash(util::HashType::kSha256, "x"));
   EXPECT_EQ(f.load(d)->errnum, EPROTO);
   EXPECT_EQ(f.state->loads, 0);
 }
@@ -299,9 +317,12 @@ TEST(Cache, FailedWriteKeepsEntryDirtyAndFlushFailsUntilAWriteSucceeds) {
   Fixture f;
   util::Digest d = f.store("precious");
   f.state->store_errno = ENOSPC;
-  auto r1 = f.flush();
+  std::string why;
+  auto r1 = f.flush(&why);
   f.state->complete();
   EXPECT_EQ(*r1, ENOSPC);
+  EXPECT_EQ(why, std::string("backing store write failed: ") + std::strerror(ENOSPC) +
+                     " (the blobs stay in memory; retry after fixing the cause)");
   CacheStats s = f.cache.stats();
   EXPECT_EQ(s.dirty, 1u);
   EXPECT_EQ(s.failed, 1u);
@@ -347,8 +368,7 @@ TEST(Cache, TheLastFailuresErrnoOutlivesALaterSuccess) {
 TEST(Cache, StoreWhileLoadIsPendingAnswersTheWaiters) {
   Fixture f;
   std::string data = "late";
-  util::Digest d;
-  ASSERT_EQ(util::blobref_parse(util::blobref_hash(util::HashType::kSha1, data), &d), 0);
+  util::Digest d = parse(util::blobref_hash(util::HashType::kSha1, data));
   auto r = f.load(d);
   EXPECT_EQ(r->errnum, -1);
   f.store(data);
@@ -448,8 +468,8 @@ TEST(Cache, AFlushAnsweredFromItsCallbackCanFlushAgain) {
   f.store(blob_n(1));
   std::shared_ptr<int> inner;
   auto outer = std::make_shared<int>(-1);
-  f.cache.flush([&](int errnum) {
-    *outer = errnum;
+  f.cache.flush([&](const util::Status& flushed) {
+    *outer = flushed ? 0 : flushed.error().errnum;
     f.store(blob_n(2));
     inner = f.flush();
   });
