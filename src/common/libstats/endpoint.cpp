@@ -2,68 +2,49 @@
 // without brackets, a missing host or port) rather than guessing.
 #include "libstats/endpoint.hpp"
 
+#include <cerrno>
+
 namespace cairn::stats {
 
 namespace {
 
-std::optional<uint16_t> parse_port(std::string_view text, std::string& why) {
-  if (text.empty()) {
-    why = "the port is missing";
-    return std::nullopt;
-  }
+util::Result<uint16_t> parse_port(std::string_view text) {
+  if (text.empty()) return util::Error{EINVAL, "the port is missing"};
   uint32_t port = 0;
   for (char c : text) {
-    if (c < '0' || c > '9') {
-      why = "the port is not a number";
-      return std::nullopt;
-    }
+    if (c < '0' || c > '9') return util::Error{EINVAL, "the port is not a number"};
     port = port * 10 + static_cast<uint32_t>(c - '0');
     if (port > 65535) break;
   }
-  if (port == 0 || port > 65535) {
-    why = "the port must be between 1 and 65535";
-    return std::nullopt;
-  }
+  if (port == 0 || port > 65535) return util::Error{EINVAL, "the port must be between 1 and 65535"};
   return static_cast<uint16_t>(port);
 }
 
 }  // namespace
 
-std::optional<Endpoint> parse_endpoint(std::string_view text, std::string& why) {
+util::Result<Endpoint> parse_endpoint(std::string_view text) {
   Endpoint ep;
   std::string_view port_text;
   if (!text.empty() && text.front() == '[') {
     size_t close = text.find(']');
-    if (close == std::string_view::npos) {
-      why = "the IPv6 address has no closing ']'";
-      return std::nullopt;
-    }
+    if (close == std::string_view::npos)
+      return util::Error{EINVAL, "the IPv6 address has no closing ']'"};
     ep.host = text.substr(1, close - 1);
     std::string_view rest = text.substr(close + 1);
-    if (rest.empty() || rest.front() != ':') {
-      why = "expected ':PORT' after ']'";
-      return std::nullopt;
-    }
+    if (rest.empty() || rest.front() != ':')
+      return util::Error{EINVAL, "expected ':PORT' after ']'"};
     port_text = rest.substr(1);
   } else {
     size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      why = "the port is missing";
-      return std::nullopt;
-    }
+    if (colon == std::string_view::npos) return util::Error{EINVAL, "the port is missing"};
     ep.host = text.substr(0, colon);
-    if (ep.host.find(':') != std::string::npos) {
-      why = "an IPv6 address must be written in brackets, as [ADDR]:PORT";
-      return std::nullopt;
-    }
+    if (ep.host.find(':') != std::string::npos)
+      return util::Error{EINVAL, "an IPv6 address must be written in brackets, as [ADDR]:PORT"};
     port_text = text.substr(colon + 1);
   }
-  if (ep.host.empty()) {
-    why = "the host is missing";
-    return std::nullopt;
-  }
-  auto port = parse_port(port_text, why);
-  if (!port) return std::nullopt;
+  if (ep.host.empty()) return util::Error{EINVAL, "the host is missing"};
+  auto port = parse_port(port_text);
+  if (!port) return port.error();
   ep.port = *port;
   return ep;
 }

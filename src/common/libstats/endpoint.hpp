@@ -3,9 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
+
+#include "libutil/result.hpp"
 
 namespace cairn::stats {
 
@@ -14,7 +15,8 @@ struct Endpoint {
   uint16_t port = 0;
 };
 
-// The endpoint named by `text`, or nullopt with `why` saying what is wrong.
-std::optional<Endpoint> parse_endpoint(std::string_view text, std::string& why);
+// The endpoint named by `text`, or EINVAL with a text saying what is wrong (e.g. "the port is
+// missing"; it does not quote `text`).
+util::Result<Endpoint> parse_endpoint(std::string_view text);
 
 }  // namespace cairn::stats

@@ -42,10 +42,9 @@ Sender::Sender(Options opts)
 bool Sender::open(const std::string& text) {
   const std::string hint =
       "; expected HOST:PORT or [IPv6]:PORT, e.g. 127.0.0.1:8125; telemetry is disabled";
-  std::string why;
-  auto ep = parse_endpoint(text, why);
+  auto ep = parse_endpoint(text);
   if (!ep) {
-    log(3, "stats: parse error in endpoint \"" + text + "\": " + why + hint);
+    log(3, "stats: parse error in endpoint \"" + text + "\": " + ep.error().text + hint);
     return false;
   }
   addrinfo hints{};

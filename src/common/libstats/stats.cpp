@@ -59,6 +59,16 @@ bool valid_prefix(std::string_view prefix) {
 
 bool valid_period(double seconds) { return std::isfinite(seconds) && seconds >= 0; }
 
+// The EINVAL of a prefix or period refused by valid_prefix() or valid_period(), in words.
+util::Error invalid_prefix(std::string_view prefix) {
+  return util::Error{EINVAL, "invalid prefix \"" + std::string(prefix) +
+                                 "\" (at most 127 characters, none of ':|@', space or control)"};
+}
+util::Error invalid_period(double seconds) {
+  return util::Error{
+      EINVAL, "invalid period " + std::to_string(seconds) + " (must be a finite number >= 0)"};
+}
+
 // A formatted metric value; big enough for any finite double in fixed notation.
 struct Value {
   char buf[384];
@@ -303,14 +313,11 @@ SelfCounters Stats::self_counters() const { return sender_->counters(); }
 
 std::unique_ptr<Context> Stats::context(std::string prefix, double period) {
   if (!valid_prefix(prefix)) {
-    sender_->log(4, "stats: invalid prefix \"" + prefix +
-                        "\" (at most 127 characters, none of ':|@', space or control); using "
-                        "\"cairn\"");
+    sender_->log(4, "stats: " + invalid_prefix(prefix).text + "; using \"cairn\"");
     prefix = "cairn";
   }
   if (!valid_period(period)) {
-    sender_->log(4, "stats: invalid period " + std::to_string(period) +
-                        " (must be a finite number >= 0); using 1 s");
+    sender_->log(4, "stats: " + invalid_period(period).text + "; using 1 s");
     period = 1.0;
   }
   // The constructor is private; the unique_ptr owns the object from the start.
@@ -403,13 +410,10 @@ Timing Context::timer(std::string_view name) {
   return t;
 }
 
-int Context::set_period(double seconds) {
-  if (!valid_period(seconds)) {
-    errno = EINVAL;
-    return -1;
-  }
+util::Status Context::set_period(double seconds) {
+  if (!valid_period(seconds)) return invalid_period(seconds);
   impl_->period = seconds;
-  if (!impl_->enabled) return 0;
+  if (!impl_->enabled) return {};
   if (seconds == 0) {
     impl_->flush();
   } else if (impl_->timer->active()) {
@@ -417,20 +421,17 @@ int Context::set_period(double seconds) {
     impl_->timer->set(seconds, 0.0);
     impl_->timer->start();
   }
-  return 0;
+  return {};
 }
 
-int Context::set_prefix(std::string_view prefix) {
-  if (!valid_prefix(prefix)) {
-    errno = EINVAL;
-    return -1;
-  }
+util::Status Context::set_prefix(std::string_view prefix) {
+  if (!valid_prefix(prefix)) return invalid_prefix(prefix);
   if (prefix != impl_->prefix) {
     impl_->flush();
     impl_->prefix.assign(prefix);
     ++impl_->prefix_generation;
   }
-  return 0;
+  return {};
 }
 
 const std::string& Context::prefix() const { return impl_->prefix; }

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "libreactor/reactor.hpp"
+#include "libutil/result.hpp"
 
 struct cairn_stats;  // the C API's context type (cairn/stats.h)
 
@@ -167,11 +168,11 @@ class Context {
   Counter counter(std::string_view name);
   Timing timer(std::string_view name);
 
-  // -1 and errno EINVAL if seconds < 0 (or not finite); 0 = immediate mode.
-  int set_period(double seconds);
-  // -1 and errno EINVAL if longer than 127 characters or if it holds a character refused in
-  // names (the old prefix stays). Pending updates are flushed under the old prefix first.
-  int set_prefix(std::string_view prefix);
+  // 0 = immediate mode. EINVAL if seconds < 0 (or not finite); the period stays.
+  util::Status set_period(double seconds);
+  // EINVAL if longer than 127 characters or if it holds a character refused in names (the old
+  // prefix stays). Pending updates are flushed under the old prefix first.
+  util::Status set_prefix(std::string_view prefix);
   const std::string& prefix() const;
   double period() const;
 

@@ -12,6 +12,15 @@
 
 void cairn::stats::detail::bind_c_api(cairn_stats& c, Context* ctx) { c.ctx = ctx; }
 
+namespace {
+// The C boundary's form of a Status: 0, or -1 with errno set (the text goes no further).
+int c_status(const cairn::util::Status& status) {
+  if (status) return 0;
+  errno = status.error().errnum;
+  return -1;
+}
+}  // namespace
+
 #define CAIRN_STATS_EXPORT extern "C" __attribute__((visibility("default")))
 
 CAIRN_STATS_EXPORT void cairn_stats_count(cairn_stats_t* s, const char* name, int64_t total) {
@@ -39,7 +48,7 @@ CAIRN_STATS_EXPORT int cairn_stats_set_period(cairn_stats_t* s, double seconds) 
     errno = EINVAL;
     return -1;
   }
-  return s->ctx->set_period(seconds);
+  return c_status(s->ctx->set_period(seconds));
 }
 
 CAIRN_STATS_EXPORT int cairn_stats_set_prefix(cairn_stats_t* s, const char* fmt, ...) {
@@ -56,7 +65,7 @@ CAIRN_STATS_EXPORT int cairn_stats_set_prefix(cairn_stats_t* s, const char* fmt,
     errno = EINVAL;
     return -1;
   }
-  return s->ctx->set_prefix(std::string_view(prefix, static_cast<size_t>(n)));
+  return c_status(s->ctx->set_prefix(std::string_view(prefix, static_cast<size_t>(n))));
 }
 
 CAIRN_STATS_EXPORT bool cairn_stats_enabled(cairn_stats_t* s) {

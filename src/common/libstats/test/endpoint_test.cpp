@@ -3,20 +3,21 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 namespace cairn::stats {
 namespace {
 
 TEST(EndpointTest, AcceptsHostPortAndBracketedIpv6) {
-  std::string why;
-  auto a = parse_endpoint("127.0.0.1:8125", why);
+  auto a = parse_endpoint("127.0.0.1:8125");
   ASSERT_TRUE(a);
   EXPECT_EQ(a->host, "127.0.0.1");
   EXPECT_EQ(a->port, 8125);
-  auto b = parse_endpoint("[::1]:65535", why);
+  auto b = parse_endpoint("[::1]:65535");
   ASSERT_TRUE(b);
   EXPECT_EQ(b->host, "::1");
   EXPECT_EQ(b->port, 65535);
-  auto c = parse_endpoint("statsd.example.org:1", why);
+  auto c = parse_endpoint("statsd.example.org:1");
   ASSERT_TRUE(c);
   EXPECT_EQ(c->host, "statsd.example.org");
   EXPECT_EQ(c->port, 1);
@@ -34,9 +35,10 @@ TEST(EndpointTest, SaysWhatIsWrong) {
         Case{"host:", "port is missing"}, Case{"::1:8125", "in brackets"},
         Case{"[::1", "no closing"}, Case{"[::1]", "expected ':PORT'"},
         Case{"[]:1", "host is missing"}}) {
-    std::string why;
-    EXPECT_FALSE(parse_endpoint(c.text, why)) << c.text;
-    EXPECT_NE(why.find(c.why), std::string::npos) << c.text << ": " << why;
+    auto ep = parse_endpoint(c.text);
+    ASSERT_FALSE(ep.ok()) << c.text;
+    EXPECT_EQ(ep.error().errnum, EINVAL) << c.text;
+    EXPECT_NE(ep.error().text.find(c.why), std::string::npos) << c.text << ": " << ep.error().text;
   }
 }
 

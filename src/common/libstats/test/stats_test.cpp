@@ -131,7 +131,7 @@ TEST_F(StatsTest, NegativeGaugeIsSentAsZeroThenValueInOnePacket) {
   auto ctx = stats.context("p", 0);
   ctx->gauge_set("temp", -5);
   EXPECT_EQ(sink_.recv(), "p.temp:0|g\np.temp:-5|g\n");
-  ctx->set_period(1);
+  EXPECT_TRUE(ctx->set_period(1).ok());
   ctx->gauge_set("temp", -7);
   ctx->flush();
   EXPECT_EQ(sink_.recv(), "p.temp:0|g\np.temp:-7|g\n");
@@ -386,7 +386,7 @@ TEST_F(StatsTest, LineThatCanNeverFitIsDroppedAndCounted) {
   EXPECT_EQ(sink_.recv(), "p.a:1|g\np.b:2|g\n");
   EXPECT_EQ(stats.self_counters().dropped_lines, 1u);
   // Immediate mode too; the pair of a negative gauge counts as two lines.
-  ctx->set_period(0);
+  EXPECT_TRUE(ctx->set_period(0).ok());
   ctx->gauge_set(std::string(20, 'y'), -1);
   expect_nothing_sent();
   EXPECT_EQ(stats.self_counters().dropped_lines, 3u);
@@ -440,7 +440,7 @@ TEST_F(StatsTest, SetPeriodToZeroFlushesPending) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 10);
   ctx->counter_add("n", 4);
-  EXPECT_EQ(ctx->set_period(0), 0);
+  EXPECT_TRUE(ctx->set_period(0).ok());
   EXPECT_FALSE(ctx->timer_armed());
   EXPECT_EQ(sink_.recv(), "p.n:4|c\n");
   EXPECT_EQ(ctx->period(), 0);
@@ -450,7 +450,7 @@ TEST_F(StatsTest, SetPeriodReschedulesAnArmedTimer) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 100);
   ctx->counter_add("n", 1);
-  EXPECT_EQ(ctx->set_period(0.02), 0);
+  EXPECT_TRUE(ctx->set_period(0.02).ok());
   EXPECT_TRUE(ctx->timer_armed());
   EXPECT_TRUE(run_until([&] { return !ctx->timer_armed(); }));
   EXPECT_EQ(sink_.recv(), "p.n:1|c\n");
@@ -460,9 +460,10 @@ TEST_F(StatsTest, SetPeriodRefusesNegativeAndNonFinite) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 2);
   for (double bad : {-1.0, -0.001, std::nan(""), std::numeric_limits<double>::infinity()}) {
-    errno = 0;
-    EXPECT_EQ(ctx->set_period(bad), -1);
-    EXPECT_EQ(errno, EINVAL);
+    auto refused = ctx->set_period(bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().errnum, EINVAL);
+    EXPECT_NE(refused.error().text.find("must be a finite number >= 0"), std::string::npos);
   }
   EXPECT_EQ(ctx->period(), 2);
 }
@@ -472,17 +473,19 @@ TEST_F(StatsTest, SetPeriodRefusesNegativeAndNonFinite) {
 TEST_F(StatsTest, PrefixLongerThan127IsRefusedAndOldKept) {
   Stats stats(loop_, options());
   auto ctx = stats.context("old", 0);
-  errno = 0;
-  EXPECT_EQ(ctx->set_prefix(std::string(128, 'a')), -1);
-  EXPECT_EQ(errno, EINVAL);
+  auto refused = ctx->set_prefix(std::string(128, 'a'));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().errnum, EINVAL);
   EXPECT_EQ(ctx->prefix(), "old");
   ctx->counter_add("n", 1);
   EXPECT_EQ(sink_.recv(), "old.n:1|c\n");
-  EXPECT_EQ(ctx->set_prefix(std::string(127, 'b')), 0);
+  EXPECT_TRUE(ctx->set_prefix(std::string(127, 'b')).ok());
   EXPECT_EQ(ctx->prefix(), std::string(127, 'b'));
-  errno = 0;
-  EXPECT_EQ(ctx->set_prefix("bad prefix"), -1);
-  EXPECT_EQ(errno, EINVAL);
+  refused = ctx->set_prefix("bad prefix");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().text,
+            "invalid prefix \"bad prefix\" (at most 127 characters, none of ':|@', space or "
+            "control)");
   EXPECT_EQ(ctx->prefix(), std::string(127, 'b'));
 }
 
@@ -490,7 +493,7 @@ TEST_F(StatsTest, SetPrefixFlushesPendingUnderOldPrefix) {
   Stats stats(loop_, options());
   auto ctx = stats.context("old", 1);
   ctx->counter_add("n", 1);
-  EXPECT_EQ(ctx->set_prefix("new"), 0);
+  EXPECT_TRUE(ctx->set_prefix("new").ok());
   ctx->counter_add("n", 2);
   ctx->flush();
   EXPECT_EQ(sink_.recv(), "old.n:1|c\n");
@@ -528,7 +531,7 @@ TEST_F(StatsTest, HandlesUpdateLikeByNameCalls) {
   c.total(11);
   ctx->flush();
   EXPECT_EQ(sink_.recv(), "p.g:-2|g\np.c:1|c\n");
-  ctx->set_period(0);
+  EXPECT_TRUE(ctx->set_period(0).ok());
   g.set(-1);
   g.inc(1);
   c.add(1);
@@ -561,7 +564,7 @@ TEST_F(StatsTest, HandleUpdatesDoNotAllocateInSteadyState) {
   period();  // first period: slots and sample buffers grow
   uint64_t before = allocations();
   period();
-  ctx->set_period(0);
+  EXPECT_TRUE(ctx->set_period(0).ok());
   g.set(-1);
   ctx->gauge_inc("byname", 1);
   EXPECT_EQ(allocations() - before, 0u);
@@ -646,8 +649,8 @@ TEST_F(StatsTest, DisabledModeMakesNoSocketNoTimerAndNoAllocation) {
   EXPECT_EQ(allocations() - before, 0u);
   EXPECT_FALSE(ctx->timer_armed());
   ctx->flush();
-  EXPECT_EQ(ctx->set_period(0), 0);
-  EXPECT_EQ(ctx->set_prefix("q"), 0);
+  EXPECT_TRUE(ctx->set_period(0).ok());
+  EXPECT_TRUE(ctx->set_prefix("q").ok());
   EXPECT_EQ(open_fds(), fds);
   expect_nothing_sent();
   SelfCounters sc = stats.self_counters();
