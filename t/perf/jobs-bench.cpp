@@ -70,9 +70,9 @@ std::unique_ptr<PluginHost> make_host(stats::Stats& stats, const std::vector<std
       },
       std::vector<std::string>{});
   for (int i = 0; i < n; i++) {
-    if (auto err = host->load(paths[static_cast<size_t>(i)])) {
+    if (auto loaded = host->load(paths[static_cast<size_t>(i)]); !loaded) {
       std::fprintf(stderr, "jobs-bench: cannot load %s: %s\n", paths[static_cast<size_t>(i)].c_str(),
-                   err->text.c_str());
+                   loaded.error().text.c_str());
       std::exit(1);
     }
   }
@@ -81,12 +81,15 @@ std::unique_ptr<PluginHost> make_host(stats::Stats& stats, const std::vector<std
 
 // Seconds to run `jobs` jobs of `true`, kInFlight at a time.
 double run_jobs(reactor::Loop& loop, PluginHost& host, int jobs) {
-  JobManager jm(loop, host, [](std::string, job_manager::StoreDone done) { done(0, "ref"); });
+  JobManager jm(loop, host, [](std::string, job_manager::StoreDone done) { done(std::string("ref")); });
   int submitted = 0;
   auto t0 = Clock::now();
   while (true) {
     while (submitted < jobs && static_cast<int>(jm.active_count()) < kInFlight) {
-      jm.submit({"true"});
+      if (auto id = jm.submit({"true"}); !id) {
+        std::fprintf(stderr, "jobs-bench: %s\n", id.error().text.c_str());
+        std::exit(1);
+      }
       submitted++;
     }
     if (jm.active_count() == 0 && submitted == jobs) break;

@@ -36,12 +36,6 @@ inline const char* state_name(State s, bool single_char = false) {
   return cairn_job_statetostr(static_cast<int64_t>(s), single_char);
 }
 
-// An expected failure: errno plus the text a user sees.
-struct Error {
-  int errnum = 0;
-  std::string text;
-};
-
 // Captured standard output or error of a job, bounded to `limit` bytes.
 struct Output {
   std::string data;

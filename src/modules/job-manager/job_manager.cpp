@@ -97,8 +97,8 @@ void JobManager::transition(Entry& e, State next) {
   event(state_topic(next), job);
 }
 
-std::variant<uint64_t, Error> JobManager::submit(std::vector<std::string> command) {
-  if (command.empty() || command[0].empty()) return Error{EINVAL, "empty command"};
+util::Result<uint64_t> JobManager::submit(std::vector<std::string> command) {
+  if (command.empty() || command[0].empty()) return util::Error{EINVAL, "empty command"};
   auto owned = std::make_unique<Entry>();
   Entry& e = *owned;
   Job& job = e.job;
@@ -252,18 +252,18 @@ void JobManager::store_outputs(Entry& e) {
   for (Output* o : to_store) {
     bool is_stdout = o == &e.job.out;
     store_(o->data,
-           [this, alive, id, is_stdout](int errnum, std::string result) {
+           [this, alive, id, is_stdout](util::Result<std::string> blobref) {
              if (alive.expired()) return;
              auto it = jobs_.find(id);
              if (it == jobs_.end()) return;
              Entry& entry = *it->second;
              Output& out = is_stdout ? entry.job.out : entry.job.err;
-             if (errnum == 0) {
-               out.blobref = std::move(result);
+             if (blobref) {
+               out.blobref = std::move(blobref).value();
                std::string().swap(out.data);  // the content cache has it now
              } else {
                std::string what = std::string(is_stdout ? "stdout" : "stderr") +
-                                  " not stored: " + result;
+                                  " not stored: " + blobref.error().text;
                entry.job.error += (entry.job.error.empty() ? "" : "; ") + what;
              }
              if (--entry.stores_pending == 0) finish(entry);

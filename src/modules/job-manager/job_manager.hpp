@@ -15,18 +15,18 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "libreactor/reactor.hpp"
+#include "libutil/result.hpp"
 #include "modules/job-manager/job.hpp"
 #include "modules/job-manager/jobtap.hpp"
 
 namespace cairn::job_manager {
 
-// Stores one blob; calls `done` (possibly before returning) with errnum 0 and the blobref, or
-// an errnum and the reason.
-using StoreDone = std::function<void(int errnum, std::string blobref_or_error)>;
+// Stores one blob; calls `done` (possibly before returning) with the blobref, or the errno
+// and the reason it was not stored.
+using StoreDone = std::function<void(util::Result<std::string> blobref)>;
 using BlobStore = std::function<void(std::string blob, StoreDone done)>;
 
 struct Options {
@@ -45,7 +45,7 @@ class JobManager {
 
   // Creates a job and runs it. Returns its id, or EINVAL for an empty command. A command that
   // cannot be started still makes a job (it ends with exit code 127 or 126 and an error).
-  std::variant<uint64_t, Error> submit(std::vector<std::string> command);
+  util::Result<uint64_t> submit(std::vector<std::string> command);
 
   // Calls `fn` once the job is INACTIVE (now, if it is). False if no such job.
   bool wait(uint64_t id, Waiter fn);

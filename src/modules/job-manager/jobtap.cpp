@@ -101,28 +101,29 @@ std::optional<std::string> PluginHost::resolve(const std::string& path_or_name) 
   return std::nullopt;
 }
 
-std::optional<Error> PluginHost::load(const std::string& path_or_name, Conf conf) {
-  if (path_or_name.empty()) return Error{EINVAL, "no plugin path or name given"};
+util::Status PluginHost::load(const std::string& path_or_name, Conf conf) {
+  if (path_or_name.empty()) return util::Error{EINVAL, "no plugin path or name given"};
   auto path = resolve(path_or_name);
   if (!path) {
     if (path_or_name.find('/') != std::string::npos)
-      return Error{ENOENT, path_or_name + ": no such file"};
+      return util::Error{ENOENT, path_or_name + ": no such file"};
     std::string where;
     for (const auto& dir : search_path_) where += (where.empty() ? "" : ":") + dir;
-    return Error{ENOENT, path_or_name + ": plugin not found in " +
-                             (where.empty() ? std::string("(empty search path)") : where) +
-                             " (give a path, or set CAIRN_PLUGIN_PATH)"};
+    return util::Error{ENOENT, path_or_name + ": plugin not found in " +
+                                   (where.empty() ? std::string("(empty search path)") : where) +
+                                   " (give a path, or set CAIRN_PLUGIN_PATH)"};
   }
   std::string name = name_of(*path);
   for (const auto& p : plugins_) {
-    if (p->name == name) return Error{EEXIST, name + ": a plugin of this name is already loaded"};
+    if (p->name == name)
+      return util::Error{EEXIST, name + ": a plugin of this name is already loaded"};
   }
 
   dlerror();
   void* handle = dlopen(path->c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* why = dlerror();
-    return Error{EINVAL, std::string(why ? why : (*path + ": dlopen failed"))};
+    return util::Error{EINVAL, std::string(why ? why : (*path + ": dlopen failed"))};
   }
   auto plugin = std::make_unique<cairn_plugin>();
   plugin->so.reset(handle);
@@ -135,7 +136,8 @@ std::optional<Error> PluginHost::load(const std::string& path_or_name, Conf conf
   using InitFn = int (*)(cairn_plugin_t*);
   auto init = reinterpret_cast<InitFn>(plugin->so.symbol("cairn_plugin_init"));
   if (!init) {
-    return Error{EINVAL, *path + ": not a cairn jobtap plugin: it does not define cairn_plugin_init"};
+    return util::Error{EINVAL,
+                       *path + ": not a cairn jobtap plugin: it does not define cairn_plugin_init"};
   }
   plugin->initializing = true;
   int rc = init(plugin.get());
@@ -144,14 +146,14 @@ std::optional<Error> PluginHost::load(const std::string& path_or_name, Conf conf
     std::string why = plugin->init_complaint.empty()
                           ? "cairn_plugin_init returned " + std::to_string(rc)
                           : plugin->init_complaint;
-    return Error{ECANCELED, name + ": initialization failed: " + why};
+    return util::Error{ECANCELED, name + ": initialization failed: " + why};
   }
   if (log_) log_(LOG_INFO, "jobtap: loaded " + name + " from " + *path);
   plugins_.push_back(std::move(plugin));
-  return std::nullopt;
+  return {};
 }
 
-std::optional<Error> PluginHost::remove(const std::string& name, size_t* removed) {
+util::Result<size_t> PluginHost::remove(const std::string& name) {
   size_t n = 0;
   std::string bare = name_of(name);
   for (size_t i = plugins_.size(); i-- > 0;) {
@@ -161,9 +163,8 @@ std::optional<Error> PluginHost::remove(const std::string& name, size_t* removed
       n++;
     }
   }
-  if (removed) *removed = n;
-  if (n == 0 && name != "all") return Error{ENOENT, name + ": no such plugin is loaded"};
-  return std::nullopt;
+  if (n == 0 && name != "all") return util::Error{ENOENT, name + ": no such plugin is loaded"};
+  return n;
 }
 
 std::vector<PluginInfo> PluginHost::list() const {

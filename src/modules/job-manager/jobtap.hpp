@@ -17,6 +17,7 @@
 
 #include <cairn/jobtap.h>
 
+#include "libutil/result.hpp"
 #include "modules/job-manager/job.hpp"
 
 // The data of one event as the C API reads it: a small fixed table, filled on the stack for
@@ -139,10 +140,10 @@ class PluginHost {
   // Loads a plugin by path (contains '/') or bare name (`job-stats` or `job-stats.so`, looked
   // up in the search path). Errors: ENOENT (not found), EEXIST (same name loaded), EINVAL
   // (dlopen failed or no cairn_plugin_init), ECANCELED (init returned < 0); the text says why.
-  std::optional<Error> load(const std::string& path_or_name, Conf conf = {});
+  util::Status load(const std::string& path_or_name, Conf conf = {});
   // Unloads the plugin `name` (with or without ".so"), or every plugin for "all". Returns the
-  // number unloaded; ENOENT if none matched.
-  std::optional<Error> remove(const std::string& name, size_t* removed = nullptr);
+  // number unloaded; ENOENT if none matched (for "all", none loaded is 0, not an error).
+  util::Result<size_t> remove(const std::string& name);
   std::vector<PluginInfo> list() const;
   size_t size() const { return plugins_.size(); }
 

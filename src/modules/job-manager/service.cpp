@@ -100,8 +100,10 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
       jobs_(ctx.loop(), plugins_,
             [this](std::string blob, StoreDone done) { store_blob(std::move(blob), done); }) {
   for (const auto& name : ctx.config().list("job-manager.plugins")) {
-    if (auto err = plugins_.load(name))
-      throw std::runtime_error("job-manager.plugins: cannot load " + name + ": " + err->text);
+    if (auto loaded = plugins_.load(name); !loaded) {
+      throw std::runtime_error("job-manager.plugins: cannot load " + name + ": " +
+                               loaded.error().text);
+    }
   }
 
   auto on = [this, &ctx](const char* topic, auto fn) {
@@ -126,12 +128,11 @@ void JobManagerModule::store_blob(std::string blob, StoreDone done) {
   ctx_.call(msg::Message::request("content.store", std::move(blob), 0),
             [done](const msg::Message& resp) {
               if (resp.errnum == 0) {
-                done(0, resp.payload);
-              } else {
-                done(resp.errnum, "content.store: " + (resp.payload.empty()
-                                                           ? std::string(strerror(resp.errnum))
-                                                           : resp.payload));
+                done(resp.payload);
+                return;
               }
+              std::string why = resp.payload.empty() ? strerror(resp.errnum) : resp.payload;
+              done(util::Error{resp.errnum, "content.store: " + why});
             });
 }
 
@@ -151,12 +152,12 @@ void JobManagerModule::submit(const msg::Message& req, const ResponderPtr& r) {
     r->error(EPROTO, "\"command\" must be a non-empty array of strings");
     return;
   }
-  auto result = jobs_.submit(std::move(command));
-  if (auto* err = std::get_if<Error>(&result)) {
-    r->error(err->errnum, err->text);
+  auto id = jobs_.submit(std::move(command));
+  if (!id) {
+    r->error(id.error().errnum, id.error().text);
     return;
   }
-  r->ok(dump({{"id", std::get<uint64_t>(result)}}));
+  r->ok(dump({{"id", *id}}));
 }
 
 void JobManagerModule::list(const ResponderPtr& r) {
@@ -202,8 +203,8 @@ void JobManagerModule::jobtap_load(const msg::Message& req, const ResponderPtr& 
     }
   }
   std::string target = path->get<std::string>();
-  if (auto err = plugins_.load(target, std::move(conf))) {
-    r->error(err->errnum, err->text);
+  if (auto loaded = plugins_.load(target, std::move(conf)); !loaded) {
+    r->error(loaded.error().errnum, loaded.error().text);
     return;
   }
   r->ok(dump({{"name", plugins_.list().back().name}}));
@@ -225,12 +226,12 @@ void JobManagerModule::jobtap_remove(const msg::Message& req, const ResponderPtr
     r->error(EPROTO, "\"name\" must be a string");
     return;
   }
-  size_t removed = 0;
-  if (auto err = plugins_.remove(name->get<std::string>(), &removed)) {
-    r->error(err->errnum, err->text);
+  auto removed = plugins_.remove(name->get<std::string>());
+  if (!removed) {
+    r->error(removed.error().errnum, removed.error().text);
     return;
   }
-  r->ok(dump({{"removed", removed}}));
+  r->ok(dump({{"removed", *removed}}));
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ TEST(JobtapName, PluginIsNamedByFileNameWithoutSo) {
 }
 
 TEST_F(JobtapTest, LoadsByPathAndByBareNameAndLists) {
-  ASSERT_FALSE(host_.load(kDir + "/probe.so", {{"glob", "job.new"}}));
+  ASSERT_TRUE(host_.load(kDir + "/probe.so", {{"glob", "job.new"}}).ok());
   auto list = host_.list();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].name, "probe");
@@ -136,53 +136,54 @@ TEST_F(JobtapTest, LoadsByPathAndByBareNameAndLists) {
   EXPECT_EQ(list[0].handlers, 1u);
 
   auto again = host_.load("probe");
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->errnum, EEXIST);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().errnum, EEXIST);
 
-  ASSERT_FALSE(host_.remove("probe"));
+  ASSERT_TRUE(host_.remove("probe").ok());
   EXPECT_EQ(host_.size(), 0u);
-  ASSERT_FALSE(host_.load("probe"));
+  ASSERT_TRUE(host_.load("probe").ok());
   EXPECT_EQ(host_.list().at(0).path, kDir + "/probe.so");
 }
 
 TEST_F(JobtapTest, MissingFileFailsWithEnoentAndWhereItLooked) {
   auto err = host_.load("no-such-plugin");
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->errnum, ENOENT);
-  EXPECT_NE(err->text.find(kDir), std::string::npos) << err->text;
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().errnum, ENOENT);
+  EXPECT_NE(err.error().text.find(kDir), std::string::npos) << err.error().text;
   err = host_.load("/nonexistent/dir/p.so");
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->errnum, ENOENT);
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().errnum, ENOENT);
   EXPECT_EQ(host_.size(), 0u);
 }
 
 TEST_F(JobtapTest, DlopenFailureReportsDlerror) {
   auto err = host_.load(kDir + "/unresolved.so");
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->errnum, EINVAL);
-  EXPECT_NE(err->text.find("cairn_symbol_nobody_defines"), std::string::npos) << err->text;
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().errnum, EINVAL);
+  EXPECT_NE(err.error().text.find("cairn_symbol_nobody_defines"), std::string::npos)
+      << err.error().text;
   EXPECT_EQ(host_.size(), 0u);
 }
 
 TEST_F(JobtapTest, SharedObjectWithoutInitIsRefused) {
   auto err = host_.load(kDir + "/no-init.so");
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->errnum, EINVAL);
-  EXPECT_NE(err->text.find("cairn_plugin_init"), std::string::npos) << err->text;
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().errnum, EINVAL);
+  EXPECT_NE(err.error().text.find("cairn_plugin_init"), std::string::npos) << err.error().text;
   EXPECT_EQ(host_.size(), 0u);
 }
 
 TEST_F(JobtapTest, FailingInitIsNotLoadedAndGivesThePluginsReason) {
   auto err = host_.load("probe", {{"fail", "1"}});
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->errnum, ECANCELED);
-  EXPECT_NE(err->text.find("refusing to load: fail=1 was given"), std::string::npos)
-      << err->text;
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().errnum, ECANCELED);
+  EXPECT_NE(err.error().text.find("refusing to load: fail=1 was given"), std::string::npos)
+      << err.error().text;
   EXPECT_EQ(host_.size(), 0u);
 }
 
 TEST_F(JobtapTest, ArgsReachTheCallbackAndPrevStateIsEnoentOnFirstTransition) {
-  ASSERT_FALSE(host_.load("probe"));
+  ASSERT_TRUE(host_.load("probe").ok());
   auto first = sample_args(false);
   host_.call("job.state.new", &first);
   auto later = sample_args(true);
@@ -197,7 +198,7 @@ TEST_F(JobtapTest, ArgsReachTheCallbackAndPrevStateIsEnoentOnFirstTransition) {
 }
 
 TEST_F(JobtapTest, OnlyMatchingTopicsAreDelivered) {
-  ASSERT_FALSE(host_.load("probe", {{"glob", "job.state.*"}}));
+  ASSERT_TRUE(host_.load("probe", {{"glob", "job.state.*"}}).ok());
   auto a = sample_args(true);
   host_.call("job.new", &a);
   host_.call("job.validate", &a);
@@ -210,7 +211,7 @@ TEST_F(JobtapTest, OnlyMatchingTopicsAreDelivered) {
 
 TEST_F(JobtapTest, FailingCallbackIsLoggedAndLaterHandlersStillRun) {
   // Two copies of one plugin under different names, to see the call order.
-  ASSERT_FALSE(host_.load("probe", {{"cbfail", "job.new"}}));
+  ASSERT_TRUE(host_.load("probe", {{"cbfail", "job.new"}}).ok());
   // A second instance needs another file name: use a symlink in a temp dir.
   char dir[] = "/tmp/jobtap-test-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
@@ -219,7 +220,7 @@ TEST_F(JobtapTest, FailingCallbackIsLoggedAndLaterHandlersStillRun) {
   auto err = host_.load(link);
   unlink(link.c_str());
   rmdir(dir);
-  ASSERT_FALSE(err) << err->text;
+  ASSERT_TRUE(err.ok()) << err.error().text;
 
   auto a = sample_args(true);
   host_.call("job.new", &a);
@@ -236,20 +237,21 @@ TEST_F(JobtapTest, FailingCallbackIsLoggedAndLaterHandlersStillRun) {
 
 TEST_F(JobtapTest, RemoveUnknownIsEnoentAndAllRemovesEverything) {
   auto err = host_.remove("nope");
-  ASSERT_TRUE(err);
-  EXPECT_EQ(err->errnum, ENOENT);
-  ASSERT_FALSE(host_.load("probe"));
-  size_t removed = 0;
-  ASSERT_FALSE(host_.remove("all", &removed));
-  EXPECT_EQ(removed, 1u);
+  ASSERT_FALSE(err.ok());
+  EXPECT_EQ(err.error().errnum, ENOENT);
+  ASSERT_TRUE(host_.load("probe").ok());
+  auto removed = host_.remove("all");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 1u);
   EXPECT_EQ(host_.size(), 0u);
-  ASSERT_FALSE(host_.remove("all", &removed));  // nothing loaded: not an error
-  EXPECT_EQ(removed, 0u);
+  removed = host_.remove("all");  // nothing loaded: not an error
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 0u);
 }
 
 TEST_F(JobtapTest, RemoveAcceptsNameWithSoSuffix) {
-  ASSERT_FALSE(host_.load("probe.so"));
-  ASSERT_FALSE(host_.remove("probe.so"));
+  ASSERT_TRUE(host_.load("probe.so").ok());
+  ASSERT_TRUE(host_.remove("probe.so").ok());
   EXPECT_EQ(host_.size(), 0u);
 }
 

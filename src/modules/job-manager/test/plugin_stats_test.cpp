@@ -52,10 +52,10 @@ class PluginStatsTest : public ::testing::Test {
   PluginHost plugins_{[this] { return make_plugin_stats(stats_.context("cairn.0", 0)); },
                       [this](int, const std::string& text) { log_.push_back(text); },
                       {}};
-  JobManager jm_{loop_, plugins_, [](std::string, StoreDone done) { done(0, "ref"); }};
+  JobManager jm_{loop_, plugins_, [](std::string, StoreDone done) { done(std::string("ref")); }};
 
   void run_true() {
-    uint64_t id = std::get<uint64_t>(jm_.submit({"true"}));
+    uint64_t id = jm_.submit({"true"}).value();
     bool timed_out = false;
     Timer guard(loop_, 10.0, 0, [&](Timer&) { timed_out = true; });
     guard.start();
@@ -65,7 +65,7 @@ class PluginStatsTest : public ::testing::Test {
 };
 
 TEST_F(PluginStatsTest, JobStatsReportsStateGaugesCountersAndRunTime) {
-  ASSERT_FALSE(plugins_.load(JOB_STATS_PLUGIN));
+  ASSERT_TRUE(plugins_.load(JOB_STATS_PLUGIN).ok());
   run_true();
   auto lines = lines_of(sink_.drain(2000));
   EXPECT_TRUE(has(lines, "cairn.0.jobs.submitted:1|c"));
@@ -80,13 +80,13 @@ TEST_F(PluginStatsTest, JobStatsReportsStateGaugesCountersAndRunTime) {
 
 TEST_F(PluginStatsTest, JobStatsSettingsAreCheckedAtLoad) {
   auto err = plugins_.load(JOB_STATS_PLUGIN, {{"period", "soon"}});
-  ASSERT_TRUE(err);
-  EXPECT_NE(err->text.find("period=soon: not a number of seconds >= 0"), std::string::npos)
-      << err->text;
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.error().text.find("period=soon: not a number of seconds >= 0"), std::string::npos)
+      << err.error().text;
   err = plugins_.load(JOB_STATS_PLUGIN, {{"prefix", std::string(200, 'p')}});
-  ASSERT_TRUE(err);
-  EXPECT_NE(err->text.find("refused"), std::string::npos) << err->text;
-  ASSERT_FALSE(plugins_.load(JOB_STATS_PLUGIN, {{"prefix", "mine"}}));
+  ASSERT_FALSE(err.ok());
+  EXPECT_NE(err.error().text.find("refused"), std::string::npos) << err.error().text;
+  ASSERT_TRUE(plugins_.load(JOB_STATS_PLUGIN, {{"prefix", "mine"}}).ok());
   run_true();
   auto lines = lines_of(sink_.drain(2000));
   EXPECT_TRUE(has(lines, "mine.jobs.submitted:1|c"));
@@ -94,8 +94,8 @@ TEST_F(PluginStatsTest, JobStatsSettingsAreCheckedAtLoad) {
 }
 
 TEST_F(PluginStatsTest, EachPluginKeepsItsOwnPrefixAndPeriod) {
-  ASSERT_FALSE(plugins_.load(STATS_PLUGIN_DIR "/stats-immediate.so"));
-  ASSERT_FALSE(plugins_.load(STATS_PLUGIN_DIR "/stats-basic.so"));
+  ASSERT_TRUE(plugins_.load(STATS_PLUGIN_DIR "/stats-immediate.so").ok());
+  ASSERT_TRUE(plugins_.load(STATS_PLUGIN_DIR "/stats-basic.so").ok());
   // The immediate plugin's refused long prefix left no error.
   for (const auto& l : log_) EXPECT_EQ(l.find("was not refused"), std::string::npos) << l;
   run_true();
@@ -107,7 +107,7 @@ TEST_F(PluginStatsTest, EachPluginKeepsItsOwnPrefixAndPeriod) {
   EXPECT_FALSE(has_prefix(immediate, "cairn.job.state.RUN"));
   EXPECT_FALSE(has_prefix(immediate, "x"));
   // Unloading flushes the basic plugin's context.
-  ASSERT_FALSE(plugins_.remove("stats-basic"));
+  ASSERT_TRUE(plugins_.remove("stats-basic").ok());
   auto basic = lines_of(sink_.drain(2000));
   EXPECT_TRUE(has(basic, "cairn.job.state.RUN:1|c"));
   EXPECT_TRUE(has(basic, "cairn.job.state.inactive:1|c"));
