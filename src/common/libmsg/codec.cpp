@@ -3,7 +3,8 @@
 //      u16 reserved (0), u32 matchtag, u32 flags, i32 errnum
 //   1: topic, 1..255 bytes of printable ASCII (no spaces)
 //   2: payload, any bytes (may be empty)
-// decode() accepts nothing else: every malformed input yields an error string, never a throw.
+// decode() accepts nothing else: every malformed input yields an EPROTO Error, never a throw.
+#include <cerrno>
 #include <cstring>
 
 #include "libmsg/message.hpp"
@@ -76,53 +77,36 @@ Frames encode(const Message& m) {
 namespace {
 
 // Checks a message of `count` frames whose first two are `h` and `topic` (empty when there are
-// fewer), and fills every field of `m` but topic and payload; false (with `error` set) when the
-// message is malformed.
-bool check(size_t count, std::string_view h, std::string_view topic, std::string& error,
-           Message& m) {
-  if (count != 3) {
-    error = frame_count_error(count);
-    return false;
-  }
-  if (h.size() != kHeaderBytes) {
-    error = "header is " + std::to_string(h.size()) + " bytes, expected 16";
-    return false;
-  }
+// fewer), and fills every field of `m` but topic and payload; an EPROTO Error saying what is
+// malformed otherwise.
+util::Status check(size_t count, std::string_view h, std::string_view topic, Message& m) {
+  if (count != 3) return util::Error{EPROTO, frame_count_error(count)};
+  if (h.size() != kHeaderBytes)
+    return util::Error{EPROTO, "header is " + std::to_string(h.size()) + " bytes, expected 16"};
   if (static_cast<uint8_t>(h[0]) != kVersion) {
-    error = "unknown protocol version " + std::to_string(static_cast<uint8_t>(h[0]));
-    return false;
+    return util::Error{EPROTO,
+                       "unknown protocol version " + std::to_string(static_cast<uint8_t>(h[0]))};
   }
   uint8_t type = static_cast<uint8_t>(h[1]);
-  if (type != static_cast<uint8_t>(Type::kRequest) &&
-      type != static_cast<uint8_t>(Type::kResponse)) {
-    error = "unknown message type " + std::to_string(type);
-    return false;
-  }
-  if (h[2] != 0 || h[3] != 0) {
-    error = "reserved header bytes are not zero";
-    return false;
-  }
+  if (type != static_cast<uint8_t>(Type::kRequest) && type != static_cast<uint8_t>(Type::kResponse))
+    return util::Error{EPROTO, "unknown message type " + std::to_string(type)};
+  if (h[2] != 0 || h[3] != 0) return util::Error{EPROTO, "reserved header bytes are not zero"};
   m.type = static_cast<Type>(type);
   m.matchtag = get_u32(h, 4);
   m.flags = get_u32(h, 8);
   m.errnum = static_cast<int32_t>(get_u32(h, 12));
-  if (!valid_topic(topic)) {
-    // The header is sound: type and match tag are filled, so a request can still be answered.
-    error = kBadTopicError;
-    return false;
-  }
-  if (m.type == Type::kRequest && m.errnum != 0) {
-    error = "request carries an errno";
-    return false;
-  }
-  return true;
+  // The header is sound: type and match tag are filled, so a request can still be answered.
+  if (!valid_topic(topic)) return util::Error{EPROTO, kBadTopicError};
+  if (m.type == Type::kRequest && m.errnum != 0)
+    return util::Error{EPROTO, "request carries an errno"};
+  return {};
 }
 
 template <typename FrameList>
-bool check(const FrameList& frames, std::string& error, Message& m) {
+util::Status check(const FrameList& frames, Message& m) {
   bool three = frames.size() == 3;
   return check(frames.size(), three ? std::string_view(frames[0]) : std::string_view(),
-               three ? std::string_view(frames[1]) : std::string_view(), error, m);
+               three ? std::string_view(frames[1]) : std::string_view(), m);
 }
 
 }  // namespace
@@ -131,34 +115,35 @@ std::string frame_count_error(size_t count) {
   return "expected 3 frames, got " + std::to_string(count);
 }
 
-// The message is built in place, in d.message, and taken back if it is malformed.
-Decoded decode(Frames&& frames) {
-  Decoded d;
-  Message& m = d.message.emplace();
-  if (!check(frames, d.error, m)) {
-    d.message.reset();
-    return d;
-  }
+util::Result<Message> decode(Frames&& frames) {
+  Message m;
+  if (auto st = check(frames, m); !st) return st.error();
   m.topic = std::move(frames[1]);
   m.payload = std::move(frames[2]);
-  return d;
+  return m;
+}
+
+util::Status decode_into(std::span<const std::string_view> frames, Message& into) {
+  if (auto st = check(frames, into); !st) return st;
+  into.topic.assign(frames[1]);
+  into.payload.assign(frames[2]);
+  return {};
+}
+
+util::Result<Message> decode(std::span<const std::string_view> frames) {
+  Message m;
+  if (auto st = decode_into(frames, m); !st) return st.error();
+  return m;
 }
 
 Decoded decode(const Frames& frames) {
   std::vector<std::string_view> views(frames.begin(), frames.end());
-  return decode(views);
-}
-
-bool decode_into(std::span<const std::string_view> frames, Message& into, std::string& error) {
-  if (!check(frames, error, into)) return false;
-  into.topic.assign(frames[1]);
-  into.payload.assign(frames[2]);
-  return true;
-}
-
-Decoded decode(std::span<const std::string_view> frames) {
+  auto m = decode(views);
   Decoded d;
-  if (!decode_into(frames, d.message.emplace(), d.error)) d.message.reset();
+  if (m)
+    d.message = std::move(m).value();
+  else
+    d.error = m.error().text;
   return d;
 }
 

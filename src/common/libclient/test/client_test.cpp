@@ -50,9 +50,9 @@ class ServerSocket {
     if (frames.empty()) return {};
     Incoming in;
     in.identity = frames.front();
-    msg::Decoded d = msg::decode(msg::Frames(frames.begin() + 1, frames.end()));
-    EXPECT_TRUE(d.message) << d.error;
-    if (d.message) in.request = *d.message;
+    auto d = msg::decode(msg::Frames(frames.begin() + 1, frames.end()));
+    EXPECT_TRUE(d.ok()) << d.error().text;
+    if (d) in.request = std::move(d).value();
     return in;
   }
 

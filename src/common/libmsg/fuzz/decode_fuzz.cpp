@@ -1,8 +1,9 @@
 // libFuzzer target for cairn::msg::decode: the input is split into frames on a two-byte
 // separator, so the fuzzer explores frame counts, header bytes and topics. decode must never
-// crash or throw, anything it accepts must re-encode to the same frames, and decoding from
-// views of the frames (as the broker and libclient do), or into a reused message, must give the
-// same answer.
+// crash or throw, anything it accepts must re-encode to the same frames, anything it refuses is
+// EPROTO with a reason, and decoding from views of the frames (as the broker and libclient do),
+// by move, or into a reused message, must give the same answer.
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -23,19 +24,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = sep + 2;
   }
   frames.push_back(input.substr(start));
-  cairn::msg::Decoded d = cairn::msg::decode(frames);
-  if (d.message.has_value() == !d.error.empty()) std::abort();  // exactly one of the two
-  if (d.message && cairn::msg::encode(*d.message) != frames) std::abort();
   std::vector<std::string_view> views(frames.begin(), frames.end());
-  cairn::msg::Decoded v = cairn::msg::decode(views);
-  if (v.error != d.error || v.message.has_value() != d.message.has_value()) std::abort();
-  if (v.message && cairn::msg::encode(*v.message) != frames) std::abort();
+  auto v = cairn::msg::decode(views);
+  if (!v && (v.error().errnum != EPROTO || v.error().text.empty())) std::abort();
+  if (v && cairn::msg::encode(*v) != frames) std::abort();
+  // Decoding by move must give the same answer.
+  auto d = cairn::msg::decode(cairn::msg::Frames(frames));
+  if (d.ok() != v.ok() || (!d && d.error().text != v.error().text)) std::abort();
+  if (d && cairn::msg::encode(*d) != frames) std::abort();
   // decode_into a message that still holds another one (as the broker's reused request does)
   // must give the same answer, with nothing of the old message left.
   static cairn::msg::Message reused = cairn::msg::Message::request("old.topic", "old", 1, 1);
-  std::string error;
-  bool ok = cairn::msg::decode_into(views, reused, error);
-  if (ok != d.message.has_value() || (!ok && error != d.error)) std::abort();
-  if (ok && cairn::msg::encode(reused) != frames) std::abort();
+  cairn::util::Status st = cairn::msg::decode_into(views, reused);
+  if (st.ok() != v.ok() || (!st && st.error().text != v.error().text)) std::abort();
+  if (st && cairn::msg::encode(reused) != frames) std::abort();
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,10 +14,9 @@ namespace cairn::msg {
 namespace {
 
 Message roundtrip(const Message& m) {
-  Decoded d = decode(encode(m));
-  EXPECT_TRUE(d.message) << d.error;
-  EXPECT_TRUE(d.error.empty());
-  return d.message.value_or(Message{});
+  auto d = decode(encode(m));
+  EXPECT_TRUE(d.ok()) << d.error().text;
+  return d.ok() ? std::move(d).value() : Message{};
 }
 
 void expect_same(const Message& a, const Message& b) {
@@ -33,15 +33,18 @@ std::vector<std::string_view> views(const Frames& frames) {
   return std::vector<std::string_view>(frames.begin(), frames.end());
 }
 
-// Decodes `frames` and expects a rejection whose reason contains `reason`, the same from views.
+// Decodes `frames` and expects an EPROTO rejection whose reason contains `reason`, the same
+// from views.
 void expect_rejected(const Frames& frames, const std::string& reason) {
-  Decoded d, from_views;
-  ASSERT_NO_THROW(d = decode(frames));
-  EXPECT_FALSE(d.message);
-  EXPECT_NE(d.error.find(reason), std::string::npos) << "error was: " << d.error;
-  ASSERT_NO_THROW(from_views = decode(views(frames)));
-  EXPECT_FALSE(from_views.message);
-  EXPECT_EQ(from_views.error, d.error);
+  std::optional<util::Result<Message>> d, from_views;
+  ASSERT_NO_THROW(from_views.emplace(decode(views(frames))));
+  ASSERT_NO_THROW(d.emplace(decode(Frames(frames))));
+  ASSERT_FALSE(d->ok());
+  EXPECT_EQ(d->error().errnum, EPROTO);
+  EXPECT_NE(d->error().text.find(reason), std::string::npos) << "error was: " << d->error().text;
+  ASSERT_FALSE(from_views->ok());
+  EXPECT_EQ(from_views->error().errnum, EPROTO);
+  EXPECT_EQ(from_views->error().text, d->error().text);
 }
 
 Frames valid_request() { return encode(Message::request("broker.ping", "x", 7)); }
@@ -108,42 +111,57 @@ TEST(Codec, EncodeHeaderIsFrameZeroOfEncode) {
 // the one before (a longer topic or payload, a streaming flag, an errno).
 TEST(Codec, DecodeIntoAReusedMessageLeavesNothingOfTheLastOne) {
   Message into;
-  std::string error;
   Message first = Message::error(Message::request("a.much-longer-topic-than-the-next",
                                                   std::string(4096, 'x'), 9, kFlagStreaming),
                                  EPERM, "denied");
-  ASSERT_TRUE(decode_into(views(encode(first)), into, error)) << error;
+  util::Status st = decode_into(views(encode(first)), into);
+  ASSERT_TRUE(st.ok()) << st.error().text;
   expect_same(into, first);
   Message second = Message::request("b.c", "", 10);
-  ASSERT_TRUE(decode_into(views(encode(second)), into, error)) << error;
+  st = decode_into(views(encode(second)), into);
+  ASSERT_TRUE(st.ok()) << st.error().text;
   expect_same(into, second);
   // A malformed message is refused with decode()'s reason, and the next good one decodes whole.
   Frames bad = encode(second);
   bad[1] = "no spaces allowed";
-  EXPECT_FALSE(decode_into(views(bad), into, error));
-  EXPECT_EQ(error, decode(bad).error);
+  st = decode_into(views(bad), into);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().errnum, EPROTO);
+  EXPECT_EQ(st.error().text, decode(Frames(bad)).error().text);
   Message third = Message::response(second, "ok");
-  ASSERT_TRUE(decode_into(views(encode(third)), into, error)) << error;
+  st = decode_into(views(encode(third)), into);
+  ASSERT_TRUE(st.ok()) << st.error().text;
   expect_same(into, third);
 }
 
-TEST(Codec, DecodeByMoveAndFromViewsAgreeWithDecodeByCopy) {
+TEST(Codec, DecodeByMoveAgreesWithDecodeFromViews) {
   Message m = Message::request("content.store", std::string(4096, 'z'), 42, kFlagStreaming);
   Frames frames = encode(m);
-  Decoded by_copy = decode(frames);
-  Decoded by_move = decode(Frames(frames));
-  Decoded from_views = decode(views(frames));
-  ASSERT_TRUE(by_copy.message && by_move.message && from_views.message);
-  expect_same(*by_copy.message, *by_move.message);
-  expect_same(*by_move.message, m);
-  expect_same(*from_views.message, m);
+  auto from_views = decode(views(frames));
+  auto by_move = decode(Frames(frames));
+  ASSERT_TRUE(by_move.ok() && from_views.ok());
+  expect_same(*by_move, m);
+  expect_same(*from_views, m);
   // Malformed input is rejected the same way, with the same reason.
   Frames bad = {frames[0], "no spaces allowed", frames[2]};
-  Decoded bad_copy = decode(bad);
-  Decoded bad_move = decode(std::move(bad));
-  EXPECT_FALSE(bad_move.message);
-  EXPECT_EQ(bad_copy.error, bad_move.error);
-  EXPECT_FALSE(bad_move.error.empty());
+  auto bad_views = decode(views(bad));
+  auto bad_move = decode(std::move(bad));
+  ASSERT_FALSE(bad_move.ok());
+  ASSERT_FALSE(bad_views.ok());
+  EXPECT_EQ(bad_views.error().text, bad_move.error().text);
+  EXPECT_EQ(bad_move.error().text, kBadTopicError);
+}
+
+// Until src/broker moves to decode(Frames&&), the transitional Decoded form must say the same.
+TEST(Codec, TransitionalDecodedAgreesWithTheResultForm) {
+  Frames good = valid_request();
+  Decoded d = decode(good);
+  ASSERT_TRUE(d.message) << d.error;
+  expect_same(*d.message, *decode(Frames(good)));
+  Frames bad = {good[0], "", good[2]};
+  Decoded refused = decode(bad);
+  EXPECT_FALSE(refused.message);
+  EXPECT_EQ(refused.error, kBadTopicError);
 }
 
 TEST(Codec, WrongFrameCountIsRejected) {
