@@ -96,6 +96,11 @@ test_expect_success 'ranks 1 and 2 load every blob byte for byte' '
 	on 2 cairn content stats >stats2.json &&
 	test "$(jq ".\"load-misses\"" stats2.json)" -ge 301
 '
+test_expect_success 'a blob no broker stored is ENOENT: no such blob' '
+	test_must_fail on 2 cairn content load sha1-0123456789abcdef0123456789abcdef01234567 \
+		2>err &&
+	grep "no such blob" err
+'
 test_expect_success 'rank 0 stores more, flushes and is killed with SIGKILL' '
 	on 0 cairn content store --bulk <blobs-killed >refs-killed &&
 	on 0 cairn content flush &&

@@ -79,6 +79,11 @@ test_expect_success 'rank 0 stores and flushes; ranks 1 and 2 load every blob by
 	on 1 cairn content load "$(cat binary.ref)" >binary1 &&
 	cmp binary binary1
 '
+test_expect_success 'a blob no broker stored is ENOENT: no such blob' '
+	test_must_fail on 1 cairn content load sha1-0123456789abcdef0123456789abcdef01234567 \
+		2>err &&
+	grep "no such blob" err
+'
 test_expect_success 'rank 0 stores more, flushes and is killed; rank 2 loads it all' '
 	on 0 cairn content store --bulk <blobs-killed >refs-killed &&
 	on 0 cairn content flush &&

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <exception>
+#include <new>
 #include <utility>
 
 namespace cairn::content {
@@ -72,15 +74,23 @@ void ThreadedBacking::worker_main() {
   }
 }
 
+// An exception must not end a worker (it would end the process): it becomes the request's
+// error, ENOMEM for a failed allocation (a blob too large for memory), else EIO.
 ThreadedBacking::Result ThreadedBacking::run(const Request& req) {
-  if (req.is_load) {
-    util::Result<std::string> got = store_->get(req.key);
-    if (!got) return {req.id, got.error(), {}};
-    return {req.id, {}, std::move(got).value()};
+  try {
+    if (req.is_load) {
+      util::Result<std::string> got = store_->get(req.key);
+      if (!got) return {req.id, got.error(), {}};
+      return {req.id, {}, std::move(got).value()};
+    }
+    util::Status put = store_->put(req.key, req.data);
+    if (!put) return {req.id, put.error(), {}};
+    return {req.id, {}, {}};
+  } catch (const std::bad_alloc&) {
+    return {req.id, {ENOMEM, "out of memory"}, {}};
+  } catch (const std::exception& e) {
+    return {req.id, {EIO, e.what()}, {}};
   }
-  util::Status put = store_->put(req.key, req.data);
-  if (!put) return {req.id, put.error(), {}};
-  return {req.id, {}, {}};
 }
 
 void ThreadedBacking::deliver() {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <thread>
 
@@ -20,6 +21,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxCredentialsFile = 64 * 1024;
+// The largest Content-Length worth reserving memory for at once: the largest blob there is
+// (content.blob-size-limit is at most 4 GiB - 1).
+constexpr uint64_t kMaxReserve = 4294967295;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -222,15 +226,25 @@ struct S3Store::Call {
   std::string message;     // the server's explanation of a failure, if any
   bool timed_out = false;  // no progress for s3.timeout
   bool interrupted = false;
+  bool out_of_memory = false;  // the blob did not fit in memory
   Clock::time_point progress;  // the last sign of life
   std::string_view out;        // put: what is still to be sent
   std::string* in = nullptr;   // get: the blob so far
 
+  bool failed() const { return timed_out || interrupted || status != S3StatusOK; }
+
+  // No exception may unwind through libs3 and libcurl: a failed allocation aborts the request.
   static S3Status on_properties(const S3ResponseProperties* p, void* data) {
     auto* call = static_cast<Call*>(data);
     call->progress = Clock::now();
-    if (call->in && p->contentLength > 0 && p->contentLength < (uint64_t{1} << 33))
-      call->in->reserve(static_cast<size_t>(p->contentLength));
+    if (call->in && p->contentLength > 0 && p->contentLength <= kMaxReserve) {
+      try {
+        call->in->reserve(static_cast<size_t>(p->contentLength));
+      } catch (const std::bad_alloc&) {
+        call->out_of_memory = true;
+        return S3StatusAbortedByCallback;
+      }
+    }
     return S3StatusOK;
   }
   static void on_complete(S3Status status, const S3ErrorDetails* details, void* data) {
@@ -248,7 +262,12 @@ struct S3Store::Call {
   }
   static S3Status on_get_data(int size, const char* buffer, void* data) {
     auto* call = static_cast<Call*>(data);
-    call->in->append(buffer, static_cast<size_t>(size));
+    try {
+      call->in->append(buffer, static_cast<size_t>(size));
+    } catch (const std::bad_alloc&) {
+      call->out_of_memory = true;
+      return S3StatusAbortedByCallback;
+    }
     call->progress = Clock::now();
     return S3StatusOK;
   }
@@ -280,7 +299,7 @@ util::Result<std::unique_ptr<S3Store>> S3Store::open(S3Options opts) {
     S3_test_bucket(b.protocol, b.uriStyle, b.accessKeyId, b.secretAccessKey, b.hostName,
                    b.bucketName, sizeof location, location, ctx, &Call::kResponse, &call);
   });
-  if (call.timed_out || call.interrupted || call.status != S3StatusOK) {
+  if (call.failed()) {
     util::Error e = store->reason(call);
     const char* hint = "";
     if (e.errnum == EACCES)
@@ -303,8 +322,7 @@ util::Status S3Store::put(const util::Digest& key, std::string_view data) {
   drive(call, [&](S3RequestContext* ctx) {
     S3_put_object(&bucket_, ref, data.size(), nullptr, ctx, &Call::kPut, &call);
   });
-  if (call.timed_out || call.interrupted || call.status != S3StatusOK)
-    return failure(call, fmt::format("put {}", ref));
+  if (call.failed()) return failure(call, fmt::format("put {}", ref));
   return {};
 }
 
@@ -317,8 +335,7 @@ util::Result<std::string> S3Store::get(const util::Digest& key) {
   drive(call, [&](S3RequestContext* ctx) {
     S3_get_object(&bucket_, ref, nullptr, 0, 0, ctx, &Call::kGet, &call);
   });
-  if (call.timed_out || call.interrupted || call.status != S3StatusOK)
-    return failure(call, fmt::format("get {}", ref));
+  if (call.failed()) return failure(call, fmt::format("get {}", ref));
   return data;
 }
 
@@ -402,6 +419,7 @@ util::Error S3Store::reason(const Call& call) const {
     return {ETIMEDOUT, fmt::format("no progress for {} s (s3.timeout): {}", opts_.timeout,
                                    std::strerror(ETIMEDOUT))};
   if (call.interrupted) return {EINTR, "interrupted: the backing store is closing"};
+  if (call.out_of_memory) return {ENOMEM, "out of memory for the object"};
   int errnum = s3_errno(call.status);
   std::string why = fmt::format("{} ({})", S3_get_status_name(call.status), std::strerror(errnum));
   if (!call.message.empty()) why += ": " + call.message;

@@ -1,7 +1,8 @@
 // Unit tests for ThreadedBacking over a fake BlockingStore: every callback runs exactly once, on
 // the loop thread, never inside store()/load(); errors keep their errno and text; calls run on
-// up to N threads at once; one wake-up delivers many completions; destruction with calls in
-// flight and requests queued is clean (run these under --enable-sanitizers too).
+// up to N threads at once; one wake-up delivers many completions; an exception from the store
+// becomes an errno; destruction with calls in flight and requests queued is clean (run these
+// under --enable-sanitizers too).
 #include "modules/content-backing/threaded_backing.hpp"
 
 #include <gtest/gtest.h>
@@ -12,7 +13,9 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -201,6 +204,28 @@ TEST(ThreadedBacking, ErrorsPassThroughWithErrnoAndText) {
   std::set<std::string> texts{reported[0].text, reported[1].text};
   EXPECT_TRUE(texts.count("put: Permission denied"));
   EXPECT_TRUE(texts.count("get: Input/output error"));
+}
+
+// A store whose calls throw: the worker survives and the request fails with an errno.
+class ThrowingStore : public BlockingStore {
+ public:
+  util::Status put(const util::Digest&, std::string_view) override { throw std::bad_alloc(); }
+  util::Result<std::string> get(const util::Digest&) override { throw std::runtime_error("boom"); }
+};
+
+TEST(ThreadedBacking, AnExceptionFromTheStoreBecomesTheRequestsError) {
+  reactor::Loop loop;
+  std::vector<util::Error> reported;
+  ThreadedBacking b(loop, std::make_unique<ThrowingStore>(), 1,
+                    [&](const util::Error& e) { reported.push_back(e); });
+  int put_errno = -1, get_errno = -1;
+  b.store(digest("x"), "x", [&](int errnum) { put_errno = errnum; });
+  b.load(digest("x"), [&](int errnum, std::string) { get_errno = errnum; });
+  ASSERT_TRUE(run_until(loop, [&] { return put_errno != -1 && get_errno != -1; }));
+  EXPECT_EQ(put_errno, ENOMEM);
+  EXPECT_EQ(get_errno, EIO);
+  ASSERT_EQ(reported.size(), 2u);
+  EXPECT_EQ(reported[1].text, "boom");
 }
 
 TEST(ThreadedBacking, CallsRunOnAsManyThreadsAsAskedAtOnce) {
