@@ -106,10 +106,9 @@ int fail_load(const client::Response& r, const std::string& prefix = {}) {
 
 int load(const std::string& blobref, bool bulk) {
   if (!bulk) {
-    util::Digest d;
     if (blobref.empty())
       return fail("content load", "give a BLOBREF, or --bulk to read blobrefs from stdin");
-    if (util::blobref_parse(blobref, &d) != 0) return fail("content load", "malformed blobref");
+    if (!util::blobref_parse(blobref)) return fail("content load", "malformed blobref");
   }
   auto c = connect_or_fail();
   if (!c) return 1;
