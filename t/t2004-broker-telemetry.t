@@ -26,8 +26,29 @@ test_expect_success 'stats.status counts what the broker sent' '
 	grep "\"packets\":[1-9]" out &&
 	grep "\"send_errors\":0" out
 '
-test_expect_success 'without an endpoint nothing is sent' '
+# Disabled telemetry is checked with a listener the broker can reach (CAIRN_STATSD names it), so
+# that a broker which sent anyway would be caught; the first test shows it would be.
+test_expect_success 'a broker that sends is caught by stats listen --none' '
+	test_must_fail cairn stats listen --none --timeout 20 -- \
+		cairn start -o stats.period=0 "cairn ping" 2>err &&
+	grep "expected no packets, got one: \"cairn\.0\." err
+'
+test_expect_success 'stats.endpoint set empty with -o overrides CAIRN_STATSD: nothing is sent' '
 	cairn stats listen --none --timeout 20 -- \
-		env -u CAIRN_STATSD cairn start "cairn ping && cairn ping"
+		cairn start -o stats.endpoint= -o stats.period=0 \
+		"cairn ping && cairn ping && cairn rpc stats.status" >out &&
+	grep "\"enabled\":false" out &&
+	grep "\"endpoint\":\"\"" out &&
+	grep "\"packets\":0" out
+'
+test_expect_success 'stats.endpoint = "" in the configuration file: nothing is sent' '
+	printf "[stats]\nendpoint = \"\"\nperiod = 0\n" >off.toml &&
+	cairn stats listen --none --timeout 20 -- \
+		cairn start --config off.toml "cairn ping && cairn ping"
+'
+test_expect_success 'without CAIRN_STATSD or stats.endpoint telemetry is off' '
+	env -u CAIRN_STATSD cairn start "cairn rpc stats.status" >out &&
+	grep "\"enabled\":false" out &&
+	grep "\"endpoint\":\"\"" out
 '
 test_done
