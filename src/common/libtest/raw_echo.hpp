@@ -1,4 +1,4 @@
-// The raw ZeroMQ baseline of the benchmarks: the raw-echo program (t/perf/raw-echo.cpp), a
+// The raw ZeroMQ baseline of the benchmarks: the raw-echo program (t/perf/raw_echo.cpp), a
 // ROUTER that sends every multipart message back unchanged on an ipc:// socket like the
 // broker's default endpoint. It runs as a process of its own, as the broker does, so both sides
 // of a comparison have the same shape. RawEcho spawns it (posix_spawn: the caller may already
