@@ -121,17 +121,17 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
   keys.push_back(ConfigKey::number("heartbeat.period", 2.0, 0.01, 86400,
                                    "seconds between heartbeats (content-cache purge, gauges)"));
   // A malformed endpoint is libstats' to report ("parse error"), not fatal.
-  keys.push_back(ConfigKey::string("stats.endpoint", statsd_env,
-                                   "statsd HOST:PORT; empty: telemetry off")
-                     .documented_default("$CAIRN_STATSD"));
+  keys.push_back(
+      ConfigKey::string("stats.endpoint", statsd_env, "statsd HOST:PORT; empty: telemetry off")
+          .documented_default("$CAIRN_STATSD"));
   keys.push_back(ConfigKey::number("stats.period", 1.0, 0, 86400,
                                    "aggregation period of the broker's contexts; 0: immediate"));
   keys.push_back(ConfigKey::string("stats.prefix", fmt::format("cairn.{}", rank),
                                    "prefix of the broker's metrics, at most 127 characters")
                      .with_check(stats_prefix)
                      .documented_default("\"cairn.<rank>\""));
-  keys.push_back(ConfigKey::integer("stats.max-packet", 1440, 64, 65507,
-                                    "largest statsd datagram, bytes"));
+  keys.push_back(
+      ConfigKey::integer("stats.max-packet", 1440, 64, 65507, "largest statsd datagram, bytes"));
   // Loaded (and checked) when a tcp:// endpoint is bound.
   keys.push_back(ConfigKey::string("security.curve-cert", "",
                                    "the broker's secret CURVE certificate, for tcp://"));

@@ -65,8 +65,7 @@ ConfigKey ConfigKey::choice(std::string name, std::string def, std::vector<std::
 }
 
 ConfigKey ConfigKey::string_list(std::string name, std::string help) {
-  return make(std::move(name), ValueType::kStringList, std::vector<std::string>{},
-              std::move(help));
+  return make(std::move(name), ValueType::kStringList, std::vector<std::string>{}, std::move(help));
 }
 
 ConfigKey&& ConfigKey::above_min() && {
@@ -185,9 +184,7 @@ static const T& typed(const Value& v, std::string_view key) {
 }
 
 double ConfigValues::number(std::string_view key) const { return typed<double>(get(key), key); }
-int64_t ConfigValues::integer(std::string_view key) const {
-  return typed<int64_t>(get(key), key);
-}
+int64_t ConfigValues::integer(std::string_view key) const { return typed<int64_t>(get(key), key); }
 const std::string& ConfigValues::string(std::string_view key) const {
   return typed<std::string>(get(key), key);
 }

@@ -26,7 +26,7 @@ struct ConfigKey {
   std::string name;  // dotted: "content.hash" is `hash` in the TOML table `[content]`
   ValueType type = ValueType::kString;
   Value default_value;
-  std::string help;          // one line: what the key means
+  std::string help;           // one line: what the key means
   std::string shown_default;  // the default as documented, when it depends on the run
   // Numbers: [min, max] (min excluded if min_exclusive); integers: [imin, imax].
   double min = 0, max = 0;
@@ -35,8 +35,7 @@ struct ConfigKey {
   std::vector<std::string> choices;  // strings: the allowed values; empty: any
   Check check;                       // a further check, after type, range and choices
 
-  static ConfigKey number(std::string name, double def, double min, double max,
-                          std::string help);
+  static ConfigKey number(std::string name, double def, double min, double max, std::string help);
   static ConfigKey integer(std::string name, int64_t def, int64_t min, int64_t max,
                            std::string help);
   static ConfigKey string(std::string name, std::string def, std::string help);
@@ -44,7 +43,7 @@ struct ConfigKey {
                           std::string help);
   static ConfigKey string_list(std::string name, std::string help);
 
-  ConfigKey&& above_min() &&;                      // min is excluded: "> min"
+  ConfigKey&& above_min() &&;  // min is excluded: "> min"
   ConfigKey&& with_check(Check c) &&;
   ConfigKey&& documented_default(std::string text) &&;
 

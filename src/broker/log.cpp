@@ -4,11 +4,10 @@
 // is lossless and only warn and err reach the stderr sink.
 #include "broker/log.hpp"
 
-#include <spdlog/logger.h>
-#include <spdlog/sinks/base_sink.h>
-
 #include <fmt/format.h>
 #include <poll.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -197,8 +196,7 @@ void Log::log(Level level, std::string_view text) { logger_->log(to_spdlog(level
 
 namespace {
 double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 }  // namespace
 

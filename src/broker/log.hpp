@@ -35,8 +35,8 @@ class Log {
     std::string text;
   };
 
-  static constexpr int kBurst = 5;           // messages per source per window
-  static constexpr double kWindow = 10.0;    // seconds
+  static constexpr int kBurst = 5;                  // messages per source per window
+  static constexpr double kWindow = 10.0;           // seconds
   static constexpr size_t kQueueBytes = 64 * 1024;  // stderr lines waiting for the writer
 
   // `to_stderr`: also print warnings and errors on `stderr_fd` (off in unit tests).

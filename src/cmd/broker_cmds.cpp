@@ -34,9 +34,7 @@ std::optional<Client> connect_or_fail(int& status) {
 }
 
 // Prints `cairn: <topic>: <why>` for a failed response; returns 1.
-int fail_response(std::string_view topic, const Response& r) {
-  return fail(topic, r.error_text());
-}
+int fail_response(std::string_view topic, const Response& r) { return fail(topic, r.error_text()); }
 
 // `broker.ping` with a payload of `size` bytes, `count` times; checks each echo.
 int ping(int count, size_t size) {

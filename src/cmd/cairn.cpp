@@ -31,8 +31,8 @@ std::vector<char*> without_start_separator(int argc, char** argv) {
       break;
     }
     if (a.empty() || a[0] != '-') break;  // the command word: the rest is the command's
-    if ((a == "--config" || a == "--listen" || a == "--statedir" || a == "--rank" ||
-         a == "-o" || a == "--option") &&
+    if ((a == "--config" || a == "--listen" || a == "--statedir" || a == "--rank" || a == "-o" ||
+         a == "--option") &&
         i + 1 < args.size())
       ++i;  // skip the option's value
   }

@@ -8,11 +8,11 @@
 
 namespace cairn::cmd {
 
-void add_start(CLI::App& app, int& status);     // start.cpp: cairn start
-void add_broker(CLI::App& app, int& status);    // broker_cmds.cpp: dmesg, ping, keygen
-void add_stats(CLI::App& app, int& status);     // stats.cpp: stats status, stats listen
-void add_content(CLI::App& app, int& status);   // content.cpp: content store/load/flush/...
-void add_jobs(CLI::App& app, int& status);      // jobs.cpp: submit, run, jobs, job, jobtap
+void add_start(CLI::App& app, int& status);    // start.cpp: cairn start
+void add_broker(CLI::App& app, int& status);   // broker_cmds.cpp: dmesg, ping, keygen
+void add_stats(CLI::App& app, int& status);    // stats.cpp: stats status, stats listen
+void add_content(CLI::App& app, int& status);  // content.cpp: content store/load/flush/...
+void add_jobs(CLI::App& app, int& status);     // jobs.cpp: submit, run, jobs, job, jobtap
 
 // Prints `cairn: <what>: <why>` to stderr and returns 1 (for `return fail(...)`).
 int fail(std::string_view what, std::string_view why);

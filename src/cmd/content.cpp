@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <memory>
-#include <optional>
 #include <iostream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +49,7 @@ bool write_all(std::string_view data) {
 // in item order. Returns the exit status.
 int pipeline(client::Client& c, const std::string& topic, const std::vector<std::string>& items,
              const std::function<int(size_t, const client::Response&)>& on_reply) {
-  std::map<uint32_t, size_t> index_of;      // match tag -> item
+  std::map<uint32_t, size_t> index_of;       // match tag -> item
   std::map<size_t, client::Response> ready;  // replies waiting for earlier ones
   size_t sent = 0, next = 0;
   while (next < items.size()) {
@@ -159,8 +159,8 @@ void add_content(CLI::App& app, int& status) {
   content->require_subcommand(1);
 
   auto bulk_store = std::make_shared<bool>(false);
-  auto* st = content->add_subcommand(
-      "store", "store standard input as one blob and print its blobref");
+  auto* st =
+      content->add_subcommand("store", "store standard input as one blob and print its blobref");
   st->add_flag("--bulk", *bulk_store,
                "store each line of standard input (without its newline) as a blob; print one "
                "blobref per line, in order");
@@ -177,10 +177,12 @@ void add_content(CLI::App& app, int& status) {
 
   content->add_subcommand("flush", "wait until every blob is on the backing store")
       ->callback([&status] { status = simple("flush"); });
-  content->add_subcommand("dropcache", "drop every clean blob from the cache")
-      ->callback([&status] { status = simple("dropcache"); });
-  content->add_subcommand("stats", "print the cache's counters as JSON")
-      ->callback([&status] { status = stats(); });
+  content->add_subcommand("dropcache", "drop every clean blob from the cache")->callback([&status] {
+    status = simple("dropcache");
+  });
+  content->add_subcommand("stats", "print the cache's counters as JSON")->callback([&status] {
+    status = stats();
+  });
 }
 
 }  // namespace cairn::cmd

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <memory>
 #include <ctime>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -148,8 +148,10 @@ int cmd_jobs(bool as_json) {
              "RUNTIME", "COMMAND");
   for (const auto& job : (*reply)["jobs"]) {
     std::string command;
-    for (const auto& a : job["command"]) command += (command.empty() ? "" : " ") + a.get<std::string>();
-    std::string exit = job.contains("exit_code") ? std::to_string(job["exit_code"].get<int>()) : "-";
+    for (const auto& a : job["command"])
+      command += (command.empty() ? "" : " ") + a.get<std::string>();
+    std::string exit =
+        job.contains("exit_code") ? std::to_string(job["exit_code"].get<int>()) : "-";
     std::string runtime = "-";
     if (job.contains("t_run")) {
       double end = job.contains("t_cleanup") ? job["t_cleanup"].get<double>()
@@ -222,7 +224,8 @@ CLI::App* command_subcommand(CLI::App& app, const char* name, const char* help) 
 }  // namespace
 
 void add_jobs(CLI::App& app, int& status) {
-  auto* submit = command_subcommand(app, "submit", "Submit COMMAND [ARG...] as a job; print its id");
+  auto* submit =
+      command_subcommand(app, "submit", "Submit COMMAND [ARG...] as a job; print its id");
   submit->callback([submit, &status] {
     auto command = submit->remaining();
     status = command.empty() ? fail("submit", "no command given: cairn submit COMMAND [ARG...]")

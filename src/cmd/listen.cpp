@@ -70,7 +70,8 @@ std::optional<StatsdLine> parse_statsd_line(std::string_view line, std::string& 
   bar = rest.find('|');
   out.type = rest.substr(0, bar);
   if (!is_metric_type(out.type))
-    return bad(why, fmt::format("unknown type {} (expected c, g, ms, h or s)", in_quotes(out.type)));
+    return bad(why,
+               fmt::format("unknown type {} (expected c, g, ms, h or s)", in_quotes(out.type)));
   if (out.value.find(':') != std::string_view::npos)
     return bad(why, "several values in one line, which Etsy statsd and collectd misread");
   if (out.type == "s") {
@@ -159,11 +160,11 @@ std::string CriteriaCheck::unmet() const {
   std::vector<std::string> parts;
   uint64_t wanted = wanted_packets();
   if (packets_ < wanted) {
-    parts.push_back(
-        fmt::format("got {} of {} packet{}", packets_, wanted, wanted == 1 ? "" : "s"));
+    parts.push_back(fmt::format("got {} of {} packet{}", packets_, wanted, wanted == 1 ? "" : "s"));
   }
   for (size_t i = 0; i < criteria_.search.size(); ++i) {
-    if (!found_[i]) parts.push_back(fmt::format("no line contained {}", in_quotes(criteria_.search[i])));
+    if (!found_[i])
+      parts.push_back(fmt::format("no line contained {}", in_quotes(criteria_.search[i])));
   }
   return fmt::format("{}", fmt::join(parts, "; "));
 }
@@ -195,7 +196,8 @@ std::string MetricSummary::table() const {
     out += fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>5}\n", key.first, name_w, key.second, type_w,
                        e.last_value, last_w, e.lines);
   }
-  if (bad_lines_ > 0) out += fmt::format("({} line{} not statsd)\n", bad_lines_, bad_lines_ == 1 ? "" : "s");
+  if (bad_lines_ > 0)
+    out += fmt::format("({} line{} not statsd)\n", bad_lines_, bad_lines_ == 1 ? "" : "s");
   return out;
 }
 

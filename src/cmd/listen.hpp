@@ -17,8 +17,8 @@ namespace cairn::cmd {
 struct StatsdLine {
   std::string_view name;
   std::string_view value;
-  std::string_view type;             // c, g, ms, h or s
-  std::optional<double> sample_rate; // from `|@RATE`, in (0, 1]
+  std::string_view type;              // c, g, ms, h or s
+  std::optional<double> sample_rate;  // from `|@RATE`, in (0, 1]
 };
 
 // Parses one line (without its newline). On failure returns nullopt and sets `why` to a short
@@ -68,7 +68,7 @@ class CriteriaCheck {
   ListenCriteria criteria_;
   std::vector<bool> found_;  // per criteria_.search entry
   uint64_t packets_ = 0;
-  std::string failure_;      // set once a packet makes the criteria impossible
+  std::string failure_;  // set once a packet makes the criteria impossible
 };
 
 // Per-metric summary of the lines seen: type, last value and number of lines, keyed by name

@@ -224,7 +224,8 @@ void Listener::settle_if_met() {
   if (exit_status_ || check_.state(false) != CriteriaCheck::State::kMet) return;
   std::string warning;
   if (command_status_ && *command_status_ != 0)
-    warning = fmt::format("the criteria held, but the command {}", util::describe_wait_status(*command_status_));
+    warning = fmt::format("the criteria held, but the command {}",
+                          util::describe_wait_status(*command_status_));
   finish(0, warning);
 }
 
@@ -363,14 +364,15 @@ void add_stats(CLI::App& app, int& status) {
           ->allow_extra_args(false);
   listen->add_flag("--validate", opts->criteria.validate,
                    "fail on the first line that is not NAME:VALUE|TYPE statsd");
-  CLI::Option* none_opt = listen->add_flag(
-      "--none", opts->criteria.none,
-      "succeed if nothing arrives until COMMAND exits (or until --timeout)");
+  CLI::Option* none_opt =
+      listen->add_flag("--none", opts->criteria.none,
+                       "succeed if nothing arrives until COMMAND exits (or until --timeout)");
   none_opt->excludes(count_opt)->excludes(search_opt);
-  CLI::Option* timeout_opt = listen->add_option(
-      "--timeout", *timeout,
-      "give up after S seconds (default 30 with criteria, none without; 0: none)")
-      ->check(CLI::NonNegativeNumber);
+  CLI::Option* timeout_opt =
+      listen
+          ->add_option("--timeout", *timeout,
+                       "give up after S seconds (default 30 with criteria, none without; 0: none)")
+          ->check(CLI::NonNegativeNumber);
   listen->add_flag("--json", opts->json, "print one JSON object per packet");
   listen->add_flag("--summary", opts->summary,
                    "print a table of metric, type, last value and line count at exit");

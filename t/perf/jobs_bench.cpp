@@ -6,9 +6,8 @@
 // dispatch alone (the 9 events of one job) without process creation, which is the part plugins
 // can make slower. Not run by `make check`.
 //   usage: jobs-bench [JOBS_PER_ROUND [ROUNDS [PLUGIN.so]]]
-#include <config.h>
-
 #include <arpa/inet.h>
+#include <config.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "libtest/loopback.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
+#include "libtest/loopback.hpp"
 #include "modules/job-manager/job_manager.hpp"
 
 using namespace cairn;
@@ -71,8 +70,8 @@ std::unique_ptr<PluginHost> make_host(stats::Stats& stats, const std::vector<std
       std::vector<std::string>{});
   for (int i = 0; i < n; i++) {
     if (auto loaded = host->load(paths[static_cast<size_t>(i)]); !loaded) {
-      std::fprintf(stderr, "jobs-bench: cannot load %s: %s\n", paths[static_cast<size_t>(i)].c_str(),
-                   loaded.error().text.c_str());
+      std::fprintf(stderr, "jobs-bench: cannot load %s: %s\n",
+                   paths[static_cast<size_t>(i)].c_str(), loaded.error().text.c_str());
       std::exit(1);
     }
   }
@@ -81,7 +80,8 @@ std::unique_ptr<PluginHost> make_host(stats::Stats& stats, const std::vector<std
 
 // Seconds to run `jobs` jobs of `true`, kInFlight at a time.
 double run_jobs(reactor::Loop& loop, PluginHost& host, int jobs) {
-  JobManager jm(loop, host, [](std::string, job_manager::StoreDone done) { done(std::string("ref")); });
+  JobManager jm(loop, host,
+                [](std::string, job_manager::StoreDone done) { done(std::string("ref")); });
   int submitted = 0;
   auto t0 = Clock::now();
   while (true) {
@@ -100,9 +100,10 @@ double run_jobs(reactor::Loop& loop, PluginHost& host, int jobs) {
 
 // Nanoseconds per job spent dispatching its events to the plugins (no process).
 double dispatch_ns(PluginHost& host, int iterations) {
-  static const char* topics[] = {"job.validate",       "job.new",           "job.state.new",
-                                 "job.state.depend",   "job.state.priority", "job.state.sched",
-                                 "job.state.run",      "job.state.cleanup", "job.state.inactive"};
+  static const char* topics[] = {
+      "job.validate",       "job.new",         "job.state.new", "job.state.depend",
+      "job.state.priority", "job.state.sched", "job.state.run", "job.state.cleanup",
+      "job.state.inactive"};
   static const int64_t states[] = {1, 1, 1, 2, 4, 8, 16, 32, 64};
   auto t0 = Clock::now();
   for (int i = 0; i < iterations; i++) {
@@ -151,9 +152,10 @@ int main(int argc, char** argv) {
       seconds[c] = std::min(seconds[c], run_jobs(loop, *host, jobs));
     }
   }
-  std::printf("jobs-bench: `true` through JobManager::submit, %d jobs x %d rounds per "
-              "configuration, %d in flight, plugin %s\n",
-              jobs, rounds, kInFlight, plugin.c_str());
+  std::printf(
+      "jobs-bench: `true` through JobManager::submit, %d jobs x %d rounds per "
+      "configuration, %d in flight, plugin %s\n",
+      jobs, rounds, kInFlight, plugin.c_str());
   std::printf("%-10s %12s %10s %14s\n", "plugins", "jobs/s", "ratio", "cost/plugin");
   double base = jobs / seconds[0];
   for (int c = 0; c < 3; c++) {

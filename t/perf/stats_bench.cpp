@@ -22,8 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "libtest/loopback.hpp"
 #include "libstats/stats.hpp"
+#include "libtest/loopback.hpp"
 
 namespace {
 
@@ -316,8 +316,8 @@ void summary(const Recorder& r) {
     return std::string(buf);
   };
   if (ran({"BM_Libstats_GaugeSetByName"}))
-    std::printf("    by-name gauge_set (aggregated): %.1f ns/op, %s[target <= 10 ns: %s]\n",
-                byname, vs_naive(byname).c_str(), verdict(byname <= 10));
+    std::printf("    by-name gauge_set (aggregated): %.1f ns/op, %s[target <= 10 ns: %s]\n", byname,
+                vs_naive(byname).c_str(), verdict(byname <= 10));
   else
     std::printf("    by-name gauge_set: %s\n", skipped);
   if (ran({"BM_Libstats_GaugeHandleSet"}))

@@ -6,9 +6,9 @@
 #include <czmq.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <cerrno>

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <algorithm>
 #include <set>
 #include <string>
 
@@ -112,10 +112,9 @@ TEST(Config, OutOfRangeValuesAreRefused) {
   Config c;
   for (const char* kv :
        {"heartbeat.period=0", "heartbeat.period=-1", "heartbeat.period=1e-9", "stats.period=-0.5",
-        "stats.max-packet=10",
-        "stats.max-packet=70000", "content.flush-batch-limit=0", "content.blob-size-limit=0",
-        "content.purge-target-size=-1", "content.hash=md5", "content.backing=disk",
-        "heartbeat.period=inf", "heartbeat.period=nan"}) {
+        "stats.max-packet=10", "stats.max-packet=70000", "content.flush-batch-limit=0",
+        "content.blob-size-limit=0", "content.purge-target-size=-1", "content.hash=md5",
+        "content.backing=disk", "heartbeat.period=inf", "heartbeat.period=nan"}) {
     std::string key(kv, std::string(kv).find('='));
     std::string err = error_of([&] { c.set_option(kv); });
     EXPECT_EQ(starts(err, key.size() + 2), key + ": ") << kv << " -> " << err;

@@ -1,10 +1,10 @@
 // Unit tests of `cairn stats listen`'s logic: the statsd line grammar, packet splitting, the
 // criteria state machine and the metric summary.
+#include "cmd/listen.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "cmd/listen.hpp"
 
 namespace cairn::cmd {
 namespace {
@@ -135,7 +135,8 @@ TEST(Criteria, UnmetNamesEveryMissingCriterion) {
   c.count = 1;
   c.search = {"foo", "bar"};
   CriteriaCheck check(c);
-  EXPECT_EQ(check.unmet(), "got 0 of 1 packet; no line contained \"foo\"; no line contained \"bar\"");
+  EXPECT_EQ(check.unmet(),
+            "got 0 of 1 packet; no line contained \"foo\"; no line contained \"bar\"");
 }
 
 TEST(Criteria, ValidateAloneWaitsForOnePacket) {

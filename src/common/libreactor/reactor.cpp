@@ -57,7 +57,9 @@ void Timer::set(double after, double repeat) {
   ev_timer_set(&w_, after, repeat);
   if (was_active) start();
 }
-double Timer::remaining() const { return active() ? ev_timer_remaining(loop_.raw(), const_cast<ev_timer*>(&w_)) : 0; }
+double Timer::remaining() const {
+  return active() ? ev_timer_remaining(loop_.raw(), const_cast<ev_timer*>(&w_)) : 0;
+}
 void Timer::trampoline(struct ev_loop*, ev_timer* w, int) {
   auto* self = static_cast<Timer*>(w->data);
   self->cb_(*self);

@@ -37,7 +37,9 @@ class Loop {
   double now() const;
   void now_update();
   bool is_default() const { return is_default_; }
-  struct ev_loop* raw() const { return loop_; }
+  struct ev_loop* raw() const {
+    return loop_;
+  }
 
  private:
   struct ev_loop* loop_;

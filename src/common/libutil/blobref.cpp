@@ -9,9 +9,7 @@ namespace cairn::util {
 
 size_t digest_size(HashType type) { return type == HashType::kSha256 ? 32 : 20; }
 
-std::string_view hash_name(HashType type) {
-  return type == HashType::kSha256 ? "sha256" : "sha1";
-}
+std::string_view hash_name(HashType type) { return type == HashType::kSha256 ? "sha256" : "sha1"; }
 
 std::optional<HashType> hash_type_from_name(std::string_view name) {
   if (name == "sha1") return HashType::kSha1;
@@ -20,9 +18,11 @@ std::optional<HashType> hash_type_from_name(std::string_view name) {
 }
 
 Hasher::Hasher(HashType type)
-    : type_(type), md_(type == HashType::kSha256 ? EVP_sha256() : EVP_sha1()),
+    : type_(type),
+      md_(type == HashType::kSha256 ? EVP_sha256() : EVP_sha1()),
       ctx_(EVP_MD_CTX_new()) {
-  if (!md_ || !ctx_) throw std::runtime_error("OpenSSL: cannot set up " + std::string(hash_name(type)));
+  if (!md_ || !ctx_)
+    throw std::runtime_error("OpenSSL: cannot set up " + std::string(hash_name(type)));
 }
 
 Digest Hasher::hash(std::string_view data) {

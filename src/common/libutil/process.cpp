@@ -26,7 +26,7 @@ class SpawnAttr {
     posix_spawnattr_init(&attr_);
     sigset_t none, all;
     sigemptyset(&none);
-    sigfillset(&all);  // glibc leaves out the signals it keeps for itself
+    sigfillset(&all);          // glibc leaves out the signals it keeps for itself
     sigdelset(&all, SIGKILL);  // cannot be caught or ignored: nothing to reset
     sigdelset(&all, SIGSTOP);
     posix_spawnattr_setsigmask(&attr_, &none);

@@ -21,7 +21,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}     // NOLINT: implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {  // NOLINT: implicit
     assert(std::get<1>(v_).errnum != 0);
   }

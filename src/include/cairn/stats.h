@@ -13,14 +13,14 @@ extern "C" {
 
 typedef struct cairn_stats cairn_stats_t;
 
-void cairn_stats_count (cairn_stats_t *s, const char *name, int64_t total);
-void cairn_stats_counter_add (cairn_stats_t *s, const char *name, int64_t delta);
-void cairn_stats_gauge_set (cairn_stats_t *s, const char *name, int64_t value);
-void cairn_stats_gauge_inc (cairn_stats_t *s, const char *name, int64_t delta);
-void cairn_stats_timing (cairn_stats_t *s, const char *name, double ms);
-int  cairn_stats_set_period (cairn_stats_t *s, double seconds);       /* -1, EINVAL if < 0 */
-int  cairn_stats_set_prefix (cairn_stats_t *s, const char *fmt, ...); /* -1, EINVAL if > 127 chars */
-bool cairn_stats_enabled (cairn_stats_t *s);
+void cairn_stats_count(cairn_stats_t *s, const char *name, int64_t total);
+void cairn_stats_counter_add(cairn_stats_t *s, const char *name, int64_t delta);
+void cairn_stats_gauge_set(cairn_stats_t *s, const char *name, int64_t value);
+void cairn_stats_gauge_inc(cairn_stats_t *s, const char *name, int64_t delta);
+void cairn_stats_timing(cairn_stats_t *s, const char *name, double ms);
+int cairn_stats_set_period(cairn_stats_t *s, double seconds);       /* -1, EINVAL if < 0 */
+int cairn_stats_set_prefix(cairn_stats_t *s, const char *fmt, ...); /* -1, EINVAL if > 127 chars */
+bool cairn_stats_enabled(cairn_stats_t *s);
 
 #ifdef __cplusplus
 }

@@ -25,14 +25,14 @@ namespace cairn::content {
 // What a backing store gets to open itself with.
 struct BackingEnv {
   reactor::Loop& loop;
-  const std::string& statedir;          // the broker's state directory (exists)
-  const broker::ConfigValues& config;   // its own keys (and every other), typed and checked
+  const std::string& statedir;         // the broker's state directory (exists)
+  const broker::ConfigValues& config;  // its own keys (and every other), typed and checked
   std::function<void(broker::Level, std::string_view)> log;
 };
 
 struct BackingType {
-  std::string name;  // content.backing = <name>
-  std::string help;  // one line, for content.backing's documentation
+  std::string name;                            // content.backing = <name>
+  std::string help;                            // one line, for content.backing's documentation
   broker::ConfigKeysFn config_keys = nullptr;  // its own keys (e.g. rados.pool); null: none
   // Opens the store. A null Backing means memory only (content.backing = none).
   util::Result<std::unique_ptr<Backing>> (*open)(const BackingEnv& env) = nullptr;

@@ -12,15 +12,22 @@ namespace cairn::content {
 
 int sqlite_errno(int rc) {
   switch (rc & 0xff) {
-    case SQLITE_FULL: return ENOSPC;
-    case SQLITE_READONLY: return EROFS;
+    case SQLITE_FULL:
+      return ENOSPC;
+    case SQLITE_READONLY:
+      return EROFS;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return EBUSY;
-    case SQLITE_NOMEM: return ENOMEM;
+    case SQLITE_LOCKED:
+      return EBUSY;
+    case SQLITE_NOMEM:
+      return ENOMEM;
     case SQLITE_PERM:
-    case SQLITE_AUTH: return EACCES;
-    case SQLITE_TOOBIG: return EFBIG;
-    default: return EIO;  // SQLITE_IOERR*, SQLITE_CORRUPT, SQLITE_CANTOPEN, ...
+    case SQLITE_AUTH:
+      return EACCES;
+    case SQLITE_TOOBIG:
+      return EFBIG;
+    default:
+      return EIO;  // SQLITE_IOERR*, SQLITE_CORRUPT, SQLITE_CANTOPEN, ...
   }
 }
 
@@ -49,12 +56,12 @@ util::Result<std::unique_ptr<SqliteBacking>> SqliteBacking::open(reactor::Loop& 
   // Blobs may be private: create the file 0600 whatever the umask (SQLite would use 0644 less
   // the umask), before SQLite opens it; its -wal and -shm files copy the file's mode.
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return util::Error{errno, path + ": cannot open: " + std::strerror(errno)};
+  if (fd < 0) return util::Error{errno, path + ": cannot open: " + std::strerror(errno)};
   ::close(fd);
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                   SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   SqliteDb db(raw);  // sqlite3_open_v2 may hand back a handle even on failure
   if (rc != SQLITE_OK) {
     return util::Error{sqlite_errno(rc), path + ": cannot open: " +
@@ -187,8 +194,7 @@ void SqliteBacking::run_batch(std::vector<Request>& batch, std::vector<Completio
     run_stores(stores, done);
     if (auto* l = std::get_if<LoadReq>(&req)) {
       sqlite3_stmt* st = select_.get();
-      sqlite3_bind_blob(st, 1, l->key.bytes.data(), static_cast<int>(l->key.size()),
-                        SQLITE_STATIC);
+      sqlite3_bind_blob(st, 1, l->key.bytes.data(), static_cast<int>(l->key.size()), SQLITE_STATIC);
       int rc = sqlite3_step(st);
       int errnum = 0;
       std::string data;
@@ -220,8 +226,7 @@ void SqliteBacking::run_stores(std::vector<StoreReq*>& stores, std::vector<Compl
     const StoreReq& s = *stores[i];
     sqlite3_bind_blob(st, 1, s.key.bytes.data(), static_cast<int>(s.key.size()), SQLITE_STATIC);
     // A zero-length blob must still be bound as a blob (not NULL).
-    sqlite3_bind_blob64(st, 2, s.data.empty() ? "" : s.data.data(), s.data.size(),
-                        SQLITE_STATIC);
+    sqlite3_bind_blob64(st, 2, s.data.empty() ? "" : s.data.data(), s.data.size(), SQLITE_STATIC);
     rc = step_reset(st);
     sqlite3_clear_bindings(st);
   }

@@ -26,11 +26,11 @@ BackingType none_backing_type() {
 
 const std::vector<BackingType>& backing_types() {
   static const std::vector<BackingType> types = {
-      sqlite_backing_type(),
-      none_backing_type(),
-      files_backing_type(),
+    sqlite_backing_type(),
+    none_backing_type(),
+    files_backing_type(),
 #if HAVE_S3
-      s3_backing_type(),
+    s3_backing_type(),
 #endif
   };
   return types;

@@ -185,8 +185,8 @@ class Cache {
     uint64_t epoch;  // answered once no dirty entry of this epoch or an earlier one is left
     FlushCallback cb;
   };
-  std::deque<FlushWaiter> flush_waiters_;  // ascending epochs
-  uint64_t epoch_ = 0;                     // epoch of entries marked dirty now
+  std::deque<FlushWaiter> flush_waiters_;                   // ascending epochs
+  uint64_t epoch_ = 0;                                      // epoch of entries marked dirty now
   std::deque<std::pair<uint64_t, uint64_t>> dirty_epochs_;  // (epoch, dirty entries), ascending
 
   CacheStats stats_;

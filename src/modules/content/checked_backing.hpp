@@ -18,12 +18,12 @@ namespace cairn::content {
 
 // The content-cache.backing-* metrics (handles; default ones do nothing).
 struct BackingMetrics {
-  stats::Timing store_ms;         // backing-store: one write, issue to completion
-  stats::Timing load_ms;          // backing-load: one read, issue to completion
-  stats::Counter bytes_written;   // backing-bytes-written: blobs written successfully
-  stats::Counter bytes_read;      // backing-bytes-read: blobs read and verified
-  stats::Counter read_errors;     // backing-read-errors: reads that failed (ENOENT excepted)
-  stats::Counter corrupt;         // backing-corrupt: reads whose data did not match the hash
+  stats::Timing store_ms;        // backing-store: one write, issue to completion
+  stats::Timing load_ms;         // backing-load: one read, issue to completion
+  stats::Counter bytes_written;  // backing-bytes-written: blobs written successfully
+  stats::Counter bytes_read;     // backing-bytes-read: blobs read and verified
+  stats::Counter read_errors;    // backing-read-errors: reads that failed (ENOENT excepted)
+  stats::Counter corrupt;        // backing-corrupt: reads whose data did not match the hash
 };
 
 struct BackingCounts {

@@ -3,6 +3,7 @@
 // transition out of NEW; times are Unix seconds, 0 until the job reaches that point.
 #pragma once
 
+#include <cairn/jobtap.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -11,8 +12,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <cairn/jobtap.h>
 
 namespace cairn::reactor {
 class Io;
@@ -54,9 +53,9 @@ struct Job {
 
   pid_t pid = -1;
   bool exited = false;
-  int wait_status = 0;   // as from waitpid(), valid once exited
-  int exit_code = 0;     // WEXITSTATUS, 128+signal, or 126/127 when the command could not start
-  std::string error;     // why the command could not start, or why output was not stored
+  int wait_status = 0;  // as from waitpid(), valid once exited
+  int exit_code = 0;    // WEXITSTATUS, 128+signal, or 126/127 when the command could not start
+  std::string error;    // why the command could not start, or why output was not stored
 
   Output out, err;
 };

@@ -2,10 +2,9 @@
 // job_manager.hpp); starting the child and reading its pipes is libutil's process.hpp.
 // Reactor callbacks never destroy the watcher that is calling them: watchers of a job stay in
 // its Entry (stopped) until the job is purged or the manager is destroyed.
-#include <config.h>
-
 #include "modules/job-manager/job_manager.hpp"
 
+#include <config.h>
 #include <ev.h>
 #include <signal.h>
 #include <unistd.h>
@@ -22,13 +21,20 @@ namespace {
 
 const char* state_topic(State s) {
   switch (s) {
-    case State::kNew: return "job.state.new";
-    case State::kDepend: return "job.state.depend";
-    case State::kPriority: return "job.state.priority";
-    case State::kSched: return "job.state.sched";
-    case State::kRun: return "job.state.run";
-    case State::kCleanup: return "job.state.cleanup";
-    case State::kInactive: return "job.state.inactive";
+    case State::kNew:
+      return "job.state.new";
+    case State::kDepend:
+      return "job.state.depend";
+    case State::kPriority:
+      return "job.state.priority";
+    case State::kSched:
+      return "job.state.sched";
+    case State::kRun:
+      return "job.state.run";
+    case State::kCleanup:
+      return "job.state.cleanup";
+    case State::kInactive:
+      return "job.state.inactive";
   }
   return "job.state.unknown";
 }
@@ -139,12 +145,12 @@ void JobManager::run(Entry& e) {
   job.pid = pid;
 
   uint64_t id = job.id;
-  e.child = std::make_unique<reactor::Child>(loop_, pid, [this, id](reactor::Child& c, pid_t,
-                                                                     int status) {
-    c.stop();
-    auto it = jobs_.find(id);
-    if (it != jobs_.end()) on_exit(*it->second, status);
-  });
+  e.child = std::make_unique<reactor::Child>(loop_, pid,
+                                             [this, id](reactor::Child& c, pid_t, int status) {
+                                               c.stop();
+                                               auto it = jobs_.find(id);
+                                               if (it != jobs_.end()) on_exit(*it->second, status);
+                                             });
   if (!e.child->start()) {
     // Only libev's default loop watches children; a job here could never end.
     ::kill(pid, SIGKILL);
@@ -241,8 +247,9 @@ void JobManager::store_outputs(Entry& e) {
     if (!o->data.empty() || o->dropped > 0) to_store.push_back(o);
   }
   if (to_store.empty() || !store_) {
-    if (!to_store.empty()) e.job.error += (e.job.error.empty() ? "" : "; ") +
-                                          std::string("output not stored: no content store");
+    if (!to_store.empty())
+      e.job.error +=
+          (e.job.error.empty() ? "" : "; ") + std::string("output not stored: no content store");
     finish(e);
     return;
   }
@@ -251,23 +258,22 @@ void JobManager::store_outputs(Entry& e) {
   std::weak_ptr<bool> alive = alive_;
   for (Output* o : to_store) {
     bool is_stdout = o == &e.job.out;
-    store_(o->data,
-           [this, alive, id, is_stdout](util::Result<std::string> blobref) {
-             if (alive.expired()) return;
-             auto it = jobs_.find(id);
-             if (it == jobs_.end()) return;
-             Entry& entry = *it->second;
-             Output& out = is_stdout ? entry.job.out : entry.job.err;
-             if (blobref) {
-               out.blobref = std::move(blobref).value();
-               std::string().swap(out.data);  // the content cache has it now
-             } else {
-               std::string what = std::string(is_stdout ? "stdout" : "stderr") +
-                                  " not stored: " + blobref.error().text;
-               entry.job.error += (entry.job.error.empty() ? "" : "; ") + what;
-             }
-             if (--entry.stores_pending == 0) finish(entry);
-           });
+    store_(o->data, [this, alive, id, is_stdout](util::Result<std::string> blobref) {
+      if (alive.expired()) return;
+      auto it = jobs_.find(id);
+      if (it == jobs_.end()) return;
+      Entry& entry = *it->second;
+      Output& out = is_stdout ? entry.job.out : entry.job.err;
+      if (blobref) {
+        out.blobref = std::move(blobref).value();
+        std::string().swap(out.data);  // the content cache has it now
+      } else {
+        std::string what =
+            std::string(is_stdout ? "stdout" : "stderr") + " not stored: " + blobref.error().text;
+        entry.job.error += (entry.job.error.empty() ? "" : "; ") + what;
+      }
+      if (--entry.stores_pending == 0) finish(entry);
+    });
   }
 }
 

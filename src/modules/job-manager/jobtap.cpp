@@ -1,9 +1,8 @@
 // The jobtap plugin host and the C API of cairn/jobtap.h (exported from the broker so that
 // plugins resolve it at dlopen time). No C API function lets an exception escape.
-#include <config.h>
-
 #include "modules/job-manager/jobtap.hpp"
 
+#include <config.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -14,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-
 
 #ifndef PLUGINDIR
 #define PLUGINDIR ""
@@ -51,7 +49,8 @@ bool is_file(const std::string& path) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 }  // namespace
@@ -320,14 +319,22 @@ CAIRN_EXPORT cairn_stats_t* cairn_plugin_stats(cairn_plugin_t* p) {
 
 CAIRN_EXPORT const char* cairn_job_statetostr(int64_t state, bool single_char) {
   switch (state) {
-    case CAIRN_JOB_NEW: return single_char ? "N" : "NEW";
-    case CAIRN_JOB_DEPEND: return single_char ? "D" : "DEPEND";
-    case CAIRN_JOB_PRIORITY: return single_char ? "P" : "PRIORITY";
-    case CAIRN_JOB_SCHED: return single_char ? "S" : "SCHED";
-    case CAIRN_JOB_RUN: return single_char ? "R" : "RUN";
-    case CAIRN_JOB_CLEANUP: return single_char ? "C" : "CLEANUP";
-    case CAIRN_JOB_INACTIVE: return single_char ? "I" : "INACTIVE";
-    default: return "?";
+    case CAIRN_JOB_NEW:
+      return single_char ? "N" : "NEW";
+    case CAIRN_JOB_DEPEND:
+      return single_char ? "D" : "DEPEND";
+    case CAIRN_JOB_PRIORITY:
+      return single_char ? "P" : "PRIORITY";
+    case CAIRN_JOB_SCHED:
+      return single_char ? "S" : "SCHED";
+    case CAIRN_JOB_RUN:
+      return single_char ? "R" : "RUN";
+    case CAIRN_JOB_CLEANUP:
+      return single_char ? "C" : "CLEANUP";
+    case CAIRN_JOB_INACTIVE:
+      return single_char ? "I" : "INACTIVE";
+    default:
+      return "?";
   }
 }
 

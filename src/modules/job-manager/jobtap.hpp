@@ -5,6 +5,7 @@
 // its shared object is closed. The C API of cairn/jobtap.h is implemented in jobtap.cpp.
 #pragma once
 
+#include <cairn/jobtap.h>
 #include <dlfcn.h>
 
 #include <cstdint>
@@ -14,8 +15,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <cairn/jobtap.h>
 
 #include "libutil/result.hpp"
 #include "modules/job-manager/job.hpp"

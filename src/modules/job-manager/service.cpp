@@ -3,7 +3,6 @@
 // Member order matters: the JobManager is destroyed before the PluginHost, so plugins see the
 // final job.destroy events.
 #include <config.h>
-
 #include <sys/wait.h>
 
 #include <cerrno>
@@ -25,9 +24,7 @@ using broker::ModuleContext;
 using broker::ResponderPtr;
 using nlohmann::json;
 
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // A request payload as a JSON object, or nullopt after answering EPROTO.
 std::optional<json> parse_object(const msg::Message& req, const ResponderPtr& r,
@@ -121,7 +118,8 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
   on("jobtap.remove", &JobManagerModule::jobtap_remove);
   ctx.register_service("job-manager.list",
                        [this](const msg::Message&, ResponderPtr r) { list(r); });
-  ctx.register_service("jobtap.list", [this](const msg::Message&, ResponderPtr r) { jobtap_list(r); });
+  ctx.register_service("jobtap.list",
+                       [this](const msg::Message&, ResponderPtr r) { jobtap_list(r); });
 }
 
 void JobManagerModule::store_blob(std::string blob, StoreDone done) {
@@ -213,8 +211,8 @@ void JobManagerModule::jobtap_load(const msg::Message& req, const ResponderPtr& 
 void JobManagerModule::jobtap_list(const ResponderPtr& r) {
   json plugins = json::array();
   for (const auto& p : plugins_.list())
-    plugins.push_back({{"name", p.name}, {"path", p.path}, {"conf", p.conf},
-                       {"handlers", p.handlers}});
+    plugins.push_back(
+        {{"name", p.name}, {"path", p.path}, {"conf", p.conf}, {"handlers", p.handlers}});
   r->ok(dump({{"plugins", plugins}}));
 }
 

@@ -1,17 +1,18 @@
 // send_raw: test helper that sends arbitrary frames to a broker, as a misbehaving client would.
 //   send_raw [--count N] URI FRAME...
 // Sends the FRAMEs (C-style escapes \xHH, \n, \\ allowed) as one multipart message (N times,
-// default once) on a DEALER socket, then a broker.ping on the same socket, and waits (at most 10 s) for the ping's reply:
-// exit 0 means the broker handled the raw message (in order) and still answers.
+// default once) on a DEALER socket, then a broker.ping on the same socket, and waits (at most 10 s)
+// for the ping's reply: exit 0 means the broker handled the raw message (in order) and still
+// answers.
 #include <zmq.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
-#include "libmsg/zmq_io.hpp"
 #include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_io.hpp"
 
 namespace {
 
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) raw.push_back(unescape(argv[i]));
   for (long i = 0; i < count; ++i) cairn::msg::send_frames(sock.get(), raw);
   constexpr uint32_t kTag = 0x5eed;
-  cairn::msg::send_frames(sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
+  cairn::msg::send_frames(
+      sock.get(), cairn::msg::encode(cairn::msg::Message::request("broker.ping", "after", kTag)));
   zmq_pollitem_t item{sock.get(), 0, ZMQ_POLLIN, 0};
   for (;;) {
     if (zmq_poll(&item, 1, 10000) != 1) {

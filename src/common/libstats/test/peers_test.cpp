@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "libtest/loopback.hpp"
 #include "libstats/stats.hpp"
+#include "libtest/loopback.hpp"
 
 extern char** environ;
 

@@ -4,78 +4,62 @@
 #include <errno.h>
 #include <stddef.h>
 
-int stats_c_api_exercise (cairn_stats_t *s);
-int stats_c_api_null_safety (void);
+int stats_c_api_exercise(cairn_stats_t *s);
+int stats_c_api_null_safety(void);
 
-int stats_c_api_exercise (cairn_stats_t *s)
-{
-    if (!cairn_stats_enabled (s))
-        return 1;
-    if (cairn_stats_set_period (s, 0) != 0)
-        return 2;
-    if (cairn_stats_set_prefix (s, "plugin.%s.%d", "c", 7) != 0)
-        return 3;
-    cairn_stats_count (s, "total", 10);
-    cairn_stats_counter_add (s, "added", 3);
-    cairn_stats_gauge_set (s, "level", -5);
-    cairn_stats_gauge_inc (s, "level", 2);
-    cairn_stats_timing (s, "took", 1.5);
-    cairn_stats_timing (s, "bad:name", 1.0); /* refused: nothing sent */
-    cairn_stats_timing (s, "took", -1.0);    /* refused: nothing sent */
-    errno = 0;
-    if (cairn_stats_set_period (s, -1) != -1 || errno != EINVAL)
-        return 4;
-    errno = 0;
-    if (cairn_stats_set_prefix (s, "%0200d", 1) != -1 || errno != EINVAL)
-        return 5;
-    return 0;
+int stats_c_api_exercise(cairn_stats_t *s) {
+  if (!cairn_stats_enabled(s)) return 1;
+  if (cairn_stats_set_period(s, 0) != 0) return 2;
+  if (cairn_stats_set_prefix(s, "plugin.%s.%d", "c", 7) != 0) return 3;
+  cairn_stats_count(s, "total", 10);
+  cairn_stats_counter_add(s, "added", 3);
+  cairn_stats_gauge_set(s, "level", -5);
+  cairn_stats_gauge_inc(s, "level", 2);
+  cairn_stats_timing(s, "took", 1.5);
+  cairn_stats_timing(s, "bad:name", 1.0); /* refused: nothing sent */
+  cairn_stats_timing(s, "took", -1.0);    /* refused: nothing sent */
+  errno = 0;
+  if (cairn_stats_set_period(s, -1) != -1 || errno != EINVAL) return 4;
+  errno = 0;
+  if (cairn_stats_set_prefix(s, "%0200d", 1) != -1 || errno != EINVAL) return 5;
+  return 0;
 }
 
-int stats_c_api_null_safety (void)
-{
-    cairn_stats_count (NULL, "a", 1);
-    cairn_stats_counter_add (NULL, "a", 1);
-    cairn_stats_gauge_set (NULL, "a", 1);
-    cairn_stats_gauge_inc (NULL, "a", 1);
-    cairn_stats_timing (NULL, "a", 1);
-    if (cairn_stats_enabled (NULL))
-        return 1;
-    errno = 0;
-    if (cairn_stats_set_period (NULL, 1) != -1 || errno != EINVAL)
-        return 2;
-    errno = 0;
-    if (cairn_stats_set_prefix (NULL, "x") != -1 || errno != EINVAL)
-        return 3;
-    return 0;
+int stats_c_api_null_safety(void) {
+  cairn_stats_count(NULL, "a", 1);
+  cairn_stats_counter_add(NULL, "a", 1);
+  cairn_stats_gauge_set(NULL, "a", 1);
+  cairn_stats_gauge_inc(NULL, "a", 1);
+  cairn_stats_timing(NULL, "a", 1);
+  if (cairn_stats_enabled(NULL)) return 1;
+  errno = 0;
+  if (cairn_stats_set_period(NULL, 1) != -1 || errno != EINVAL) return 2;
+  errno = 0;
+  if (cairn_stats_set_prefix(NULL, "x") != -1 || errno != EINVAL) return 3;
+  return 0;
 }
 
-int stats_c_api_null_name (cairn_stats_t *s);
-int stats_c_api_null_name (cairn_stats_t *s)
-{
-    cairn_stats_count (s, NULL, 1);
-    cairn_stats_counter_add (s, NULL, 1);
-    cairn_stats_gauge_set (s, NULL, 1);
-    cairn_stats_gauge_inc (s, NULL, 1);
-    cairn_stats_timing (s, NULL, 1);
-    errno = 0;
-    if (cairn_stats_set_prefix (s, NULL) != -1 || errno != EINVAL)
-        return 1;
-    return 0;
+int stats_c_api_null_name(cairn_stats_t *s);
+int stats_c_api_null_name(cairn_stats_t *s) {
+  cairn_stats_count(s, NULL, 1);
+  cairn_stats_counter_add(s, NULL, 1);
+  cairn_stats_gauge_set(s, NULL, 1);
+  cairn_stats_gauge_inc(s, NULL, 1);
+  cairn_stats_timing(s, NULL, 1);
+  errno = 0;
+  if (cairn_stats_set_prefix(s, NULL) != -1 || errno != EINVAL) return 1;
+  return 0;
 }
 
-int stats_c_api_disabled (cairn_stats_t *s);
-int stats_c_api_disabled (cairn_stats_t *s)
-{
-    if (cairn_stats_enabled (s))
-        return 1;
-    cairn_stats_count (s, "a", 1);
-    cairn_stats_counter_add (s, "a", 1);
-    cairn_stats_gauge_set (s, "a", 1);
-    cairn_stats_gauge_inc (s, "a", 1);
-    cairn_stats_timing (s, "a", 1);
-    if (cairn_stats_set_period (s, 0.5) != 0)
-        return 2;
-    if (cairn_stats_set_prefix (s, "x.%d", 1) != 0)
-        return 3;
-    return 0;
+int stats_c_api_disabled(cairn_stats_t *s);
+int stats_c_api_disabled(cairn_stats_t *s) {
+  if (cairn_stats_enabled(s)) return 1;
+  cairn_stats_count(s, "a", 1);
+  cairn_stats_counter_add(s, "a", 1);
+  cairn_stats_gauge_set(s, "a", 1);
+  cairn_stats_gauge_inc(s, "a", 1);
+  cairn_stats_timing(s, "a", 1);
+  if (cairn_stats_set_period(s, 0.5) != 0) return 2;
+  if (cairn_stats_set_prefix(s, "x.%d", 1) != 0) return 3;
+  return 0;
 }

@@ -11,8 +11,7 @@ using namespace cairn::util;
 
 TEST(Blobref, Sha1OfKnownInputsMatchesFips180) {
   EXPECT_EQ(blobref_hash(HashType::kSha1, ""), "sha1-da39a3ee5e6b4b0d3255bfef95601890afd80709");
-  EXPECT_EQ(blobref_hash(HashType::kSha1, "abc"),
-            "sha1-a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(blobref_hash(HashType::kSha1, "abc"), "sha1-a9993e364706816aba3e25717850c26c9cd0d89d");
 }
 
 TEST(Blobref, Sha256OfKnownInputsMatchesFips180) {

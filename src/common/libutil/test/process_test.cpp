@@ -116,9 +116,9 @@ TEST(Spawn, ChildStartsWithNoSignalBlockedOrIgnored) {
 TEST(Spawn, SignalBlockedInTheParentArrivesAtItsDefaultInTheChild) {
   ParentSignals parent;  // SIGTERM blocked, SIGUSR2 ignored
   for (int sig : {SIGTERM, SIGUSR2}) {
-    Finished f =
-        run_captured({"/bin/sh", "-c", "kill -" + std::to_string(sig) + " $$; exit 0"});
-    ASSERT_TRUE(WIFSIGNALED(f.status)) << "signal " << sig << ": " << describe_wait_status(f.status);
+    Finished f = run_captured({"/bin/sh", "-c", "kill -" + std::to_string(sig) + " $$; exit 0"});
+    ASSERT_TRUE(WIFSIGNALED(f.status))
+        << "signal " << sig << ": " << describe_wait_status(f.status);
     EXPECT_EQ(WTERMSIG(f.status), sig);
   }
 }
@@ -140,10 +140,10 @@ TEST(Spawn, ExtraEnvironmentReplacesAVariableOfTheSameName) {
   ASSERT_EQ(setenv("CAIRN_PROCESS_TEST", "parent", 1), 0);
   SpawnOptions opts;
   opts.env = {"CAIRN_PROCESS_TEST=child", "CAIRN_PROCESS_TEST_NEW=1"};
-  Finished f = run_captured(
-      {"/bin/sh", "-c", "env | grep -c '^CAIRN_PROCESS_TEST='; echo $CAIRN_PROCESS_TEST; "
-                        "echo $CAIRN_PROCESS_TEST_NEW; echo ${HOME+home is kept}"},
-      opts);
+  Finished f = run_captured({"/bin/sh", "-c",
+                             "env | grep -c '^CAIRN_PROCESS_TEST='; echo $CAIRN_PROCESS_TEST; "
+                             "echo $CAIRN_PROCESS_TEST_NEW; echo ${HOME+home is kept}"},
+                            opts);
   unsetenv("CAIRN_PROCESS_TEST");
   EXPECT_EQ(f.out, "1\nchild\n1\n" + std::string(getenv("HOME") ? "home is kept\n" : "\n"));
 }
@@ -174,12 +174,14 @@ TEST(Spawn, NewProcessGroupIsLedByTheChild) {
   SpawnOptions opts;
   opts.new_process_group = true;
   // /proc/self/stat: "PID (COMM) STATE PPID PGRP ..."
-  Finished f = run_captured({"/bin/sh", "-c", "read pid comm state ppid pgrp rest < /proc/self/stat; "
-                                              "test $pid = $pgrp && echo leader"},
+  Finished f = run_captured({"/bin/sh", "-c",
+                             "read pid comm state ppid pgrp rest < /proc/self/stat; "
+                             "test $pid = $pgrp && echo leader"},
                             opts);
   EXPECT_EQ(f.out, "leader\n");
-  Finished same = run_captured({"/bin/sh", "-c", "read pid comm state ppid pgrp rest < "
-                                                 "/proc/self/stat; test $pid = $pgrp || echo member"});
+  Finished same = run_captured({"/bin/sh", "-c",
+                                "read pid comm state ppid pgrp rest < "
+                                "/proc/self/stat; test $pid = $pgrp || echo member"});
   EXPECT_EQ(same.out, "member\n");
 }
 

@@ -17,10 +17,11 @@ namespace {
 struct Fixture {
   std::shared_ptr<test::FakeBackingState> state = std::make_shared<test::FakeBackingState>();
   std::vector<std::string> corrupt;  // blobrefs reported corrupt
-  CheckedBacking backing{std::make_unique<test::FakeBacking>(state), util::HashType::kSha1, {},
-                         [this](const util::Digest& key, size_t) {
-                           corrupt.push_back(util::blobref_format(key));
-                         }};
+  CheckedBacking backing{
+      std::make_unique<test::FakeBacking>(state),
+      util::HashType::kSha1,
+      {},
+      [this](const util::Digest& key, size_t) { corrupt.push_back(util::blobref_format(key)); }};
 };
 
 util::Digest digest_of(std::string_view data) {

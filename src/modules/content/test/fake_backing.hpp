@@ -13,7 +13,7 @@
 namespace cairn::content::test {
 
 struct FakeBackingState {
-  std::map<std::string, std::string> blobs;  // blobref -> data
+  std::map<std::string, std::string> blobs;   // blobref -> data
   std::deque<std::function<void()>> pending;  // completions not yet delivered
   int store_errno = 0;                        // errno the next writes complete with
   int stores = 0;                             // writes issued

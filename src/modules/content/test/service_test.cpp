@@ -15,9 +15,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "broker/test/fake_context.hpp"
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
-#include "broker/test/fake_context.hpp"
 #include "modules/content/module.hpp"
 
 using namespace cairn;
@@ -30,8 +30,7 @@ using broker::testing::Reply;
 class FakeContext : public broker::testing::FakeContext {
  public:
   explicit FakeContext(const std::string& statedir, std::string stats_endpoint = {})
-      : broker::testing::FakeContext(content::config_keys(), statedir,
-                                     std::move(stats_endpoint)) {}
+      : broker::testing::FakeContext(content::config_keys(), statedir, std::move(stats_endpoint)) {}
 };
 
 struct TempDir {

@@ -1,7 +1,8 @@
 // Tests of the job manager: the state machine as plugins see it, child processes and exit
 // codes, output capture and truncation, blob storage, waiters and purging.
-#include <config.h>
+#include "modules/job-manager/job_manager.hpp"
 
+#include <config.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -13,7 +14,6 @@
 #include <vector>
 
 #include "libreactor/reactor.hpp"
-#include "modules/job-manager/job_manager.hpp"
 
 using namespace cairn::job_manager;
 using cairn::reactor::Loop;
@@ -59,8 +59,8 @@ class JobManagerTest : public ::testing::Test {
  protected:
   Loop loop_;
   std::vector<std::string> log_;
-  PluginHost plugins_{nullptr, [this](int, const std::string& text) { log_.push_back(text); },
-                      {kDir}};
+  PluginHost plugins_{
+      nullptr, [this](int, const std::string& text) { log_.push_back(text); }, {kDir}};
   FakeStore store_;
   std::unique_ptr<JobManager> jm_;
 
@@ -99,8 +99,10 @@ TEST_F(JobManagerTest, TrueGoesThroughEveryStateInOrderAsPluginsSeeIt) {
   const Job& job = run({"true"});
   EXPECT_EQ(job.exit_code, 0);
   std::vector<std::string> expected = {
-      "job.validate id=1 state=NEW prev=ENOENT",   "job.new id=1 state=NEW prev=ENOENT",
-      "job.state.new id=1 state=NEW prev=ENOENT",  "job.state.depend id=1 state=DEPEND prev=NEW",
+      "job.validate id=1 state=NEW prev=ENOENT",
+      "job.new id=1 state=NEW prev=ENOENT",
+      "job.state.new id=1 state=NEW prev=ENOENT",
+      "job.state.depend id=1 state=DEPEND prev=NEW",
       "job.state.priority id=1 state=PRIORITY prev=DEPEND",
       "job.state.sched id=1 state=SCHED prev=PRIORITY",
       "job.state.run id=1 state=RUN prev=SCHED",

@@ -1,19 +1,17 @@
 // Tests of the jobtap plugin host and C API: loading and its failures, conf, glob matching,
 // argument access (ENOENT for an absent prev_state), load order, remove.
-#include <config.h>
+#include "modules/job-manager/jobtap.hpp"
 
+#include <config.h>
 #include <fnmatch.h>
 #include <gtest/gtest.h>
 #include <syslog.h>
-
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include "modules/job-manager/jobtap.hpp"
 
 using cairn::job_manager::Conf;
 using cairn::job_manager::PluginHost;
@@ -29,7 +27,8 @@ struct Logged {
 
 class JobtapTest : public ::testing::Test {
  protected:
-  PluginHost host_{nullptr, [this](int level, const std::string& text) {
+  PluginHost host_{nullptr,
+                   [this](int level, const std::string& text) {
                      log_.push_back({level, text});
                    },
                    {kDir}};
@@ -230,8 +229,7 @@ TEST_F(JobtapTest, FailingCallbackIsLoggedAndLaterHandlersStillRun) {
   }
   ASSERT_EQ(order.size(), 3u);
   EXPECT_NE(order[0].find("jobtap: probe: job.new id=7"), std::string::npos) << order[0];
-  EXPECT_NE(order[1].find("jobtap: probe: job.new callback failed"), std::string::npos)
-      << order[1];
+  EXPECT_NE(order[1].find("jobtap: probe: job.new callback failed"), std::string::npos) << order[1];
   EXPECT_NE(order[2].find("jobtap: second: job.new id=7"), std::string::npos) << order[2];
 }
 

@@ -1,7 +1,6 @@
 // Tests of plugins' statistics through the real libstats: the shipped job-stats plugin's
 // metrics, and each plugin's own context (prefix, period) when several are loaded.
 #include <config.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>

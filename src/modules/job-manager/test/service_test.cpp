@@ -2,7 +2,6 @@
 // content.store through ModuleContext::call (and the fallback when it is not routed), wait
 // replies, jobtap requests and job-manager.plugins.
 #include <config.h>
-
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "broker/test/fake_context.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
-#include "broker/test/fake_context.hpp"
 #include "modules/job-manager/module.hpp"
 
 using cairn::msg::Message;
@@ -60,8 +59,8 @@ class ServiceTest : public ::testing::Test {
 
 TEST_F(ServiceTest, RegistersEveryTopicOfTheProtocol) {
   auto module = cairn::job_manager::create_module(ctx_);
-  for (const char* t : {"job-manager.submit", "job-manager.list", "job-manager.wait",
-                        "jobtap.load", "jobtap.list", "jobtap.remove"})
+  for (const char* t : {"job-manager.submit", "job-manager.list", "job-manager.wait", "jobtap.load",
+                        "jobtap.list", "jobtap.remove"})
     EXPECT_EQ(ctx_.services_.count(t), 1u) << t;
 }
 
