@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 
 namespace cairn::broker {
@@ -32,32 +33,17 @@ std::string z85(const uint8_t* key32) {
   return text;
 }
 
-// Owns one libzmq socket handle.
-struct Socket {
-  explicit Socket(void* s) : handle(s) {}
-  ~Socket() {
-    if (handle) {
-      int linger = 0;
-      zmq_setsockopt(handle, ZMQ_LINGER, &linger, sizeof linger);
-      zmq_close(handle);
-    }
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  void* handle;
-};
-
 }  // namespace
 
 // The ROUTER socket as responders see it: alive as long as the broker.
 class Endpoint {
  public:
-  Endpoint(void* socket, Log& log) : socket_(socket), log_(log) {}
+  Endpoint(msg::ZmqSocket socket, Log& log) : socket_(std::move(socket)), log_(log) {}
   // [identity, (empty delimiter,) header, topic, payload]: the header from `reply`'s fields,
   // its topic, and `payload`, each straight from its buffer (no Frames built).
   void send(const std::string& identity, bool delimiter, const msg::Message& reply,
             std::string_view payload) {
-    void* s = socket_.handle;
+    void* s = socket_.get();
     constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
     // A client that went away, or one that does not read, loses its reply; the broker
     // never blocks on it.
@@ -68,10 +54,10 @@ class Endpoint {
       log_.log(Level::kDebug,
                fmt::format("reply to {} not sent: {}", reply.topic, zmq_strerror(zmq_errno())));
   }
-  void* socket() const { return socket_.handle; }
+  void* socket() const { return socket_.get(); }
 
  private:
-  Socket socket_;
+  msg::ZmqSocket socket_;
   Log& log_;
 };
 
@@ -151,20 +137,21 @@ class LocalResponder : public OnceResponder {
 // security.allowed-clients. It runs on the reactor; libzmq's I/O thread waits for its answer.
 class ZapHandler {
  public:
-  ZapHandler(reactor::Loop& loop, void* zctx, std::set<std::string> allowed, Log& log)
-      : socket_(zmq_socket(zctx, ZMQ_REP)), allowed_(std::move(allowed)), log_(log) {
-    if (!socket_.handle || zmq_bind(socket_.handle, "inproc://zeromq.zap.01") < 0)
+  ZapHandler(reactor::Loop& loop, const msg::ZmqContext& zctx, std::set<std::string> allowed,
+             Log& log)
+      : socket_(zctx, ZMQ_REP), allowed_(std::move(allowed)), log_(log) {
+    if (!socket_ || zmq_bind(socket_.get(), "inproc://zeromq.zap.01") < 0)
       throw StartupError(
           "security", fmt::format("cannot start the ZAP handler: {}", zmq_strerror(zmq_errno())));
     watcher_ = std::make_unique<reactor::ZmqWatcher>(
-        loop, socket_.handle, reactor::kRead, [this](reactor::ZmqWatcher&, int) { answer(); });
+        loop, socket_.get(), reactor::kRead, [this](reactor::ZmqWatcher&, int) { answer(); });
     watcher_->start();
   }
 
  private:
   void answer() {
     std::vector<std::string> req;
-    if (msg::recv_frames(socket_.handle, req, ZMQ_DONTWAIT) != 1) return;
+    if (msg::recv_frames(socket_.get(), req, ZMQ_DONTWAIT) != 1) return;
     // version, request id, domain, address, identity, mechanism, credentials...
     std::string request_id = req.size() > 1 ? req[1] : std::string();
     std::string key;
@@ -174,7 +161,7 @@ class ZapHandler {
       allowed = allowed_.count(key) > 0;
     }
     if (!allowed) log_refusal(key.empty() ? std::string("(no CURVE key)") : key);
-    msg::send_frames(socket_.handle,
+    msg::send_frames(socket_.get(),
                      {"1.0", request_id, allowed ? "200" : "400",
                       allowed ? "OK" : "client key not allowed", key, ""},
                      ZMQ_DONTWAIT);
@@ -191,7 +178,7 @@ class ZapHandler {
                      fmt::format("refused CURVE client {}: not in security.allowed-clients", key));
   }
 
-  Socket socket_;
+  msg::ZmqSocket socket_;
   std::set<std::string> allowed_;
   Log& log_;
   std::map<std::string, double> last_refusal_;
@@ -280,11 +267,6 @@ Broker::~Broker() {
   stats_.reset();
 }
 
-Broker::ZmqContext::ZmqContext() : handle(zmq_ctx_new()) {
-  if (!handle) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
-}
-Broker::ZmqContext::~ZmqContext() { zmq_ctx_term(handle); }
-
 ModuleContext& Broker::context() { return *context_; }
 
 void Broker::setup_curve() {
@@ -315,7 +297,7 @@ void Broker::setup_curve() {
   if (clients.empty())
     log_.log(Level::kWarning,
              "security.allowed-clients is empty: every CURVE client will be refused");
-  zap_ = std::make_unique<ZapHandler>(loop_, zctx_.handle,
+  zap_ = std::make_unique<ZapHandler>(loop_, zctx_,
                                       std::set<std::string>(clients.begin(), clients.end()), log_);
   int on = 1;
   zmq_setsockopt(endpoint_->socket(), ZMQ_CURVE_SERVER, &on, sizeof on);
@@ -325,11 +307,11 @@ void Broker::setup_curve() {
 }
 
 void Broker::bind(const std::string& uri) {
-  void* router = zmq_socket(zctx_.handle, ZMQ_ROUTER);
-  if (!router) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
-  endpoint_ = std::make_shared<Endpoint>(router, log_);
-  int linger = 0;
-  zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof linger);
+  if (!zctx_) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
+  msg::ZmqSocket socket(zctx_, ZMQ_ROUTER);
+  if (!socket) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
+  void* router = socket.get();
+  endpoint_ = std::make_shared<Endpoint>(std::move(socket), log_);
   if (uri.rfind("tcp://", 0) == 0) setup_curve();
   if (zmq_bind(router, uri.c_str()) < 0)
     throw StartupError("listen", fmt::format("cannot bind {}: {}", uri, zmq_strerror(zmq_errno())));

@@ -18,6 +18,7 @@
 #include "broker/config.hpp"
 #include "broker/log.hpp"
 #include "broker/module.hpp"
+#include "libmsg/zmq_handle.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
 
@@ -96,14 +97,7 @@ class Broker {
 
   // ZeroMQ: context, ROUTER, optional ZAP handler; `endpoint_` is what responders point to.
   // Declared in this order so the sockets close before the context terminates.
-  struct ZmqContext {
-    ZmqContext();
-    ~ZmqContext();
-    ZmqContext(const ZmqContext&) = delete;
-    ZmqContext& operator=(const ZmqContext&) = delete;
-    void* handle;
-  };
-  ZmqContext zctx_;
+  msg::ZmqContext zctx_;
   std::shared_ptr<Endpoint> endpoint_;
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<reactor::ZmqWatcher> watcher_;

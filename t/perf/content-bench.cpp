@@ -36,8 +36,8 @@
 #include <vector>
 
 #include "libclient/client.hpp"
-#include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 #include "libtest/loopback.hpp"
 #include "libtest/raw_echo.hpp"
@@ -224,8 +224,8 @@ std::optional<std::pair<Result, Result>> run_broker(const Params& p, const char*
 
 Result zmq_echo(const Params& p) {
   cairn::test::RawEcho server;  // a child process, like the broker
-  cairn::client::ZmqContext ctx;
-  cairn::client::ZmqSocket sock(ctx, ZMQ_DEALER);
+  cairn::msg::ZmqContext ctx;
+  cairn::msg::ZmqSocket sock(ctx, ZMQ_DEALER);
   void* dealer = sock.get();
   cairn::test::RawEcho::bound_waits(dealer);
   zmq_connect(dealer, server.uri().c_str());

@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "libclient/client.hpp"
-#include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 #include "libtest/raw_echo.hpp"
 
@@ -28,8 +28,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using cairn::client::Client;
-using cairn::client::ZmqContext;
-using cairn::client::ZmqSocket;
+using cairn::msg::ZmqContext;
+using cairn::msg::ZmqSocket;
 namespace msg = cairn::msg;
 
 struct Options {

@@ -173,7 +173,7 @@ std::optional<Client> Client::connect(std::string_view uri_arg, ConnectError* er
     err = {"zmq", fmt::format("cannot create a context: {}", zmq_strerror(zmq_errno()))};
     return std::nullopt;
   }
-  c.sock_ = ZmqSocket(c.ctx_, ZMQ_DEALER);
+  c.sock_ = msg::ZmqSocket(c.ctx_, ZMQ_DEALER);
   if (!c.sock_) {
     err = {"zmq", fmt::format("cannot create a socket: {}", zmq_strerror(zmq_errno()))};
     return std::nullopt;

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 
 namespace cairn::client {
@@ -90,8 +90,8 @@ class Client {
   void forget(std::unordered_map<uint32_t, Pending>::iterator it);
   Response timeout_response(uint32_t matchtag, std::string topic) const;
 
-  ZmqContext ctx_;  // declared before sock_: the socket closes first
-  ZmqSocket sock_;
+  msg::ZmqContext ctx_;  // declared before sock_: the socket closes first
+  msg::ZmqSocket sock_;
   std::string uri_;
   std::chrono::milliseconds timeout_{60000};
   uint32_t next_tag_ = 1;

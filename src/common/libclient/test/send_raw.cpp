@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "libclient/zmq_handle.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 
 namespace {
@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: send_raw [--count N] URI FRAME...\n");
     return 2;
   }
-  cairn::client::ZmqContext ctx;
-  cairn::client::ZmqSocket sock(ctx, ZMQ_DEALER);
+  cairn::msg::ZmqContext ctx;
+  cairn::msg::ZmqSocket sock(ctx, ZMQ_DEALER);
   if (zmq_connect(sock.get(), argv[1]) != 0) {
     std::fprintf(stderr, "send_raw: %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
     return 1;

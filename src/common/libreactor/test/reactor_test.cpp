@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "libmsg/zmq_handle.hpp"
+
 using namespace cairn::reactor;
 
 namespace {
@@ -195,19 +197,8 @@ TEST(Io, PipeReadable) {
   close(fds[1]);
 }
 
-struct ZmqContext {
-  ZmqContext() : ctx(zmq_ctx_new()) {}
-  ~ZmqContext() { zmq_ctx_term(ctx); }
-  void* ctx;
-};
-struct ZmqSocket {
-  ZmqSocket(void* ctx, int type) : sock(zmq_socket(ctx, type)) {
-    int linger = 0;
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
-  }
-  ~ZmqSocket() { zmq_close(sock); }
-  void* sock;
-};
+using cairn::msg::ZmqContext;
+using cairn::msg::ZmqSocket;
 
 // 100,000 messages arrive in bursts from another thread; the callback takes one message per
 // call, so a watcher that relies on the edge-triggered fd alone stalls with messages queued.
@@ -215,16 +206,16 @@ TEST(ZmqWatcher, ReceivesEveryMessageOfBurstsWithoutStall) {
   constexpr int kTotal = 100000;
   constexpr int kBurst = 1000;
   ZmqContext ctx;
-  ZmqSocket pull(ctx.ctx, ZMQ_PULL);
+  ZmqSocket pull(ctx, ZMQ_PULL);
   int hwm = 0;  // unbounded: the sender must never block
-  zmq_setsockopt(pull.sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-  ASSERT_EQ(zmq_bind(pull.sock, "inproc://burst"), 0);
+  zmq_setsockopt(pull.get(), ZMQ_RCVHWM, &hwm, sizeof(hwm));
+  ASSERT_EQ(zmq_bind(pull.get(), "inproc://burst"), 0);
 
   Loop loop;
   int received = 0;
   int expected_next = 0;
   bool in_order = true;
-  ZmqWatcher w(loop, pull.sock, kRead, [&](ZmqWatcher& self, int revents) {
+  ZmqWatcher w(loop, pull.get(), kRead, [&](ZmqWatcher& self, int revents) {
     ASSERT_TRUE(revents & kRead);
     int value = -1;
     int rc = zmq_recv(self.socket(), &value, sizeof(value), ZMQ_DONTWAIT);
@@ -236,12 +227,12 @@ TEST(ZmqWatcher, ReceivesEveryMessageOfBurstsWithoutStall) {
   w.start();
 
   std::thread sender([&ctx] {
-    ZmqSocket push(ctx.ctx, ZMQ_PUSH);
+    ZmqSocket push(ctx, ZMQ_PUSH);
     int hwm = 0;
-    zmq_setsockopt(push.sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-    zmq_connect(push.sock, "inproc://burst");
+    zmq_setsockopt(push.get(), ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_connect(push.get(), "inproc://burst");
     for (int i = 0; i < kTotal; ++i) {
-      zmq_send(push.sock, &i, sizeof(i), 0);
+      zmq_send(push.get(), &i, sizeof(i), 0);
       if (i % kBurst == kBurst - 1) std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   });
@@ -252,7 +243,7 @@ TEST(ZmqWatcher, ReceivesEveryMessageOfBurstsWithoutStall) {
   EXPECT_EQ(received, kTotal);
   EXPECT_TRUE(in_order);
   int left = 0;
-  EXPECT_EQ(zmq_recv(pull.sock, &left, sizeof(left), ZMQ_DONTWAIT), -1) << "message left unread";
+  EXPECT_EQ(zmq_recv(pull.get(), &left, sizeof(left), ZMQ_DONTWAIT), -1) << "message left unread";
 }
 
 // The watcher asks ZMQ_EVENTS after a wake-up only when its fd fired. This checks that nothing
@@ -262,20 +253,20 @@ TEST(ZmqWatcher, NoReplyIsMissedWhileAnotherWatcherWakesTheLoopAndSends) {
   constexpr int kTotal = 20000;
   constexpr int kWindow = 32;
   ZmqContext ctx;
-  ZmqSocket dealer(ctx.ctx, ZMQ_DEALER);
-  ASSERT_EQ(zmq_bind(dealer.sock, "inproc://busy"), 0);
+  ZmqSocket dealer(ctx, ZMQ_DEALER);
+  ASSERT_EQ(zmq_bind(dealer.get(), "inproc://busy"), 0);
   std::thread echo([&ctx] {
-    ZmqSocket router(ctx.ctx, ZMQ_ROUTER);
+    ZmqSocket router(ctx, ZMQ_ROUTER);
     int timeout_ms = 10000;  // a failed test must not leave this thread waiting forever
-    zmq_setsockopt(router.sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
-    zmq_connect(router.sock, "inproc://busy");
+    zmq_setsockopt(router.get(), ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    zmq_connect(router.get(), "inproc://busy");
     for (int n = 0; n < kTotal; ++n) {
       char id[256], body[16];
-      int idlen = zmq_recv(router.sock, id, sizeof id, 0);
-      int len = zmq_recv(router.sock, body, sizeof body, 0);
+      int idlen = zmq_recv(router.get(), id, sizeof id, 0);
+      int len = zmq_recv(router.get(), body, sizeof body, 0);
       if (idlen < 0 || len < 0) return;
-      zmq_send(router.sock, id, static_cast<size_t>(idlen), ZMQ_SNDMORE);
-      zmq_send(router.sock, body, static_cast<size_t>(len), 0);
+      zmq_send(router.get(), id, static_cast<size_t>(idlen), ZMQ_SNDMORE);
+      zmq_send(router.get(), body, static_cast<size_t>(len), 0);
     }
   });
 
@@ -283,11 +274,11 @@ TEST(ZmqWatcher, NoReplyIsMissedWhileAnotherWatcherWakesTheLoopAndSends) {
   int sent = 0, received = 0;
   Async sender(loop, [&](Async&) {  // requests leave only from this other watcher
     while (sent < kTotal && sent - received < kWindow &&
-           zmq_send(dealer.sock, &sent, sizeof sent, ZMQ_DONTWAIT) == sizeof sent)
+           zmq_send(dealer.get(), &sent, sizeof sent, ZMQ_DONTWAIT) == sizeof sent)
       ++sent;
   });
   sender.start();
-  ZmqWatcher w(loop, dealer.sock, kRead, [&](ZmqWatcher& self, int) {
+  ZmqWatcher w(loop, dealer.get(), kRead, [&](ZmqWatcher& self, int) {
     int value = -1;
     if (zmq_recv(self.socket(), &value, sizeof value, ZMQ_DONTWAIT) == sizeof value &&
         ++received == kTotal)
@@ -309,15 +300,15 @@ TEST(ZmqWatcher, NoReplyIsMissedWhileAnotherWatcherWakesTheLoopAndSends) {
 
 TEST(ZmqWatcher, StoppedWatcherDoesNotCallBack) {
   ZmqContext ctx;
-  ZmqSocket a(ctx.ctx, ZMQ_PAIR), b(ctx.ctx, ZMQ_PAIR);
-  ASSERT_EQ(zmq_bind(a.sock, "inproc://stopped"), 0);
-  ASSERT_EQ(zmq_connect(b.sock, "inproc://stopped"), 0);
+  ZmqSocket a(ctx, ZMQ_PAIR), b(ctx, ZMQ_PAIR);
+  ASSERT_EQ(zmq_bind(a.get(), "inproc://stopped"), 0);
+  ASSERT_EQ(zmq_connect(b.get(), "inproc://stopped"), 0);
   Loop loop;
   int calls = 0;
-  ZmqWatcher w(loop, a.sock, kRead, [&](ZmqWatcher&, int) { ++calls; });
+  ZmqWatcher w(loop, a.get(), kRead, [&](ZmqWatcher&, int) { ++calls; });
   w.start();
   w.stop();
-  zmq_send(b.sock, "x", 1, 0);
+  zmq_send(b.get(), "x", 1, 0);
   Timer t(loop, 0.01, 0, [](Timer&) {});
   t.start();
   loop.run();

@@ -1,24 +1,26 @@
-// Owning handles for a ZeroMQ context and socket: each wraps one C handle and releases it in
-// its destructor (a socket is closed with linger 0, so destruction never blocks). Move-only;
-// a moved-from handle owns nothing.
+// Owning handles for a ZeroMQ context and socket, the one pair cairn uses (broker, libclient,
+// tests, benchmarks). Each wraps one C handle and releases it in its destructor; a socket is
+// made with linger 0, so closing it never waits for unsent messages and a context whose
+// sockets are all closed terminates at once. Move-only; a moved-from handle owns nothing.
+// Declare a context before its sockets, so that the sockets close first.
+// Header-only: its users link libzmq themselves (libmsg itself does not).
 #pragma once
 
 #include <zmq.h>
 
 #include <utility>
 
-namespace cairn::client {
+namespace cairn::msg {
 
 class ZmqContext {
  public:
+  // A new context; false (errno from zmq) if libzmq could not make one.
   ZmqContext() : ctx_(zmq_ctx_new()) {}
-  ~ZmqContext() {
-    if (ctx_) zmq_ctx_term(ctx_);
-  }
+  ~ZmqContext() { term(); }
   ZmqContext(ZmqContext&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
   ZmqContext& operator=(ZmqContext&& o) noexcept {
     if (this != &o) {
-      if (ctx_) zmq_ctx_term(ctx_);
+      term();
       ctx_ = std::exchange(o.ctx_, nullptr);
     }
     return *this;
@@ -30,12 +32,17 @@ class ZmqContext {
   explicit operator bool() const { return ctx_ != nullptr; }
 
  private:
+  void term() {
+    if (ctx_) zmq_ctx_term(std::exchange(ctx_, nullptr));
+  }
   void* ctx_;
 };
 
 class ZmqSocket {
  public:
   ZmqSocket() = default;
+  // A socket of `type` (ZMQ_DEALER, ZMQ_ROUTER, ...) with linger 0; false (errno from zmq) if
+  // it could not be made.
   ZmqSocket(const ZmqContext& ctx, int type) : sock_(zmq_socket(ctx.get(), type)) {
     if (sock_) {
       int linger = 0;
@@ -65,4 +72,4 @@ class ZmqSocket {
   void* sock_ = nullptr;
 };
 
-}  // namespace cairn::client
+}  // namespace cairn::msg
