@@ -18,6 +18,7 @@
 #include <string>
 
 #include "cmd/commands.hpp"
+#include "cmd/common.hpp"
 #include "libclient/client.hpp"
 
 namespace cairn::cmd {
@@ -26,21 +27,10 @@ namespace {
 using client::Client;
 using client::Response;
 
-std::optional<Client> connect_or_fail(int& status) {
-  client::ConnectError err;
-  auto c = Client::connect({}, &err);
-  if (!c) status = fail(err.what, err.why);
-  return c;
-}
-
-// Prints `cairn: <topic>: <why>` for a failed response; returns 1.
-int fail_response(std::string_view topic, const Response& r) { return fail(topic, r.error_text()); }
-
 // `broker.ping` with a payload of `size` bytes, `count` times; checks each echo.
 int ping(int count, size_t size) {
-  int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   std::string payload(size, '\0');
   for (size_t i = 0; i < size; ++i) payload[i] = static_cast<char>('a' + i % 26);
   for (int seq = 0; seq < count; ++seq) {
@@ -74,9 +64,8 @@ std::string iso8601(double t) {
 }
 
 int dmesg() {
-  int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   Response r = c->rpc("broker.dmesg");
   if (!r.ok()) return fail_response("broker.dmesg", r);
   try {
@@ -123,9 +112,8 @@ int keygen(const std::string& path, bool force) {
 }
 
 int rpc(const std::string& topic, const std::string& payload) {
-  int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   Response r = c->rpc(topic, payload);
   if (!r.ok()) return fail_response(topic, r);
   std::fwrite(r.payload.data(), 1, r.payload.size(), stdout);

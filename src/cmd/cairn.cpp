@@ -3,18 +3,10 @@
 
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <string_view>
 #include <vector>
 
 #include "cmd/commands.hpp"
-
-namespace cairn::cmd {
-int fail(std::string_view what, std::string_view why) {
-  std::cerr << "cairn: " << what << ": " << why << std::endl;
-  return 1;
-}
-}  // namespace cairn::cmd
 
 namespace {
 

@@ -1,10 +1,9 @@
 // The `cairn` command's subcommands. Each add_* function (one source file each) adds its
 // subcommand(s) to `app`; their callbacks run the command and store the exit status in
-// `status`. Errors are printed as `cairn: <what>: <why>` (see fail()).
+// `status`. Errors are printed as `cairn: <what>: <why>` (see fail() in common.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <string_view>
 
 namespace cairn::cmd {
 
@@ -13,8 +12,5 @@ void add_broker(CLI::App& app, int& status);   // broker_cmds.cpp: dmesg, ping, 
 void add_stats(CLI::App& app, int& status);    // stats.cpp: stats status, stats listen
 void add_content(CLI::App& app, int& status);  // content.cpp: content store/load/flush/...
 void add_jobs(CLI::App& app, int& status);     // jobs.cpp: submit, run, jobs, job, jobtap
-
-// Prints `cairn: <what>: <why>` to stderr and returns 1 (for `return fail(...)`).
-int fail(std::string_view what, std::string_view why);
 
 }  // namespace cairn::cmd

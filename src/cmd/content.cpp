@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "cmd/common.hpp"
 #include "libclient/client.hpp"
 #include "libutil/blobref.hpp"
 
@@ -23,19 +24,6 @@ namespace cairn::cmd {
 namespace {
 
 constexpr size_t kBulkWindow = 64;  // requests in flight for --bulk
-
-std::optional<client::Client> connect_or_fail() {
-  client::ConnectError err;
-  auto c = client::Client::connect({}, &err);
-  if (!c) fail(err.what, err.why);
-  return c;
-}
-
-// Prints the failure of request `topic` (a timeout names the topic, as doc/protocol.md says).
-int fail_response(const std::string& what, const std::string& topic, const client::Response& r) {
-  if (r.errnum == ETIMEDOUT) return fail(topic, r.error_text());
-  return fail(what, r.error_text());
-}
 
 std::string read_all(std::istream& in) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "cmd/common.hpp"
 #include "libclient/client.hpp"
 
 namespace cairn::cmd {
@@ -29,13 +30,6 @@ using nlohmann::json;
 
 // A job's end may take any time: waits are not bounded by CAIRN_RPC_TIMEOUT.
 constexpr std::chrono::milliseconds kForever = std::chrono::hours(24 * 365);
-
-std::optional<Client> connect_or_fail(int& status) {
-  client::ConnectError err;
-  auto c = Client::connect({}, &err);
-  if (!c) status = fail(err.what, err.why);
-  return c;
-}
 
 // The reply of `topic` as JSON, or nullopt after printing why (status set to 1).
 std::optional<json> call(Client& c, const std::string& topic, const json& request, int& status,
@@ -52,7 +46,7 @@ std::optional<json> call(Client& c, const std::string& topic, const json& reques
     r = c.rpc(topic, request.dump());
   }
   if (!r.ok()) {
-    status = fail(topic, r.error_text());
+    status = fail_response(topic, r);
     return std::nullopt;
   }
   json j = json::parse(r.payload, nullptr, false);
@@ -94,8 +88,8 @@ int exit_code_of(const json& job) { return job.value("exit_code", 1); }
 
 int cmd_submit(const std::vector<std::string>& command) {
   int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   auto id = submit(*c, command, status);
   if (!id) return status;
   fmt::print("{}\n", *id);
@@ -104,8 +98,8 @@ int cmd_submit(const std::vector<std::string>& command) {
 
 int cmd_run(const std::vector<std::string>& command) {
   int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   auto id = submit(*c, command, status);
   if (!id) return status;
   auto job = call(*c, "job-manager.wait", {{"id", *id}}, status, kForever);
@@ -117,8 +111,8 @@ int cmd_run(const std::vector<std::string>& command) {
 
 int cmd_wait(uint64_t id) {
   int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   auto job = call(*c, "job-manager.wait", {{"id", id}}, status, kForever);
   if (!job) return status;
   if (job->contains("error")) fail(fmt::format("job {}", id), (*job)["error"].get<std::string>());
@@ -136,8 +130,8 @@ std::string clock_time(double t) {
 
 int cmd_jobs(bool as_json) {
   int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   auto reply = call(*c, "job-manager.list", json::object(), status);
   if (!reply) return status;
   if (as_json) {
@@ -182,9 +176,8 @@ int cmd_jobtap_load(const std::string& path, const std::vector<std::string>& set
       return fail("jobtap load", "'" + kv + "' is not KEY=VALUE");
     conf[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
-  int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   Response r = c->rpc("jobtap.load", json{{"path", plugin_target(path)}, {"conf", conf}}.dump());
   if (!r.ok()) return fail("jobtap load " + path, r.error_text());
   return 0;
@@ -192,8 +185,8 @@ int cmd_jobtap_load(const std::string& path, const std::vector<std::string>& set
 
 int cmd_jobtap_list() {
   int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   auto reply = call(*c, "jobtap.list", json::object(), status);
   if (!reply) return status;
   for (const auto& p : (*reply)["plugins"]) {
@@ -205,9 +198,8 @@ int cmd_jobtap_list() {
 }
 
 int cmd_jobtap_remove(const std::string& name) {
-  int status = 0;
-  auto c = connect_or_fail(status);
-  if (!c) return status;
+  auto c = connect_or_fail();
+  if (!c) return 1;
   Response r = c->rpc("jobtap.remove", json{{"name", name}}.dump());
   if (!r.ok()) return fail("jobtap remove " + name, r.error_text());
   return 0;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "cmd/common.hpp"
 #include "cmd/listen.hpp"
 #include "libclient/client.hpp"
 #include "libreactor/reactor.hpp"
@@ -316,11 +317,10 @@ int run_listen(ListenOptions opts) {
 // `cairn stats status`: the broker's statsd client counters (stats.status), as a table or JSON.
 int stats_status(bool json) {
   constexpr const char* kTopic = "stats.status";
-  client::ConnectError err;
-  std::optional<client::Client> c = client::Client::connect({}, &err);
-  if (!c) return fail(err.what, err.why);
+  std::optional<client::Client> c = connect_or_fail();
+  if (!c) return 1;
   client::Response r = c->rpc(kTopic);
-  if (!r.ok()) return fail(kTopic, r.error_text());
+  if (!r.ok()) return fail_response(kTopic, r);
   try {
     nlohmann::json doc = nlohmann::json::parse(r.payload);
     if (json) {
