@@ -303,12 +303,12 @@ int main(int argc, char** argv) {
 
   std::optional<Client> client;
   if (o.drive != "raw") {
-    cairn::client::ConnectError err;
-    client = Client::connect({}, &err);
-    if (!client) {
-      std::fprintf(stderr, "ping-bench: %s: %s\n", err.what.c_str(), err.why.c_str());
+    auto connected = Client::connect();
+    if (!connected) {
+      std::fprintf(stderr, "ping-bench: %s\n", connected.error().text.c_str());
       return 1;
     }
+    client = std::move(connected).value();
   }
   try {
     if (!o.drive.empty()) return drive(o, client ? &*client : nullptr, uri);

@@ -35,35 +35,39 @@ std::string seconds_text(milliseconds t) {
   return fmt::format("{:g}", s);
 }
 
+// A failure to connect, reported as `cairn: <what>: <why>`.
+util::Error connect_error(int errnum, std::string_view what, std::string_view why) {
+  return util::Error{errnum, fmt::format("{}: {}", what, why)};
+}
+
 // CURVE setup for tcp://: the client's own key pair and the broker's public key.
-bool setup_curve(void* sock, ConnectError& err) {
+util::Status setup_curve(void* sock) {
   const char* cert_path = env("CAIRN_CLIENT_CERT");
   if (!cert_path) {
-    err = {"CAIRN_CLIENT_CERT is not set",
-           "a tcp:// URI needs CURVE: set it to the secret certificate file (PATH_secret) "
-           "written by `cairn keygen PATH`"};
-    return false;
+    return connect_error(EINVAL, "CAIRN_CLIENT_CERT is not set",
+                         "a tcp:// URI needs CURVE: set it to the secret certificate file "
+                         "(PATH_secret) written by `cairn keygen PATH`");
   }
   const char* server_key = env("CAIRN_SERVER_KEY");
   if (!server_key) {
-    err = {"CAIRN_SERVER_KEY is not set",
-           "a tcp:// URI needs the broker's public key: set it to the 40-character Z85 key "
-           "`cairn keygen` printed for the broker's certificate"};
-    return false;
+    return connect_error(EINVAL, "CAIRN_SERVER_KEY is not set",
+                         "a tcp:// URI needs the broker's public key: set it to the 40-character "
+                         "Z85 key `cairn keygen` printed for the broker's certificate");
   }
   uint8_t server_bin[32];
   if (std::strlen(server_key) != 40 || !zmq_z85_decode(server_bin, server_key)) {
-    err = {"CAIRN_SERVER_KEY",
-           fmt::format("'{}' is not a 40-character Z85 public key (as printed by `cairn keygen`)",
-                       server_key)};
-    return false;
+    return connect_error(
+        EINVAL, "CAIRN_SERVER_KEY",
+        fmt::format("'{}' is not a 40-character Z85 public key (as printed by `cairn keygen`)",
+                    server_key));
   }
   zcert_t* cert = zcert_load(cert_path);
   if (!cert) {
-    err = {"CAIRN_CLIENT_CERT",
-           fmt::format("cannot load a certificate from '{}': {} (write one with `cairn keygen`)",
-                       cert_path, std::strerror(errno ? errno : EINVAL))};
-    return false;
+    int errnum = errno ? errno : EINVAL;
+    return connect_error(
+        errnum, "CAIRN_CLIENT_CERT",
+        fmt::format("cannot load a certificate from '{}': {} (write one with `cairn keygen`)",
+                    cert_path, std::strerror(errnum)));
   }
   const uint8_t* secret = zcert_secret_key(cert);
   bool has_secret = std::any_of(secret, secret + 32, [](uint8_t b) { return b != 0; });
@@ -73,19 +77,20 @@ bool setup_curve(void* sock, ConnectError& err) {
     rc |= zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret, 32);
     rc |= zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_bin, 32);
   }
+  int setsockopt_errno = rc != 0 ? zmq_errno() : 0;
   zcert_destroy(&cert);
   if (!has_secret) {
-    err = {"CAIRN_CLIENT_CERT",
-           fmt::format("'{}' holds no secret key: use the PATH_secret file `cairn keygen PATH` "
-                       "wrote",
-                       cert_path)};
-    return false;
+    return connect_error(EINVAL, "CAIRN_CLIENT_CERT",
+                         fmt::format("'{}' holds no secret key: use the PATH_secret file `cairn "
+                                     "keygen PATH` wrote",
+                                     cert_path));
   }
   if (rc != 0) {
-    err = {"CURVE", fmt::format("cannot set up the socket: {}", zmq_strerror(zmq_errno()))};
-    return false;
+    return connect_error(
+        setsockopt_errno, "CURVE",
+        fmt::format("cannot set up the socket: {}", zmq_strerror(setsockopt_errno)));
   }
-  return true;
+  return {};
 }
 
 }  // namespace
@@ -96,15 +101,14 @@ std::string Response::error_text() const {
   return std::strerror(errnum);
 }
 
-std::optional<milliseconds> timeout_from_env(std::string* why) {
+util::Result<milliseconds> timeout_from_env() {
   const char* v = env("CAIRN_RPC_TIMEOUT");
   if (!v) return milliseconds(static_cast<int64_t>(kDefaultTimeoutSeconds * 1000));
   char* end = nullptr;
   errno = 0;
   double s = std::strtod(v, &end);
   if (errno != 0 || end == v || *end != '\0' || !std::isfinite(s) || s <= 0 || s > 1e7) {
-    if (why) *why = fmt::format("'{}' is not a positive number of seconds", v);
-    return std::nullopt;
+    return util::Error{EINVAL, fmt::format("'{}' is not a positive number of seconds", v)};
   }
   return milliseconds(std::max<int64_t>(1, static_cast<int64_t>(std::llround(s * 1000))));
 }
@@ -113,13 +117,15 @@ namespace {
 
 // Checks what zmq_connect would only find out later (it connects in the background and retries
 // forever): an ipc:// socket file that is missing, forbidden or has no broker behind it, and a
-// tcp:// port out of range. Returns "" if the URI is worth connecting to, else why not.
-std::string precheck(const std::string& uri) {
+// tcp:// port out of range. Success if the URI is worth connecting to, else the errno and why
+// not.
+util::Status precheck(const std::string& uri) {
   if (uri.rfind("ipc://", 0) == 0) {
     std::string path = uri.substr(6);
     if (path.empty() || path[0] == '@') return {};  // abstract namespace: nothing to check
     sockaddr_un sa{};
-    if (path.size() >= sizeof sa.sun_path) return "the socket path is too long";
+    if (path.size() >= sizeof sa.sun_path)
+      return util::Error{ENAMETOOLONG, "the socket path is too long"};
     sa.sun_family = AF_UNIX;
     std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -128,70 +134,83 @@ std::string precheck(const std::string& uri) {
     int err = errno;
     close(fd);
     if (rc == 0) return {};
-    if (err == ECONNREFUSED) return "Connection refused (no broker is running on that socket)";
-    return std::strerror(err);
+    if (err == ECONNREFUSED)
+      return util::Error{err, "Connection refused (no broker is running on that socket)"};
+    return util::Error{err, std::strerror(err)};
   }
   if (uri.rfind("tcp://", 0) == 0) {
     auto colon = uri.rfind(':');
-    if (colon == std::string::npos || colon < 6) return "expected tcp://HOST:PORT";
+    if (colon == std::string::npos || colon < 6)
+      return util::Error{EINVAL, "expected tcp://HOST:PORT"};
     std::string port = uri.substr(colon + 1);
     char* end = nullptr;
     long n = std::strtol(port.c_str(), &end, 10);
     if (port.empty() || *end != '\0' || n < 1 || n > 65535)
-      return fmt::format("port '{}' is not a number from 1 to 65535", port);
+      return util::Error{EINVAL, fmt::format("port '{}' is not a number from 1 to 65535", port)};
   }
   return {};
 }
 
 }  // namespace
 
-std::optional<Client> Client::connect(std::string_view uri_arg, ConnectError* error) {
-  ConnectError scratch;
-  ConnectError& err = error ? *error : scratch;
+util::Result<Client> Client::connect(std::string_view uri_arg) {
   std::string uri(uri_arg);
   if (uri.empty()) {
     const char* v = env("CAIRN_URI");
     if (!v) {
-      err = {"CAIRN_URI is not set",
-             "run the command under `cairn start`, or set CAIRN_URI to the URI `cairn start` "
-             "printed"};
-      return std::nullopt;
+      return connect_error(EINVAL, "CAIRN_URI is not set",
+                           "run the command under `cairn start`, or set CAIRN_URI to the URI "
+                           "`cairn start` printed");
     }
     uri = v;
   }
-  std::string why;
-  auto timeout = timeout_from_env(&why);
-  if (!timeout) {
-    err = {"CAIRN_RPC_TIMEOUT", why};
-    return std::nullopt;
-  }
+  auto timeout = timeout_from_env();
+  if (!timeout) return connect_error(EINVAL, "CAIRN_RPC_TIMEOUT", timeout.error().text);
 
   Client c;
   c.uri_ = uri;
   c.timeout_ = *timeout;
   if (!c.ctx_) {
-    err = {"zmq", fmt::format("cannot create a context: {}", zmq_strerror(zmq_errno()))};
-    return std::nullopt;
+    int errnum = zmq_errno();
+    return connect_error(errnum, "zmq",
+                         fmt::format("cannot create a context: {}", zmq_strerror(errnum)));
   }
   c.sock_ = msg::ZmqSocket(c.ctx_, ZMQ_DEALER);
   if (!c.sock_) {
-    err = {"zmq", fmt::format("cannot create a socket: {}", zmq_strerror(zmq_errno()))};
-    return std::nullopt;
+    int errnum = zmq_errno();
+    return connect_error(errnum, "zmq",
+                         fmt::format("cannot create a socket: {}", zmq_strerror(errnum)));
   }
   // A send must not block forever when the broker is gone and the queue is full.
   int sndtimeo = static_cast<int>(std::min<int64_t>(c.timeout_.count(), INT32_MAX));
   zmq_setsockopt(c.sock_.get(), ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
-  if (std::string why = precheck(uri); !why.empty()) {
-    err = {uri, fmt::format("cannot connect: {} (use the URI `cairn start` printed)", why)};
-    return std::nullopt;
+  if (auto worth = precheck(uri); !worth) {
+    return connect_error(
+        worth.error().errnum, uri,
+        fmt::format("cannot connect: {} (use the URI `cairn start` printed)", worth.error().text));
   }
-  if (uri.rfind("tcp://", 0) == 0 && !setup_curve(c.sock_.get(), err)) return std::nullopt;
+  if (uri.rfind("tcp://", 0) == 0) {
+    if (auto curve = setup_curve(c.sock_.get()); !curve) return curve.error();
+  }
   if (zmq_connect(c.sock_.get(), uri.c_str()) != 0) {
-    err = {uri, fmt::format("cannot connect: {} (use the URI `cairn start` printed)",
-                            zmq_strerror(zmq_errno()))};
-    return std::nullopt;
+    int errnum = zmq_errno();
+    return connect_error(errnum, uri,
+                         fmt::format("cannot connect: {} (use the URI `cairn start` printed)",
+                                     zmq_strerror(errnum)));
   }
-  return std::optional<Client>(std::move(c));
+  return c;
+}
+
+std::optional<Client> Client::connect(std::string_view uri, ConnectError* error) {
+  auto c = connect(uri);
+  if (c) return std::move(c).value();
+  if (error) {
+    const std::string& text = c.error().text;
+    size_t colon = text.find(": ");
+    error->what = text.substr(0, colon);
+    error->why = colon == std::string::npos ? std::string() : text.substr(colon + 2);
+  }
+  return std::nullopt;
 }
 
 uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t flags) {
@@ -217,7 +236,7 @@ uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t
   return tag;
 }
 
-bool Client::read_one(milliseconds timeout, Response& out, int& err) {
+util::Status Client::read_one(milliseconds timeout, Response& out) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     // A blocking receive bounded by ZMQ_RCVTIMEO: it returns at once when a response is queued
@@ -234,28 +253,26 @@ bool Client::read_one(milliseconds timeout, Response& out, int& err) {
     }
     int got = received_.receive(sock_.get());
     if (got < 0) {
-      if (zmq_errno() == EINTR) continue;
-      err = zmq_errno();
-      return false;
+      int errnum = zmq_errno();
+      if (errnum == EINTR) continue;
+      return util::Error{errnum, fmt::format("receive: {}", zmq_strerror(errnum))};
     }
-    if (got == 0) {  // EAGAIN: nothing within the timeout
-      err = ETIMEDOUT;
-      return false;
-    }
+    if (got == 0)  // EAGAIN: nothing within the timeout
+      return util::Error{ETIMEDOUT, "no response within the timeout"};
     // Tolerate a REQ-style empty delimiter in front of the message.
     bool delimiter = received_.count() == 4 && received_.part(0).empty();
-    msg::Decoded d = received_.decode(delimiter ? 1 : 0);
-    received_.clear();  // the payload now lives in d: do not hold a second copy until next time
-    if (!d.message || d.message->type != msg::Type::kResponse) continue;
-    auto it = in_flight_.find(d.message->matchtag);
+    auto m = received_.decode(delimiter ? 1 : 0);
+    received_.clear();  // the payload now lives in m: do not hold a second copy until next time
+    if (!m || m->type != msg::Type::kResponse) continue;
+    auto it = in_flight_.find(m->matchtag);
     if (it == in_flight_.end()) continue;  // not ours (any more): drop
-    out.topic = std::move(d.message->topic);
-    out.matchtag = d.message->matchtag;
-    out.errnum = d.message->errnum;
-    out.payload = std::move(d.message->payload);
+    out.topic = std::move(m->topic);
+    out.matchtag = m->matchtag;
+    out.errnum = m->errnum;
+    out.payload = std::move(m->payload);
     // The last response of a request (the only one, unless it streams) settles it.
     if (!it->second.streaming || out.errnum != 0) forget(it);
-    return true;
+    return {};
   }
 }
 
@@ -275,6 +292,17 @@ Response Client::timeout_response(uint32_t matchtag, std::string topic) const {
   return r;
 }
 
+Response Client::read_failure(const util::Error& error, uint32_t matchtag,
+                              std::string topic) const {
+  if (error.errnum == ETIMEDOUT) return timeout_response(matchtag, std::move(topic));
+  Response r;
+  r.topic = std::move(topic);
+  r.matchtag = matchtag;
+  r.errnum = error.errnum;
+  r.payload = error.text;
+  return r;
+}
+
 Response Client::recv(milliseconds timeout) {
   if (!ready_.empty()) {
     Response r = std::move(ready_.front());
@@ -282,11 +310,7 @@ Response Client::recv(milliseconds timeout) {
     return r;
   }
   Response r;
-  int err = 0;
-  if (read_one(timeout, r, err)) return r;
-  if (err == ETIMEDOUT) return timeout_response(0, {});
-  r.errnum = err;
-  r.payload = fmt::format("receive: {}", zmq_strerror(err));
+  if (auto got = read_one(timeout, r); !got) return read_failure(got.error(), 0, {});
   return r;
 }
 
@@ -307,15 +331,7 @@ Response Client::recv_for(uint32_t matchtag, milliseconds timeout) {
       left = std::max(milliseconds(0),
                       std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
     Response r;
-    int err = 0;
-    if (!read_one(left, r, err)) {
-      if (err == ETIMEDOUT) return timeout_response(matchtag, topic);
-      r.topic = topic;
-      r.matchtag = matchtag;
-      r.errnum = err;
-      r.payload = fmt::format("receive: {}", zmq_strerror(err));
-      return r;
-    }
+    if (auto got = read_one(left, r); !got) return read_failure(got.error(), matchtag, topic);
     if (r.matchtag == matchtag) return r;
     ready_.push_back(std::move(r));
   }

@@ -80,16 +80,11 @@ class ZmqReceived {
   // Part i, for i < min(count(), kMaxParts).
   std::string_view part(size_t i) const { return view_[i]; }
 
-  // Decodes parts first..count() as a cairn message (see codec.cpp). Transitional shape: it
-  // becomes Result<Message> once libclient, mid-edit elsewhere, is moved over.
-  Decoded decode(size_t first = 0) const {
-    Decoded d;
-    util::Status st = decode_into(first, d.message.emplace());
-    if (!st) {
-      d.message.reset();
-      d.error = st.error().text;
-    }
-    return d;
+  // Decodes parts first..count() as a cairn message (see codec.cpp); EPROTO if malformed.
+  util::Result<Message> decode(size_t first = 0) const {
+    Message m;
+    if (auto st = decode_into(first, m); !st) return st.error();
+    return m;
   }
   // The same into `into`, reusing its buffers (msg::decode_into).
   util::Status decode_into(size_t first, Message& into) const {

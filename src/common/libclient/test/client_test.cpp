@@ -136,12 +136,31 @@ void echo(ServerSocket& s, int n) {
 }
 
 Client must_connect(const std::string& uri) {
-  ConnectError err;
-  auto c = Client::connect(uri, &err);
-  EXPECT_TRUE(c) << err.what << ": " << err.why;
+  auto c = Client::connect(uri);
+  EXPECT_TRUE(c) << c.error().text;
   if (!c) std::abort();
   c->set_timeout(milliseconds(kServerWaitMs));
-  return std::move(*c);
+  return std::move(c).value();
+}
+
+// The match tag of a request that must have been sent.
+uint32_t must_send(Client& c, std::string_view topic, std::string_view payload = {},
+                   uint32_t flags = 0) {
+  uint32_t tag = c.send(topic, payload, flags);
+  EXPECT_NE(tag, 0u);
+  return tag;
+}
+
+// Whether connecting failed with `errnum` and a text that reads `<what>: <why>`, as `cairn:`
+// prints it.
+::testing::AssertionResult refused(const util::Result<Client>& c, int errnum,
+                                   const std::string& what) {
+  if (c) return ::testing::AssertionFailure() << "connected";
+  if (c.error().errnum != errnum)
+    return ::testing::AssertionFailure() << "errno " << c.error().errnum << ": " << c.error().text;
+  if (c.error().text.rfind(what + ": ", 0) != 0)
+    return ::testing::AssertionFailure() << "text: " << c.error().text;
+  return ::testing::AssertionSuccess();
 }
 
 TEST(Client, RpcRoundTripReturnsTheServersPayload) {
@@ -170,8 +189,7 @@ TEST(Client, PipelinedRequestsAreMatchedToTheirResponsesOutOfOrder) {
   Client c = must_connect(server.uri());
   std::map<uint32_t, std::string> sent;
   for (int i = 0; i < kN; ++i) {
-    uint32_t tag = c.send("test.echo", std::to_string(i));
-    ASSERT_NE(tag, 0u);
+    uint32_t tag = must_send(c, "test.echo", std::to_string(i));
     ASSERT_TRUE(sent.emplace(tag, std::to_string(i)).second) << "match tag reused";
   }
   EXPECT_EQ(c.in_flight(), static_cast<size_t>(kN));
@@ -201,8 +219,7 @@ TEST(Client, StreamingResponsesShareATagUntilENODATA) {
     echo(s, 1);
   });
   Client c = must_connect(server.uri());
-  uint32_t tag = c.send("test.stream", {}, msg::kFlagStreaming);
-  ASSERT_NE(tag, 0u);
+  uint32_t tag = must_send(c, "test.stream", {}, msg::kFlagStreaming);
   for (int i = 0; i < 3; ++i) {
     Response r = c.recv();
     EXPECT_EQ(r.matchtag, tag);
@@ -291,7 +308,7 @@ TEST(Client, ResponsesArrivingDuringAnRpcAreKeptForRecv) {
     s.send(b.identity, msg::Message::response(b.request, "B"));
   });
   Client c = must_connect(server.uri());
-  uint32_t tag_a = c.send("test.a", "");
+  uint32_t tag_a = must_send(c, "test.a");
   Response b = c.rpc("test.b", "");
   EXPECT_EQ(b.payload, "B");
   Response a = c.recv();
@@ -316,8 +333,7 @@ TEST(Client, AReusedRequestEntryKeepsNothingOfTheRequestBefore) {
   Client c = must_connect(server.uri());
   for (int i = 0; i < 3; ++i) ASSERT_EQ(c.rpc("test.a-topic-longer-than-sso", "x").errnum, 0);
   // A streaming request after plain ones: it stays in flight until its ENODATA.
-  uint32_t tag = c.send("test.stream", {}, msg::kFlagStreaming);
-  ASSERT_NE(tag, 0u);
+  must_send(c, "test.stream", {}, msg::kFlagStreaming);
   EXPECT_EQ(c.recv().payload, "p1");
   EXPECT_EQ(c.in_flight(), 1u);
   EXPECT_EQ(c.recv().payload, "p2");
@@ -348,10 +364,9 @@ class ClientEnv : public ::testing::Test {
 
 TEST_F(ClientEnv, UnsetCairnUriIsAClearError) {
   unsetenv("CAIRN_URI");
-  ConnectError err;
-  EXPECT_FALSE(Client::connect({}, &err));
-  EXPECT_EQ(err.what, "CAIRN_URI is not set");
-  EXPECT_NE(err.why.find("cairn start"), std::string::npos);
+  auto c = Client::connect();
+  ASSERT_TRUE(refused(c, EINVAL, "CAIRN_URI is not set"));
+  EXPECT_NE(c.error().text.find("cairn start"), std::string::npos);
 }
 
 TEST_F(ClientEnv, CairnUriIsUsedWhenNoUriIsGiven) {
@@ -364,26 +379,37 @@ TEST_F(ClientEnv, CairnUriIsUsedWhenNoUriIsGiven) {
 }
 
 TEST_F(ClientEnv, RpcTimeoutComesFromTheEnvironment) {
+  // An abstract socket: nothing is checked before connecting, and nothing needs to listen.
+  const char* uri = "ipc://@cairn-client-test-nobody-listens";
   setenv("CAIRN_RPC_TIMEOUT", "2.5", 1);
-  auto c = Client::connect("ipc:///nonexistent/cairn");
-  ASSERT_TRUE(c);
+  auto c = Client::connect(uri);
+  ASSERT_TRUE(c) << c.error().text;
   EXPECT_EQ(c->timeout(), milliseconds(2500));
   unsetenv("CAIRN_RPC_TIMEOUT");
-  EXPECT_EQ(Client::connect("ipc:///nonexistent/cairn")->timeout(), milliseconds(60000));
+  auto d = Client::connect(uri);
+  ASSERT_TRUE(d) << d.error().text;
+  EXPECT_EQ(d->timeout(), milliseconds(60000));
   for (const char* bad : {"abc", "0", "-1", "5s"}) {
     setenv("CAIRN_RPC_TIMEOUT", bad, 1);
-    ConnectError err;
-    EXPECT_FALSE(Client::connect("ipc:///nonexistent/cairn", &err)) << bad;
-    EXPECT_EQ(err.what, "CAIRN_RPC_TIMEOUT");
-    EXPECT_NE(err.why.find(bad), std::string::npos);
+    auto refusal = Client::connect(uri);
+    EXPECT_TRUE(refused(refusal, EINVAL, "CAIRN_RPC_TIMEOUT")) << bad;
+    EXPECT_NE(refusal ? std::string::npos : refusal.error().text.find(bad), std::string::npos);
+    auto t = timeout_from_env();
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_EQ(t.error().text, std::string("'") + bad + "' is not a positive number of seconds");
   }
 }
 
 TEST_F(ClientEnv, BadUriIsReported) {
-  ConnectError err;
-  EXPECT_FALSE(Client::connect("nonsense://x", &err));
-  EXPECT_EQ(err.what, "nonsense://x");
-  EXPECT_NE(err.why.find("cannot connect"), std::string::npos);
+  auto c = Client::connect("nonsense://x");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().text.rfind("nonsense://x: cannot connect", 0), 0u) << c.error().text;
+}
+
+TEST_F(ClientEnv, AMissingSocketFileIsEnoentAndNamesTheUri) {
+  auto c = Client::connect("ipc:///nonexistent/cairn");
+  ASSERT_TRUE(refused(c, ENOENT, "ipc:///nonexistent/cairn"));
+  EXPECT_NE(c.error().text.find("use the URI `cairn start` printed"), std::string::npos);
 }
 
 // CURVE ---------------------------------------------------------------------------------
@@ -411,35 +437,32 @@ class Curve : public ClientEnv {
 
 TEST_F(Curve, MissingClientCertIsNamed) {
   setenv("CAIRN_SERVER_KEY", zcert_public_txt(server_cert_), 1);
-  ConnectError err;
-  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
-  EXPECT_EQ(err.what, "CAIRN_CLIENT_CERT is not set");
+  EXPECT_TRUE(
+      refused(Client::connect("tcp://127.0.0.1:1"), EINVAL, "CAIRN_CLIENT_CERT is not set"));
 }
 
 TEST_F(Curve, MissingOrInvalidServerKeyIsNamed) {
   setenv("CAIRN_CLIENT_CERT", (client_path_ + "_secret").c_str(), 1);
-  ConnectError err;
-  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
-  EXPECT_EQ(err.what, "CAIRN_SERVER_KEY is not set");
+  EXPECT_TRUE(refused(Client::connect("tcp://127.0.0.1:1"), EINVAL, "CAIRN_SERVER_KEY is not set"));
   setenv("CAIRN_SERVER_KEY", "tooshort", 1);
-  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
-  EXPECT_EQ(err.what, "CAIRN_SERVER_KEY");
-  EXPECT_NE(err.why.find("tooshort"), std::string::npos);
+  auto c = Client::connect("tcp://127.0.0.1:1");
+  ASSERT_TRUE(refused(c, EINVAL, "CAIRN_SERVER_KEY"));
+  EXPECT_NE(c.error().text.find("tooshort"), std::string::npos);
 }
 
 TEST_F(Curve, UnreadableOrPublicOnlyCertIsRefused) {
   setenv("CAIRN_SERVER_KEY", zcert_public_txt(server_cert_), 1);
   setenv("CAIRN_CLIENT_CERT", (dir_ + "/absent").c_str(), 1);
-  ConnectError err;
-  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
-  EXPECT_EQ(err.what, "CAIRN_CLIENT_CERT");
-  EXPECT_NE(err.why.find("absent"), std::string::npos);
+  auto absent = Client::connect("tcp://127.0.0.1:1");
+  ASSERT_FALSE(absent.ok());
+  EXPECT_EQ(absent.error().text.rfind("CAIRN_CLIENT_CERT: ", 0), 0u) << absent.error().text;
+  EXPECT_NE(absent.error().text.find("absent"), std::string::npos);
   std::string public_only = dir_ + "/public-only";
   zcert_save_public(client_cert_, public_only.c_str());
   setenv("CAIRN_CLIENT_CERT", public_only.c_str(), 1);
-  EXPECT_FALSE(Client::connect("tcp://127.0.0.1:1", &err));
-  EXPECT_EQ(err.what, "CAIRN_CLIENT_CERT");
-  EXPECT_NE(err.why.find("no secret key"), std::string::npos);
+  auto public_only_cert = Client::connect("tcp://127.0.0.1:1");
+  ASSERT_TRUE(refused(public_only_cert, EINVAL, "CAIRN_CLIENT_CERT"));
+  EXPECT_NE(public_only_cert.error().text.find("no secret key"), std::string::npos);
 }
 
 TEST_F(Curve, RpcOverTcpWithCurveWorks) {

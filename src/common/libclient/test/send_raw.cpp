@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
@@ -69,8 +70,8 @@ int main(int argc, char** argv) {
     }
     cairn::msg::Frames frames;
     if (cairn::msg::recv_frames(sock.get(), frames) < 0) return 1;
-    auto d = cairn::msg::decode(frames);
+    auto d = cairn::msg::decode(std::move(frames));
     // Anything else (e.g. an error reply to the raw message, if it was well-formed) is skipped.
-    if (d.message && d.message->matchtag == kTag && d.message->payload == "after") return 0;
+    if (d && d->matchtag == kTag && d->payload == "after") return 0;
   }
 }
