@@ -50,14 +50,14 @@ TEST_F(ZmqIoTest, SendBodyDecodesToTheSameMessage) {
   ASSERT_EQ(in.receive(b_), 1);
   ASSERT_EQ(in.count(), 3u);
   EXPECT_EQ(std::string(in.part(0)), encode(m)[0]);
-  Decoded d = in.decode();
-  ASSERT_TRUE(d.message) << d.error;
-  EXPECT_EQ(d.message->type, Type::kResponse);
-  EXPECT_EQ(d.message->topic, "content.load");
-  EXPECT_EQ(d.message->matchtag, 77u);
-  EXPECT_EQ(d.message->flags, kFlagStreaming);
-  EXPECT_EQ(d.message->errnum, ENOENT);
-  EXPECT_EQ(d.message->payload, m.payload);
+  util::Result<Message> d = in.decode();
+  ASSERT_TRUE(d) << d.error().text;
+  EXPECT_EQ(d->type, Type::kResponse);
+  EXPECT_EQ(d->topic, "content.load");
+  EXPECT_EQ(d->matchtag, 77u);
+  EXPECT_EQ(d->flags, kFlagStreaming);
+  EXPECT_EQ(d->errnum, ENOENT);
+  EXPECT_EQ(d->payload, m.payload);
 }
 
 TEST_F(ZmqIoTest, AnEnvelopeIsSkippedByDecodingFromItsEnd) {
@@ -67,10 +67,10 @@ TEST_F(ZmqIoTest, AnEnvelopeIsSkippedByDecodingFromItsEnd) {
   ASSERT_EQ(in.receive(b_), 1);
   ASSERT_EQ(in.count(), 5u);
   EXPECT_EQ(in.part(0), "identity");
-  Decoded d = in.decode(2);
-  ASSERT_TRUE(d.message) << d.error;
-  EXPECT_EQ(d.message->topic, "broker.ping");
-  EXPECT_EQ(d.message->payload, "x");
+  util::Result<Message> d = in.decode(2);
+  ASSERT_TRUE(d) << d.error().text;
+  EXPECT_EQ(d->topic, "broker.ping");
+  EXPECT_EQ(d->payload, "x");
 }
 
 TEST_F(ZmqIoTest, ALongMessageIsCountedAndRejectedAndTheNextOneIsWhole) {
@@ -81,13 +81,13 @@ TEST_F(ZmqIoTest, ALongMessageIsCountedAndRejectedAndTheNextOneIsWhole) {
   ASSERT_EQ(in.receive(b_), 1);
   EXPECT_EQ(in.count(), 7u);
   EXPECT_EQ(in.part(4), "5");  // the parts kept are the first ones
-  Decoded d = in.decode(1);
-  EXPECT_FALSE(d.message);
-  EXPECT_EQ(d.error, "expected 3 frames, got 6");
+  util::Result<Message> d = in.decode(1);
+  EXPECT_FALSE(d);
+  EXPECT_EQ(d.error().text, "expected 3 frames, got 6");
   ASSERT_EQ(in.receive(b_), 1);
-  Decoded n = in.decode();
-  ASSERT_TRUE(n.message) << n.error;
-  EXPECT_EQ(n.message->payload, "after");
+  util::Result<Message> n = in.decode();
+  ASSERT_TRUE(n) << n.error().text;
+  EXPECT_EQ(n->payload, "after");
 }
 
 TEST_F(ZmqIoTest, AReceivedMessageSurvivesAMove) {
@@ -102,13 +102,13 @@ TEST_F(ZmqIoTest, AReceivedMessageSurvivesAMove) {
   ASSERT_EQ(in.receive(b_), 1);  // NOLINT(bugprone-use-after-move)
   ASSERT_EQ(moved.count(), 3u);
   EXPECT_EQ(moved.part(1), "a.b");
-  Decoded d = moved.decode();
-  ASSERT_TRUE(d.message) << d.error;
-  EXPECT_EQ(d.message->topic, "a.b");
-  EXPECT_EQ(d.message->payload, "moved");
-  Decoded other = in.decode();
-  ASSERT_TRUE(other.message) << other.error;
-  EXPECT_EQ(other.message->payload, "other");
+  util::Result<Message> d = moved.decode();
+  ASSERT_TRUE(d) << d.error().text;
+  EXPECT_EQ(d->topic, "a.b");
+  EXPECT_EQ(d->payload, "moved");
+  util::Result<Message> other = in.decode();
+  ASSERT_TRUE(other) << other.error().text;
+  EXPECT_EQ(other->payload, "other");
 }
 
 TEST_F(ZmqIoTest, ClearReleasesThePartsAndTheNextReceiveWorks) {
@@ -118,11 +118,11 @@ TEST_F(ZmqIoTest, ClearReleasesThePartsAndTheNextReceiveWorks) {
   ASSERT_EQ(in.receive(b_), 1);
   in.clear();
   EXPECT_EQ(in.count(), 0u);
-  EXPECT_TRUE(in.decode().error.find("got 0") != std::string::npos);
+  EXPECT_NE(in.decode().error().text.find("got 0"), std::string::npos);
   ASSERT_EQ(in.receive(b_), 1);
-  Decoded d = in.decode();
-  ASSERT_TRUE(d.message) << d.error;
-  EXPECT_EQ(d.message->payload, "next");
+  util::Result<Message> d = in.decode();
+  ASSERT_TRUE(d) << d.error().text;
+  EXPECT_EQ(d->payload, "next");
 }
 
 TEST_F(ZmqIoTest, FramesGoThroughWholeAndNothingWaitingIsZero) {
