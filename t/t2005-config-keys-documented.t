@@ -22,7 +22,7 @@ example_keys() {
 test_expect_success '--help-config prints every key with its type, default and meaning' '
 	cairn start --help-config >help.out &&
 	grep "^content.hash (string: sha1 or sha256; default \"sha1\")$" help.out &&
-	grep "^heartbeat.period (number, > 0 to 86400; default 2.0)$" help.out &&
+	grep "^heartbeat.period (number, 0.01 to 86400; default 2.0)$" help.out &&
 	grep "^content.backing (string: sqlite or none" help.out &&
 	grep "^job-manager.plugins (array of strings; default \[\])$" help.out &&
 	help_keys >keys &&

@@ -25,6 +25,7 @@
 
 #include "libstats/stats.hpp"
 #include "libtest/loopback.hpp"
+#include "libtest/temp_dir.hpp"
 
 extern char** environ;
 
@@ -62,25 +63,7 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-// A fresh temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cairn-peer-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // A child process with stdout and stderr in `log`; terminated (then killed) on destruction.
 class Process {
@@ -211,11 +194,11 @@ TEST(PeersTest, EtsyStatsdRecordsWhatLibstatsSends) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     int port = cairn::test::free_loopback_port(SOCK_DGRAM);
     int mgmt = cairn::test::free_loopback_port(SOCK_STREAM);
-    fs::path conf = dir.path() / "config.js";
+    fs::path conf = dir.file("config.js");
     std::ofstream(conf)
         << "{ port: " << port << ", address: \"127.0.0.1\", mgmt_port: " << mgmt
         << ", mgmt_address: \"127.0.0.1\", flushInterval: 3600000, backends: [] }\n";
-    fs::path log = dir.path() / "statsd.log";
+    fs::path log = dir.file("statsd.log");
     Process server({node, script, conf.string()}, log);
     bool ready = wait_for(30, [&] {
       if (!server.running()) return true;
@@ -239,7 +222,7 @@ TEST(PeersTest, EtsyStatsdRecordsWhatLibstatsSends) {
     return;
   }
   FAIL() << "Etsy statsd failed to start three times (ports taken?); log in "
-         << (dir.path() / "statsd.log");
+         << dir.file("statsd.log");
 }
 
 // The last value of a collectd csv file (DataDir/HOST/statsd/TYPE-INSTANCE-DATE) whose rows
@@ -275,11 +258,11 @@ TEST(PeersTest, CollectdStatsdPluginRecordsWhatLibstatsSends) {
   TempDir dir;
   for (int attempt = 0; attempt < 3; ++attempt) {
     int port = cairn::test::free_loopback_port(SOCK_DGRAM);
-    fs::path csv = dir.path() / ("csv" + std::to_string(attempt));
-    fs::path conf = dir.path() / "collectd.conf";
+    fs::path csv = dir.file("csv" + std::to_string(attempt));
+    fs::path conf = dir.file("collectd.conf");
     std::ofstream(conf) << "Hostname \"cairntest\"\nFQDNLookup false\n"
-                        << "BaseDir \"" << dir.path().string() << "\"\n"
-                        << "PIDFile \"" << (dir.path() / "collectd.pid").string() << "\"\n"
+                        << "BaseDir \"" << dir.path() << "\"\n"
+                        << "PIDFile \"" << dir.file("collectd.pid") << "\"\n"
                         << "PluginDir \"/usr/lib/collectd\"\n"
                         << "TypesDB \"/usr/share/collectd/types.db\"\n"
                         << "Interval 0.2\n"
@@ -289,7 +272,7 @@ TEST(PeersTest, CollectdStatsdPluginRecordsWhatLibstatsSends) {
                         << "  TimerCount true\n</Plugin>\n"
                         << "<Plugin csv>\n  DataDir \"" << csv.string()
                         << "\"\n  StoreRates false\n</Plugin>\n";
-    fs::path log = dir.path() / "collectd.log";
+    fs::path log = dir.file("collectd.log");
     Process server({collectd, "-f", "-C", conf.string()}, log);
     fs::path data = csv / "cairntest" / "statsd";
     bool ready = wait_for(30, [&] {

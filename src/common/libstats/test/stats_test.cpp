@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "libstats/test/udp_sink.hpp"
+#include "libtest/udp_sink.hpp"
 
 extern "C" {
 int stats_c_api_exercise(cairn_stats* s);
@@ -30,7 +30,7 @@ uint64_t allocations();
 namespace cairn::stats {
 namespace {
 
-using testing::UdpSink;
+using test::UdpSink;
 
 struct Logged {
   int level;

@@ -22,25 +22,15 @@
 #include <string>
 #include <vector>
 
+#include "libtest/temp_dir.hpp"
+
 using namespace cairn;
 using namespace cairn::content;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cairn-files-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    for (auto& e : fs::recursive_directory_iterator(path, ec))
-      fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
+using test::TempDir;  // its destructor gives back the permissions a test took away
 
 // While alive, this thread cannot bypass file permissions even as root (the effective set loses
 // CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER; the permitted set keeps them, so they
@@ -119,16 +109,16 @@ bool run_until(reactor::Loop& loop, Pred pred) {
 
 TEST(FilesStore, ABlobIsOneFileNamedByItsBlobrefInAFanOutDirectory) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   ASSERT_TRUE(store);
   std::string data = "hello";
   std::string ref = util::blobref_format(digest(data));
   ASSERT_TRUE(store->put(digest(data), data));
-  std::string expect = dir.path + "/sha1/" + ref.substr(5, 2) + "/" + ref;
+  std::string expect = dir.path() + "/sha1/" + ref.substr(5, 2) + "/" + ref;
   EXPECT_EQ(store->path_of(digest(data)), expect);
   EXPECT_EQ(slurp(expect), data);
-  EXPECT_EQ(tree(dir.path), (std::vector<std::string>{"sha1", "sha1/" + ref.substr(5, 2),
-                                                      "sha1/" + ref.substr(5, 2) + "/" + ref}));
+  EXPECT_EQ(tree(dir.path()), (std::vector<std::string>{"sha1", "sha1/" + ref.substr(5, 2),
+                                                        "sha1/" + ref.substr(5, 2) + "/" + ref}));
   auto got = store->get(digest(data));
   ASSERT_TRUE(got) << got.error().text;
   EXPECT_EQ(*got, data);
@@ -136,17 +126,17 @@ TEST(FilesStore, ABlobIsOneFileNamedByItsBlobrefInAFanOutDirectory) {
 
 TEST(FilesStore, Sha256BlobsGoUnderTheirOwnHashDirectory) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   util::Hasher h(util::HashType::kSha256);
   util::Digest d = h.hash("x");
   ASSERT_TRUE(store->put(d, "x"));
   std::string ref = util::blobref_format(d);
-  EXPECT_TRUE(fs::is_regular_file(dir.path + "/sha256/" + ref.substr(7, 2) + "/" + ref));
+  EXPECT_TRUE(fs::is_regular_file(dir.path() + "/sha256/" + ref.substr(7, 2) + "/" + ref));
 }
 
 TEST(FilesStore, BlobsWithNulBytesAndTheEmptyBlobRoundTrip) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   std::string binary("\0a\0\xff\0\n", 6);
   std::string big(300000, '\0');
   for (size_t i = 0; i < big.size(); i++) big[i] = static_cast<char>(i * 7);
@@ -160,7 +150,7 @@ TEST(FilesStore, BlobsWithNulBytesAndTheEmptyBlobRoundTrip) {
 
 TEST(FilesStore, StoringAnExistingBlobSucceedsWithoutRewritingIt) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   std::string data = "once";
   ASSERT_TRUE(store->put(digest(data), data));
   struct stat before, after;
@@ -174,7 +164,7 @@ TEST(FilesStore, StoringAnExistingBlobSucceedsWithoutRewritingIt) {
 
 TEST(FilesStore, MissingBlobIsEnoent) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   auto got = store->get(digest("never stored"));
   ASSERT_FALSE(got);
   EXPECT_EQ(got.error().errnum, ENOENT);
@@ -184,7 +174,7 @@ TEST(FilesStore, MissingBlobIsEnoent) {
 
 TEST(FilesStore, UnreadableBlobGivesItsErrnoAsIs) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   ASSERT_TRUE(store->put(digest("secret"), "secret"));
   ASSERT_EQ(::chmod(store->path_of(digest("secret")).c_str(), 0), 0);
   PermissionsApply perms;
@@ -196,12 +186,12 @@ TEST(FilesStore, UnreadableBlobGivesItsErrnoAsIs) {
 
 TEST(FilesStore, ReadOnlyDirectoryFailsPutWithEaccesAndLeavesNothing) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   ASSERT_TRUE(store->put(digest("first"), "first"));  // makes sha1/ and one fan-out directory
-  auto before = tree(dir.path);
+  auto before = tree(dir.path());
   for (auto& n : before)
-    if (fs::is_directory(dir.path + "/" + n)) ::chmod((dir.path + "/" + n).c_str(), 0555);
-  ::chmod(dir.path.c_str(), 0555);
+    if (fs::is_directory(dir.path() + "/" + n)) ::chmod((dir.path() + "/" + n).c_str(), 0555);
+  ::chmod(dir.path().c_str(), 0555);
   PermissionsApply perms;
   if (!perms.ok()) GTEST_SKIP() << "root, and CAP_DAC_OVERRIDE cannot be dropped";
   // A new fan-out directory cannot be made, and an existing one takes no new file.
@@ -216,9 +206,9 @@ TEST(FilesStore, ReadOnlyDirectoryFailsPutWithEaccesAndLeavesNothing) {
     util::Status st = store->put(digest(data), data);
     ASSERT_FALSE(st) << data;
     EXPECT_TRUE(st.error().errnum == EACCES || st.error().errnum == EROFS) << st.error().text;
-    EXPECT_NE(st.error().text.find(dir.path), std::string::npos) << st.error().text;
+    EXPECT_NE(st.error().text.find(dir.path()), std::string::npos) << st.error().text;
   }
-  EXPECT_EQ(tree(dir.path), before);
+  EXPECT_EQ(tree(dir.path()), before);
   auto got = store->get(digest("first"));  // reading still works
   ASSERT_TRUE(got);
   EXPECT_EQ(*got, "first");
@@ -229,7 +219,7 @@ TEST(FilesStore, ReadOnlyDirectoryFailsPutWithEaccesAndLeavesNothing) {
 // at the rename). Either way the temporary file is removed.
 TEST(FilesStore, AFailedWriteLeavesNoTemporaryFileBehind) {
   TempDir dir;
-  auto store = open_or_fail(dir.path);
+  auto store = open_or_fail(dir.path());
   std::string big(8192, 'x');
   struct rlimit saved;
   ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -242,7 +232,7 @@ TEST(FilesStore, AFailedWriteLeavesNoTemporaryFileBehind) {
   std::signal(SIGXFSZ, old_handler);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().errnum, EFBIG) << st.error().text;
-  EXPECT_FALSE(has_temporary(dir.path));
+  EXPECT_FALSE(has_temporary(dir.path()));
   EXPECT_FALSE(fs::exists(store->path_of(digest(big))));
 
   std::string data = "squatted";
@@ -252,7 +242,7 @@ TEST(FilesStore, AFailedWriteLeavesNoTemporaryFileBehind) {
   EXPECT_TRUE(st.error().errnum == EISDIR || st.error().errnum == ENOTEMPTY ||
               st.error().errnum == EEXIST)
       << st.error().text;
-  EXPECT_FALSE(has_temporary(dir.path));
+  EXPECT_FALSE(has_temporary(dir.path()));
 
   ASSERT_TRUE(store->put(digest(big), big));  // and once the cause is gone, it works
   EXPECT_EQ(*store->get(digest(big)), big);
@@ -264,29 +254,29 @@ TEST(FilesStore, OpenRefusesAnUnusableDirectoryNamingFilesDir) {
   ASSERT_FALSE(empty);
   EXPECT_NE(empty.error().text.find("files.dir is not set"), std::string::npos);
 
-  auto missing = FilesStore::open(dir.path + "/nope");
+  auto missing = FilesStore::open(dir.path() + "/nope");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().errnum, ENOENT);
-  EXPECT_NE(missing.error().text.find("files.dir " + dir.path + "/nope"), std::string::npos)
+  EXPECT_NE(missing.error().text.find("files.dir " + dir.path() + "/nope"), std::string::npos)
       << missing.error().text;
 
-  std::ofstream(dir.path + "/file") << "x";
-  auto file = FilesStore::open(dir.path + "/file");
+  std::ofstream(dir.path() + "/file") << "x";
+  auto file = FilesStore::open(dir.path() + "/file");
   ASSERT_FALSE(file);
   EXPECT_EQ(file.error().errnum, ENOTDIR);
   EXPECT_NE(file.error().text.find("files.dir"), std::string::npos);
 
-  fs::create_directory(dir.path + "/ro");
-  ::chmod((dir.path + "/ro").c_str(), 0555);
+  fs::create_directory(dir.path() + "/ro");
+  ::chmod((dir.path() + "/ro").c_str(), 0555);
   PermissionsApply perms;
   if (!perms.ok()) GTEST_SKIP() << "root, and CAP_DAC_OVERRIDE cannot be dropped";
-  auto ro = FilesStore::open(dir.path + "/ro");
+  auto ro = FilesStore::open(dir.path() + "/ro");
   ASSERT_FALSE(ro);
   EXPECT_EQ(ro.error().errnum, EACCES);
-  EXPECT_NE(ro.error().text.find("files.dir " + dir.path + "/ro: cannot create files in it"),
+  EXPECT_NE(ro.error().text.find("files.dir " + dir.path() + "/ro: cannot create files in it"),
             std::string::npos)
       << ro.error().text;
-  EXPECT_TRUE(tree(dir.path + "/ro").empty());
+  EXPECT_TRUE(tree(dir.path() + "/ro").empty());
 }
 
 // The registered type: keys, defaults, and a round trip through ThreadedBacking where several
@@ -300,7 +290,7 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
   EXPECT_EQ(config.string("files.dir"), "");
   EXPECT_EQ(config.integer("files.threads"), 4);
   reactor::Loop loop;
-  std::string statedir = dir.path;
+  std::string statedir = dir.path();
   std::vector<std::string> logged;
   BackingEnv env{loop, statedir, config,
                  [&](broker::Level, std::string_view text) { logged.emplace_back(text); }};
@@ -310,9 +300,9 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
 
   for (auto& k : keys)
     if (k.name == "files.dir") {
-      ASSERT_EQ(config.set(k, dir.path + "/blobs"), "");
+      ASSERT_EQ(config.set(k, dir.path() + "/blobs"), "");
     }
-  fs::create_directory(dir.path + "/blobs");
+  fs::create_directory(dir.path() + "/blobs");
   auto opened = type.open(env);
   ASSERT_TRUE(opened) << opened.error().text;
   std::unique_ptr<Backing> b = std::move(opened).value();
@@ -325,7 +315,7 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
     });
   ASSERT_TRUE(run_until(loop, [&] { return stored == 32; }));
   EXPECT_EQ(failed, 0);
-  EXPECT_FALSE(has_temporary(dir.path + "/blobs"));
+  EXPECT_FALSE(has_temporary(dir.path() + "/blobs"));
   int got = -1;
   std::string out;
   b->load(digest(data), [&](int errnum, std::string d) {

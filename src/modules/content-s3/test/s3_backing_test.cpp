@@ -18,6 +18,7 @@
 #include <fstream>
 #include <string>
 
+#include "libtest/temp_dir.hpp"
 #include "libutil/fd.hpp"
 
 using namespace cairn;
@@ -28,19 +29,7 @@ namespace {
 
 constexpr const char* kSecret = "Zsecret0123456789abcdefghijklmnopqrstuvw";
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cairn-s3-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string p = path + "/" + name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-  std::string path;
-};
+using test::TempDir;
 
 // A TCP socket on 127.0.0.1 that listens but never accepts: the kernel completes connections,
 // nothing ever answers. port() of a closed one is refused.
@@ -112,11 +101,11 @@ TEST(S3Credentials, ErrorsNameTheFileAndLineButNeverQuoteIt) {
 
 TEST(S3Credentials, UnreadableOrHugeFileIsAnErrorNamingIt) {
   TempDir dir;
-  auto missing = read_s3_credentials(dir.path + "/absent");
+  auto missing = read_s3_credentials(dir.path() + "/absent");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().errnum, ENOENT);
   EXPECT_EQ(missing.error().text,
-            "s3.credentials " + dir.path + "/absent: cannot read: No such file or directory");
+            "s3.credentials " + dir.path() + "/absent: cannot read: No such file or directory");
   auto huge = read_s3_credentials(dir.write("huge", std::string(100000, '#')));
   ASSERT_FALSE(huge);
   EXPECT_NE(huge.error().text.find("not a credentials file"), std::string::npos);
@@ -203,7 +192,7 @@ TEST(S3BackingType, DeclaresItsKeysAndRefusesToOpenWithoutCredentials) {
   EXPECT_EQ(config.integer("s3.threads"), 4);
   EXPECT_EQ(config.number("s3.timeout"), 30.0);
   reactor::Loop loop;
-  BackingEnv env{loop, dir.path, config, [](broker::Level, std::string_view) {}};
+  BackingEnv env{loop, dir.path(), config, [](broker::Level, std::string_view) {}};
   auto set = [&](const std::string& name, broker::Value v) {
     for (auto& k : keys)
       if (k.name == name) {
@@ -221,10 +210,10 @@ TEST(S3BackingType, DeclaresItsKeysAndRefusesToOpenWithoutCredentials) {
   set("s3.credentials", dir.write("creds", std::string("secret_key=") + kSecret + "\n"));
   r = type.open(env);
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().text, "s3.credentials " + dir.path + "/creds: no access_key=... line");
-  set("s3.credentials", dir.path + "/absent");
+  EXPECT_EQ(r.error().text, "s3.credentials " + dir.path() + "/creds: no access_key=... line");
+  set("s3.credentials", dir.path() + "/absent");
   r = type.open(env);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().errnum, ENOENT);
-  EXPECT_NE(r.error().text.find("s3.credentials " + dir.path + "/absent"), std::string::npos);
+  EXPECT_NE(r.error().text.find("s3.credentials " + dir.path() + "/absent"), std::string::npos);
 }

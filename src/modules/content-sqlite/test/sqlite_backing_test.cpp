@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "libtest/temp_dir.hpp"
 #include "modules/content/cache.hpp"
 
 using namespace cairn;
@@ -20,16 +21,9 @@ using namespace cairn::content;
 
 namespace {
 
-// A fresh directory per test, removed afterwards.
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-sqlite-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string db() const { return path + "/content.sqlite"; }
-  std::string path;
-};
+using test::TempDir;
+
+std::string db_of(const TempDir& dir) { return dir.file("content.sqlite"); }
 
 // Runs the loop until pred() holds; fails the test after 10 s (a hang guard, not a timing).
 template <typename Pred>
@@ -95,12 +89,12 @@ TEST(SqliteBacking, StoredBlobIsLoadableFromANewConnection) {
   reactor::Loop loop;
   std::string data("binary\0data\xff", 12);
   {
-    auto b = open_or_fail(loop, dir.db());
+    auto b = open_or_fail(loop, db_of(dir));
     ASSERT_EQ(store_sync(loop, *b, digest(data), data), 0);
     ASSERT_EQ(store_sync(loop, *b, digest(data), data), 0);  // an existing key is fine
     EXPECT_EQ(b->transactions(), 2u);
   }
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   auto [errnum, out] = load_sync(loop, *b, digest(data));
   EXPECT_EQ(errnum, 0);
   EXPECT_EQ(out, data);
@@ -111,7 +105,7 @@ TEST(SqliteBacking, StoredBlobIsLoadableFromANewConnection) {
 TEST(SqliteBacking, StoresOfOneLoopIterationShareOneTransaction) {
   TempDir dir;
   reactor::Loop loop;
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   ASSERT_TRUE(b);
   constexpr int kStores = 200;
   std::vector<std::string> blobs;
@@ -135,7 +129,7 @@ TEST(SqliteBacking, StoresOfOneLoopIterationShareOneTransaction) {
 TEST(SqliteBacking, EmptyBlobRoundTrips) {
   TempDir dir;
   reactor::Loop loop;
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   ASSERT_EQ(store_sync(loop, *b, digest(""), ""), 0);
   auto [errnum, out] = load_sync(loop, *b, digest(""));
   EXPECT_EQ(errnum, 0);
@@ -145,7 +139,7 @@ TEST(SqliteBacking, EmptyBlobRoundTrips) {
 TEST(SqliteBacking, LoadOfMissingKeyIsEnoent) {
   TempDir dir;
   reactor::Loop loop;
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   EXPECT_EQ(load_sync(loop, *b, digest("never stored")).first, ENOENT);
 }
 
@@ -153,11 +147,11 @@ TEST(SqliteBacking, TheDatabaseIsCreatedPrivateWhateverTheUmask) {
   TempDir dir;
   reactor::Loop loop;
   mode_t old = umask(0);
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   umask(old);
   ASSERT_TRUE(b);
   struct stat st;
-  ASSERT_EQ(stat(dir.db().c_str(), &st), 0);
+  ASSERT_EQ(stat(db_of(dir).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
@@ -180,7 +174,7 @@ TEST(SqliteBacking, SqliteResultCodesMapToErrno) {
 TEST(SqliteBacking, FullDatabaseFailsWritesWithEnospcUntilLimitIsRaised) {
   TempDir dir;
   reactor::Loop loop;
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   int r = -1;
   b->set_max_page_count(1, [&](int errnum) { r = errnum; });  // clamps to the current size
   run_until(loop, [&] { return r != -1; });
@@ -201,10 +195,10 @@ TEST(SqliteBacking, DestructionFinishesQueuedWrites) {
   std::vector<std::string> blobs;
   for (int i = 0; i < 200; i++) blobs.push_back(big_blob(i, 1000));
   {
-    auto b = open_or_fail(loop, dir.db());
+    auto b = open_or_fail(loop, db_of(dir));
     for (auto& s : blobs) b->store(digest(s), s, [](int) {});
   }  // no loop iteration: callbacks are dropped, but the writes land
-  auto b = open_or_fail(loop, dir.db());
+  auto b = open_or_fail(loop, db_of(dir));
   for (auto& s : blobs) ASSERT_EQ(load_sync(loop, *b, digest(s)).second, s);
 }
 
@@ -217,7 +211,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
   for (int i = 0; i < 50; i++) blobs.push_back(big_blob(i, 8 * 1024));
   std::vector<util::Digest> refs;
   {
-    auto backing = open_or_fail(loop, dir.db());
+    auto backing = open_or_fail(loop, db_of(dir));
     ASSERT_TRUE(backing);
     SqliteBacking* sqlite = backing.get();
     Options o;
@@ -265,7 +259,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     EXPECT_EQ(cache.stats().dirty, 0u);
     EXPECT_EQ(cache.stats().last_errno, 0);
   }
-  Cache cache({}, open_or_fail(loop, dir.db()), [&loop] { return loop.now(); });
+  Cache cache({}, open_or_fail(loop, db_of(dir)), [&loop] { return loop.now(); });
   int found = 0;
   for (size_t i = 0; i < blobs.size(); i++) {
     cache.load(refs[i], [&, i](const util::Result<std::string_view>& data) {
@@ -279,7 +273,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
 TEST(CacheOverSqlite, ConcurrentLoadsOfOneBlobReadTheFileOnce) {
   TempDir dir;
   reactor::Loop loop;
-  auto backing = open_or_fail(loop, dir.db());
+  auto backing = open_or_fail(loop, db_of(dir));
   ASSERT_TRUE(backing);
   Cache cache({}, std::move(backing), [&loop] { return loop.now(); });
   auto stored = cache.store("shared");

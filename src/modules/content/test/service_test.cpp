@@ -1,12 +1,7 @@
 // Unit tests for the content module's service glue with a fake ModuleContext: the topics of
 // doc/protocol.md with their errnos and texts, config errors, heartbeat gauges arriving at a real
 // UDP socket, and the shutdown flush reaching SQLite.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -17,7 +12,10 @@
 
 #include "broker/test/fake_context.hpp"
 #include "libstats/stats.hpp"
+#include "libtest/temp_dir.hpp"
+#include "libtest/udp_sink.hpp"
 #include "libutil/blobref.hpp"
+#include "modules/content/backings.hpp"
 #include "modules/content/module.hpp"
 
 using namespace cairn;
@@ -33,20 +31,13 @@ class FakeContext : public broker::testing::FakeContext {
       : broker::testing::FakeContext(content::config_keys(), statedir, std::move(stats_endpoint)) {}
 };
 
-struct TempDir {
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-content-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
+using test::TempDir;
 
 }  // namespace
 
 TEST(ContentService, StoreAndLoadRoundTripThroughTopics) {
   TempDir dir;
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   std::string data("bin\0ary", 7);
   Reply s = ctx.request("content.store", data);
@@ -59,7 +50,7 @@ TEST(ContentService, StoreAndLoadRoundTripThroughTopics) {
 
 TEST(ContentService, MalformedBlobrefsAreEinvalOrEproto) {
   TempDir dir;
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   Reply a = ctx.request("content.load", "not-a-blobref");
   EXPECT_EQ(a.errnum, EINVAL);
@@ -72,7 +63,7 @@ TEST(ContentService, MalformedBlobrefsAreEinvalOrEproto) {
 
 TEST(ContentService, UnknownBlobIsEnoentNoSuchBlob) {
   TempDir dir;
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   Reply r = ctx.request("content.load", util::blobref_hash(util::HashType::kSha1, "nope"));
   EXPECT_EQ(r.errnum, ENOENT);
@@ -81,7 +72,7 @@ TEST(ContentService, UnknownBlobIsEnoentNoSuchBlob) {
 
 TEST(ContentService, TooLargeBlobIsEfbigNamingSizeAndLimit) {
   TempDir dir;
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   ASSERT_EQ(ctx.set("content.blob-size-limit", int64_t{4}), "");
   auto mod = content::create_module(ctx);
   Reply r = ctx.request("content.store", "12345");
@@ -91,19 +82,19 @@ TEST(ContentService, TooLargeBlobIsEfbigNamingSizeAndLimit) {
 
 TEST(ContentService, BackingNoneKeepsBlobsAndFlushIsEnosys) {
   TempDir dir;
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   ASSERT_EQ(ctx.set("content.backing", std::string("none")), "");
   auto mod = content::create_module(ctx);
   Reply s = ctx.request("content.store", "memory");
   EXPECT_EQ(ctx.request("content.flush").errnum, ENOSYS);
   EXPECT_EQ(ctx.request("content.load", s.payload).payload, "memory");
-  EXPECT_FALSE(std::filesystem::exists(dir.path + "/content.sqlite"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/content.sqlite"));
   ctx.shutdown();
 }
 
 TEST(ContentService, StatsGetReportsTheCacheAsJson) {
   TempDir dir;
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   ctx.request("content.store", "one");
   ctx.request("content.store", "two!");
@@ -127,32 +118,36 @@ TEST(ContentService, DeclaredKeysRefuseBadValuesWithAReason) {
            {"content.flush-batch-limit", int64_t{0}},
            {"content.purge-old-entry", -1.0},
            {"content.blob-size-limit", std::string("lots")}}) {
-    FakeContext ctx(dir.path);
+    FakeContext ctx(dir.path());
     EXPECT_NE(ctx.set(key, value), "") << key << " accepted a bad value";
   }
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
+  std::string choices;
+  for (const content::BackingType& type : content::backing_types())
+    choices += (choices.empty() ? "" : " or ") + type.name;
+  EXPECT_EQ(choices.rfind("sqlite or none", 0), 0u) << choices;  // the default first
   EXPECT_EQ(ctx.set("content.backing", std::string("redis")),
-            "'redis' is not allowed: expected sqlite or none");
+            "'redis' is not allowed: expected " + choices);
 }
 
 TEST(ContentService, EveryBackingTypeIsAChoiceOfContentBacking) {
   TempDir dir;
-  FakeContext ctx(dir.path);
-  for (const char* name : {"sqlite", "none"})
-    EXPECT_EQ(ctx.set("content.backing", std::string(name)), "") << name;
+  FakeContext ctx(dir.path());
+  for (const content::BackingType& type : content::backing_types())
+    EXPECT_EQ(ctx.set("content.backing", type.name), "") << type.name;
 }
 
 TEST(ContentService, ShutdownFlushesDirtyBlobsToTheStatedir) {
   TempDir dir;
   std::vector<std::string> refs;
   {
-    FakeContext ctx(dir.path);
+    FakeContext ctx(dir.path());
     auto mod = content::create_module(ctx);
     for (int i = 0; i < 300; i++)
       refs.push_back(ctx.request("content.store", "blob " + std::to_string(i)).payload);
     ctx.shutdown();
   }
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   for (int i = 0; i < 300; i++)
     ASSERT_EQ(ctx.request("content.load", refs[i]).payload, "blob " + std::to_string(i));
@@ -162,7 +157,7 @@ TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten
   TempDir dir;
   std::string ref;
   {
-    FakeContext ctx(dir.path);
+    FakeContext ctx(dir.path());
     auto mod = content::create_module(ctx);
     ref = ctx.request("content.store", "before").payload;
     auto flushing = ctx.begin_shutdown();
@@ -173,7 +168,7 @@ TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten
     // Loads still work during and after the shutdown flush.
     EXPECT_EQ(ctx.request("content.load", ref).payload, "before");
   }
-  FakeContext ctx(dir.path);
+  FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   EXPECT_EQ(ctx.request("content.load", ref).payload, "before");
   EXPECT_EQ(ctx.request("content.load", util::blobref_hash(util::HashType::kSha1, "after")).errnum,
@@ -181,28 +176,17 @@ TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten
 }
 
 TEST(ContentService, HeartbeatSendsTheFiveGaugesOverUdp) {
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  socklen_t len = sizeof sa;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+  test::UdpSink sink;
   TempDir dir;
-  FakeContext ctx(dir.path, "127.0.0.1:" + std::to_string(ntohs(sa.sin_port)));
+  FakeContext ctx(dir.path(), sink.endpoint());
   auto mod = content::create_module(ctx);
   ctx.request("content.store", "gauged");
   ctx.heartbeat_();
   std::string got;
-  pollfd p{fd, POLLIN, 0};
-  while (poll(&p, 1, 2000) > 0) {
-    char buf[2048];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
+  while (auto datagram = sink.recv(2000)) {
+    got += *datagram;
     if (got.find("flush-batch-count") != std::string::npos) break;
   }
-  close(fd);
   for (const char* line : {"cairn.0.content-cache.count:1|g", "cairn.0.content-cache.valid:1|g",
                            "cairn.0.content-cache.size:6|g"})
     EXPECT_NE(got.find(line), std::string::npos) << line << " not in:\n" << got;

@@ -9,13 +9,13 @@
 
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
-#include "libstats/test/udp_sink.hpp"
+#include "libtest/udp_sink.hpp"
 #include "modules/job-manager/job_manager.hpp"
 
 using namespace cairn::job_manager;
 using cairn::reactor::Loop;
 using cairn::reactor::Timer;
-using cairn::stats::testing::UdpSink;
+using cairn::test::UdpSink;
 
 namespace {
 
