@@ -1,24 +1,31 @@
-// cairn::reactor: a thin RAII layer over one libev loop.
-// Invariants: a watcher belongs to exactly one Loop, is neither copied nor moved (libev keeps a
-// pointer to it), and stops itself when destroyed; callbacks run on the loop's thread only.
-// ZmqWatcher turns ZeroMQ's edge-triggered ZMQ_FD into level-triggered readiness (see
-// doc/architecture.md, Threads).
+// cairn::reactor: a thin RAII layer over one event loop. libev does the work; nothing of it
+// shows here (its loop and watchers live behind each class's Impl, in reactor.cpp), so users
+// neither include <ev.h> nor link libev themselves.
+// Invariants: a watcher belongs to exactly one Loop, is neither copied nor moved (the loop keeps
+// a pointer to it), and stops itself when destroyed; callbacks run on the loop's thread only.
+// ZmqWatcher turns ZeroMQ's edge-triggered ZMQ_FD into level-triggered readiness
+// (doc/architecture.md).
 #pragma once
 
-#include <ev.h>
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 
 namespace cairn::reactor {
 
-// Event bits passed to Io and ZmqWatcher callbacks (same values as libev's).
-constexpr int kRead = EV_READ;
-constexpr int kWrite = EV_WRITE;
-constexpr int kError = EV_ERROR;
+// Event bits passed to Io and ZmqWatcher callbacks.
+constexpr int kRead = 0x01;
+constexpr int kWrite = 0x02;
+constexpr int kError = static_cast<int>(0x80000000u);
 
-// Owns one ev_loop. The first Loop alive in a process takes libev's default loop, the only one
-// that can watch child processes; a Loop created while another holds it gets a private loop
+// Watcher priorities (set_priority): among the callbacks due in one loop iteration, those of
+// higher priority run first.
+constexpr int kMinPriority = -2;
+constexpr int kMaxPriority = 2;
+
+// Owns one event loop. The first Loop alive in a process takes libev's default loop, the only
+// one that can watch child processes; a Loop created while another holds it gets a private loop
 // (Child watchers then refuse to start).
 class Loop {
  public:
@@ -27,46 +34,51 @@ class Loop {
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 
-  // Runs until no active watcher is left or stop() is called. Returns false if stopped.
+  // Runs until no active watcher is left or stop() is called.
   void run();
   // Runs one iteration; blocks for events if `block`.
   void run_once(bool block = true);
   // Makes run() return after the current iteration (safe from any callback).
   void stop();
-  // Loop time (cached at the start of each iteration) and a fresh reading.
+  // The loop's clock: wall-clock seconds since the Unix epoch, read once at the start of each
+  // iteration (every callback of one iteration sees the same time). now_update() reads it
+  // afresh.
   double now() const;
   void now_update();
-  bool is_default() const { return is_default_; }
-  struct ev_loop* raw() const {
-    return loop_;
-  }
+  bool is_default() const;
 
  private:
-  struct ev_loop* loop_;
-  bool is_default_;
+  friend struct Libev;  // reactor.cpp: the watchers' way to the libev loop
+  struct Impl;          // the libev loop
+  std::unique_ptr<Impl> impl_;
 };
 
-// Common base: start/stop/active for a libev watcher of type W.
-template <typename W>
+// What every watcher has: whether it is started, whether its callback is due, its priority.
 class Watcher {
  public:
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
-  bool active() const { return ev_is_active(&w_); }
+  bool active() const;
   // Has an event that is queued for its callback in this loop iteration.
-  bool pending() const { return ev_is_pending(&w_); }
-  // libev priority, EV_MINPRI..EV_MAXPRI (higher runs first); only while inactive.
-  void set_priority(int pri) { ev_set_priority(&w_, pri); }
+  bool pending() const;
+  // kMinPriority..kMaxPriority (default 0); only while inactive.
+  void set_priority(int pri);
   Loop& loop() const { return loop_; }
 
  protected:
-  explicit Watcher(Loop& loop) : loop_(loop) { w_.data = this; }
+  explicit Watcher(Loop& loop);
+  ~Watcher();
+  // Called on the loop thread when the watcher's event happens.
+  virtual void fire(int revents) = 0;
+
+  friend struct Libev;  // reactor.cpp: calls fire() from libev's callback
+  struct Impl;          // the libev watcher, of the kind of the subclass
   Loop& loop_;
-  W w_{};
+  std::unique_ptr<Impl> impl_;
 };
 
 // One-shot (repeat == 0) or repeating timer relative to the loop time.
-class Timer : public Watcher<ev_timer> {
+class Timer : public Watcher {
  public:
   using Callback = std::function<void(Timer&)>;
   Timer(Loop& loop, double after, double repeat, Callback cb);
@@ -80,12 +92,12 @@ class Timer : public Watcher<ev_timer> {
   double remaining() const;
 
  private:
-  static void trampoline(struct ev_loop*, ev_timer* w, int);
+  void fire(int revents) override;
   Callback cb_;
 };
 
 // Wall-clock periodic: fires at offset + k*interval.
-class Periodic : public Watcher<ev_periodic> {
+class Periodic : public Watcher {
  public:
   using Callback = std::function<void(Periodic&)>;
   Periodic(Loop& loop, double offset, double interval, Callback cb);
@@ -94,12 +106,12 @@ class Periodic : public Watcher<ev_periodic> {
   void stop();
 
  private:
-  static void trampoline(struct ev_loop*, ev_periodic* w, int);
+  void fire(int revents) override;
   Callback cb_;
 };
 
 // File descriptor readiness (kRead | kWrite).
-class Io : public Watcher<ev_io> {
+class Io : public Watcher {
  public:
   using Callback = std::function<void(Io&, int revents)>;
   Io(Loop& loop, int fd, int events, Callback cb);
@@ -107,15 +119,16 @@ class Io : public Watcher<ev_io> {
   void start();
   void stop();
   void set_events(int events);
-  int fd() const { return w_.fd; }
+  int fd() const { return fd_; }
 
  private:
-  static void trampoline(struct ev_loop*, ev_io* w, int revents);
+  void fire(int revents) override;
+  int fd_;
   Callback cb_;
 };
 
 // A POSIX signal delivered on the loop thread (libev blocks it from reaching a handler).
-class Signal : public Watcher<ev_signal> {
+class Signal : public Watcher {
  public:
   using Callback = std::function<void(Signal&, int signum)>;
   Signal(Loop& loop, int signum, Callback cb);
@@ -124,12 +137,13 @@ class Signal : public Watcher<ev_signal> {
   void stop();
 
  private:
-  static void trampoline(struct ev_loop*, ev_signal* w, int);
+  void fire(int revents) override;
+  int signum_;
   Callback cb_;
 };
 
 // Exit of a child process; status is as from waitpid(). Default loop only.
-class Child : public Watcher<ev_child> {
+class Child : public Watcher {
  public:
   using Callback = std::function<void(Child&, pid_t pid, int status)>;
   Child(Loop& loop, pid_t pid, Callback cb);
@@ -139,45 +153,39 @@ class Child : public Watcher<ev_child> {
   void stop();
 
  private:
-  static void trampoline(struct ev_loop*, ev_child* w, int);
+  void fire(int revents) override;
   Callback cb_;
 };
 
-// Run just before the loop blocks / just after it wakes / whenever it has nothing else to do.
-template <typename W, void (*StartFn)(struct ev_loop*, W*), void (*StopFn)(struct ev_loop*, W*),
-          void (*InitFn)(W*, void (*)(struct ev_loop*, W*, int))>
-class Hook : public Watcher<W> {
+// Prepare runs just before the loop blocks, Check just after it wakes, Idle whenever it has
+// nothing else to do (and keeps it from blocking while started).
+enum class HookKind { kPrepare, kCheck, kIdle };
+
+template <HookKind K>
+class Hook : public Watcher {
  public:
   using Callback = std::function<void(Hook&)>;
-  Hook(Loop& loop, Callback cb) : Watcher<W>(loop), cb_(std::move(cb)) {
-    InitFn(&this->w_, &Hook::trampoline);
-    this->w_.data = this;
-  }
-  ~Hook() { stop(); }
-  void start() { StartFn(this->loop_.raw(), &this->w_); }
-  void stop() { StopFn(this->loop_.raw(), &this->w_); }
+  Hook(Loop& loop, Callback cb);
+  ~Hook();
+  void start();
+  void stop();
 
  private:
-  static void trampoline(struct ev_loop*, W* w, int) {
-    auto* self = static_cast<Hook*>(w->data);
-    self->cb_(*self);
-  }
+  void fire(int revents) override;
   Callback cb_;
 };
 
-namespace detail {
-void prepare_init(ev_prepare* w, void (*cb)(struct ev_loop*, ev_prepare*, int));
-void check_init(ev_check* w, void (*cb)(struct ev_loop*, ev_check*, int));
-void idle_init(ev_idle* w, void (*cb)(struct ev_loop*, ev_idle*, int));
-}  // namespace detail
-
-using Prepare = Hook<ev_prepare, ev_prepare_start, ev_prepare_stop, detail::prepare_init>;
-using Check = Hook<ev_check, ev_check_start, ev_check_stop, detail::check_init>;
-using Idle = Hook<ev_idle, ev_idle_start, ev_idle_stop, detail::idle_init>;
+using Prepare = Hook<HookKind::kPrepare>;
+using Check = Hook<HookKind::kCheck>;
+using Idle = Hook<HookKind::kIdle>;
+// Defined for these three in reactor.cpp.
+extern template class Hook<HookKind::kPrepare>;
+extern template class Hook<HookKind::kCheck>;
+extern template class Hook<HookKind::kIdle>;
 
 // Wakes the loop from another thread: send() is thread- and signal-safe; the callback runs on
 // the loop thread, once for any number of send() calls since it last ran.
-class Async : public Watcher<ev_async> {
+class Async : public Watcher {
  public:
   using Callback = std::function<void(Async&)>;
   Async(Loop& loop, Callback cb);
@@ -187,7 +195,7 @@ class Async : public Watcher<ev_async> {
   void send();
 
  private:
-  static void trampoline(struct ev_loop*, ev_async* w, int);
+  void fire(int revents) override;
   Callback cb_;
 };
 

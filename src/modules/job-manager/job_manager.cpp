@@ -5,7 +5,6 @@
 #include "modules/job-manager/job_manager.hpp"
 
 #include <config.h>
-#include <ev.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -38,8 +37,6 @@ const char* state_topic(State s) {
   }
   return "job.state.unknown";
 }
-
-double wall_now() { return ev_time(); }
 
 std::string with_truncation_note(const Output& o, size_t limit) {
   if (o.dropped == 0) return o.data;
@@ -97,9 +94,10 @@ void JobManager::transition(Entry& e, State next) {
   Job& job = e.job;
   job.prev_state = static_cast<int64_t>(job.state);
   job.state = next;
-  if (next == State::kRun) job.t_run = wall_now();
-  if (next == State::kCleanup) job.t_cleanup = wall_now();
-  if (next == State::kInactive) job.t_inactive = wall_now();
+  // The loop's clock: every transition of one loop iteration gets the same time.
+  if (next == State::kRun) job.t_run = loop_.now();
+  if (next == State::kCleanup) job.t_cleanup = loop_.now();
+  if (next == State::kInactive) job.t_inactive = loop_.now();
   event(state_topic(next), job);
 }
 
@@ -115,7 +113,7 @@ util::Result<uint64_t> JobManager::submit(std::vector<std::string> command) {
     job.command_line += arg;
   }
   job.userid = getuid();
-  job.t_submit = wall_now();
+  job.t_submit = loop_.now();
   uint64_t id = job.id;
   jobs_.emplace(id, std::move(owned));
   active_++;

@@ -1,6 +1,11 @@
-// Unit tests for libreactor: timer order, child status, signals, hooks, async, and the ZeroMQ
-// watcher under bursts (the edge-triggered ZMQ_FD hang).
+// Unit tests for libreactor: the loop's clock, timer order, priorities, child status, signals,
+// hooks, async, and the ZeroMQ watcher under bursts (the edge-triggered ZMQ_FD hang).
 #include "libreactor/reactor.hpp"
+
+// libev stays inside libreactor: its header must not come in through reactor.hpp.
+#ifdef EV_VERSION_MAJOR
+#error "reactor.hpp includes <ev.h>"
+#endif
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -9,6 +14,8 @@
 #include <zmq.h>
 
 #include <atomic>
+#include <chrono>
+#include <ctime>
 #include <memory>
 #include <string>
 #include <thread>
@@ -32,6 +39,31 @@ struct HangGuard {
   }
   Timer timer;
 };
+
+TEST(Loop, NowIsWallClockTimeReadOncePerIteration) {
+  Loop loop;
+  loop.now_update();
+  double now = loop.now();
+  EXPECT_NEAR(now, static_cast<double>(std::time(nullptr)), 2.0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(loop.now(), now);  // no iteration since: the same time
+  loop.now_update();
+  EXPECT_GE(loop.now() - now, 0.015);
+}
+
+TEST(Watcher, HigherPriorityRunsFirstInAnIteration) {
+  Loop loop;
+  std::string order;
+  Timer low(loop, 0, 0, [&](Timer&) { order += "low "; });
+  Timer high(loop, 0, 0, [&](Timer&) { order += "high "; });
+  low.set_priority(kMinPriority);
+  high.set_priority(kMaxPriority);
+  low.start();
+  high.start();
+  HangGuard guard(loop, 10);
+  while (low.active() || high.active()) loop.run_once();
+  EXPECT_EQ(order, "high low ");
+}
 
 TEST(Timer, FireInDeadlineOrder) {
   Loop loop;
