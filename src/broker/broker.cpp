@@ -1,7 +1,7 @@
-// Broker core (see broker.hpp): request dispatch on the ROUTER socket, responders, the ZAP
-// handler that admits CURVE clients, built-in services, heartbeat and ordered shutdown.
-// Wire: a client (DEALER) message arrives as [identity, header, topic, payload]; a REQ-style
-// empty delimiter after the identity is accepted and echoed back.
+// Broker (see broker.hpp): request dispatch on the ROUTER socket, the built-in services, the
+// heartbeat and ordered shutdown; replies leave through responders.hpp, CURVE clients are
+// admitted by zap_handler.hpp. Wire: a client (DEALER) message arrives as [identity, header,
+// topic, payload]; a REQ-style empty delimiter after the identity is accepted and echoed back.
 #include "broker/broker.hpp"
 
 #include <czmq.h>
@@ -10,10 +10,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "broker/broker_context.hpp"
+#include "broker/responders.hpp"
+#include "broker/zap_handler.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 
@@ -27,193 +29,7 @@ std::string hex(const std::string& bytes) {
   return out;
 }
 
-std::string z85(const uint8_t* key32) {
-  char text[41];
-  zmq_z85_encode(text, key32, 32);
-  return text;
-}
-
 }  // namespace
-
-// The ROUTER socket as responders see it: alive as long as the broker.
-class Endpoint {
- public:
-  Endpoint(msg::ZmqSocket socket, Log& log) : socket_(std::move(socket)), log_(log) {}
-  // [identity, (empty delimiter,) header, topic, payload]: the header from `reply`'s fields,
-  // its topic, and `payload`, each straight from its buffer (no Frames built).
-  void send(const std::string& identity, bool delimiter, const msg::Message& reply,
-            std::string_view payload) {
-    void* s = socket_.get();
-    constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    // A client that went away, or one that does not read, loses its reply; the broker
-    // never blocks on it.
-    bool sent = zmq_send(s, identity.data(), identity.size(), kMore) >= 0 &&
-                (!delimiter || zmq_send(s, "", 0, kMore) >= 0) &&
-                msg::send_body(s, reply, reply.topic, payload, ZMQ_DONTWAIT);
-    if (!sent)
-      log_.log(Level::kDebug,
-               fmt::format("reply to {} not sent: {}", reply.topic, zmq_strerror(zmq_errno())));
-  }
-  void* socket() const { return socket_.get(); }
-
- private:
-  msg::ZmqSocket socket_;
-  Log& log_;
-};
-
-namespace {
-
-// Rules every responder keeps: one final answer (ok, error or end), later ones ignored (a
-// service bug); a request dropped unanswered gets EIO, so its caller does not wait for a
-// timeout. Subclasses deliver the messages; their destructors call answer_if_dropped().
-class OnceResponder : public Responder {
- public:
-  explicit OnceResponder(const msg::Message& request)
-      : reply_(msg::Message::response(request, {})) {}
-  void ok(std::string payload) override { finish(0, std::move(payload)); }
-  void error(int errnum, std::string text) override { finish(errnum, std::move(text)); }
-  void end() override { finish(ENODATA, {}); }
-
- protected:
-  // Sends reply_ (its errnum set) with `payload`.
-  virtual void deliver(std::string&& payload) = 0;
-  void finish(int errnum, std::string&& payload) {
-    if (done_) return;
-    done_ = true;
-    reply_.errnum = errnum;
-    deliver(std::move(payload));
-  }
-  void answer_if_dropped() {
-    if (done_) return;  // the common case: answered; build no error message
-    finish(EIO, reply_.topic + ": the service dropped the request without answering");
-  }
-  msg::Message reply_;  // the response's topic, match tag and flags; no payload
-  bool done_ = false;
-};
-
-// Answers one request through the ROUTER, by the client's identity.
-class RouterResponder : public OnceResponder {
- public:
-  RouterResponder(std::weak_ptr<Endpoint> endpoint, std::string identity, bool delimiter,
-                  const msg::Message& request)
-      : OnceResponder(request),
-        endpoint_(std::move(endpoint)),
-        identity_(std::move(identity)),
-        delimiter_(delimiter) {}
-  ~RouterResponder() override { answer_if_dropped(); }
-  void stream(std::string payload) override {
-    if (!done_) deliver(std::move(payload));  // reply_.errnum is still 0
-  }
-
- private:
-  void deliver(std::string&& payload) override {
-    if (auto ep = endpoint_.lock()) ep->send(identity_, delimiter_, reply_, payload);
-  }
-  std::weak_ptr<Endpoint> endpoint_;
-  std::string identity_;
-  bool delimiter_;
-};
-
-// Answers a request one module sent another (ModuleContext::call) by calling its callback.
-class LocalResponder : public OnceResponder {
- public:
-  LocalResponder(const msg::Message& request, std::function<void(const msg::Message&)> on_response)
-      : OnceResponder(request), on_response_(std::move(on_response)) {}
-  ~LocalResponder() override { answer_if_dropped(); }
-  // Module-to-module calls are plain requests: a stream's first response answers.
-  void stream(std::string payload) override { ok(std::move(payload)); }
-
- private:
-  void deliver(std::string&& payload) override {
-    reply_.payload = std::move(payload);
-    on_response_(reply_);
-  }
-  std::function<void(const msg::Message&)> on_response_;
-};
-
-}  // namespace
-
-// ZAP handler (RFC 27) on inproc://zeromq.zap.01: admits CURVE clients whose public key is in
-// security.allowed-clients. It runs on the reactor; libzmq's I/O thread waits for its answer.
-class ZapHandler {
- public:
-  ZapHandler(reactor::Loop& loop, const msg::ZmqContext& zctx, std::set<std::string> allowed,
-             Log& log)
-      : socket_(zctx, ZMQ_REP), allowed_(std::move(allowed)), log_(log) {
-    if (!socket_ || zmq_bind(socket_.get(), "inproc://zeromq.zap.01") < 0)
-      throw StartupError(
-          "security", fmt::format("cannot start the ZAP handler: {}", zmq_strerror(zmq_errno())));
-    watcher_ = std::make_unique<reactor::ZmqWatcher>(
-        loop, socket_.get(), reactor::kRead, [this](reactor::ZmqWatcher&, int) { answer(); });
-    watcher_->start();
-  }
-
- private:
-  void answer() {
-    std::vector<std::string> req;
-    if (msg::recv_frames(socket_.get(), req, ZMQ_DONTWAIT) != 1) return;
-    // version, request id, domain, address, identity, mechanism, credentials...
-    std::string request_id = req.size() > 1 ? req[1] : std::string();
-    std::string key;
-    bool allowed = false;
-    if (req.size() >= 7 && req[0] == "1.0" && req[5] == "CURVE" && req[6].size() == 32) {
-      key = z85(reinterpret_cast<const uint8_t*>(req[6].data()));
-      allowed = allowed_.count(key) > 0;
-    }
-    if (!allowed) log_refusal(key.empty() ? std::string("(no CURVE key)") : key);
-    msg::send_frames(socket_.get(),
-                     {"1.0", request_id, allowed ? "200" : "400",
-                      allowed ? "OK" : "client key not allowed", key, ""},
-                     ZMQ_DONTWAIT);
-  }
-  // A refused client reconnects every 100 ms or so: log each key once a minute at most.
-  void log_refusal(const std::string& key) {
-    double now = static_cast<double>(time(nullptr));
-    auto it = last_refusal_.find(key);
-    if (it != last_refusal_.end() && now - it->second < 60) return;
-    if (last_refusal_.size() > 1000) last_refusal_.clear();
-    last_refusal_[key] = now;
-    // Fresh keys defeat the per-key limit: the source's rate limit bounds the total.
-    log_.log_limited("refused CURVE clients", Level::kWarning,
-                     fmt::format("refused CURVE client {}: not in security.allowed-clients", key));
-  }
-
-  msg::ZmqSocket socket_;
-  std::set<std::string> allowed_;
-  Log& log_;
-  std::map<std::string, double> last_refusal_;
-  std::unique_ptr<reactor::ZmqWatcher> watcher_;
-};
-
-// What modules see of the broker.
-class BrokerContext : public ModuleContext {
- public:
-  explicit BrokerContext(Broker& b) : b_(b) {}
-  reactor::Loop& loop() override { return b_.loop_; }
-  void register_service(const std::string& topic, Handler handler) override {
-    b_.register_service(topic, std::move(handler));
-  }
-  std::unique_ptr<stats::Context> stats_context() override {
-    return b_.stats_->context(b_.config_.string("stats.prefix"), b_.config_.number("stats.period"));
-  }
-  const ConfigValues& config() const override { return b_.config_.values(); }
-  const std::string& statedir() const override { return b_.opts_.statedir; }
-  int rank() const override { return b_.opts_.rank; }
-  void log(Level level, std::string_view text) override { b_.log_.log(level, text); }
-  void on_heartbeat(std::function<void()> fn) override {
-    b_.heartbeat_hooks_.push_back(std::move(fn));
-  }
-  void on_shutdown(std::function<void(std::function<void()>)> fn) override {
-    b_.shutdown_hooks_.push_back(std::move(fn));
-  }
-  void call(msg::Message request,
-            std::function<void(const msg::Message& response)> on_response) override {
-    b_.serve(request, std::make_shared<LocalResponder>(request, std::move(on_response)));
-  }
-
- private:
-  Broker& b_;
-};
 
 Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
     : loop_(loop),
@@ -339,12 +155,13 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   std::string identity(in.part(0));
   bool delimiter = in.count() == 5 && in.part(1).empty();
   msg::Message& req = request_;  // its buffers serve message after message
-  if (!in.decode_into(delimiter ? 2 : 1, req, decode_error_)) {
+  if (util::Status st = in.decode_into(delimiter ? 2 : 1, req); !st) {
+    const std::string& why = st.error().text;
     log_.log_limited("malformed messages", Level::kWarning,
                      fmt::format("dropped a malformed message from client {}: {}", hex(identity),
-                                 decode_error_));
+                                 why));
     // A request whose only fault is its topic is answered, so the client does not wait.
-    if (decode_error_ == msg::kBadTopicError && req.type == msg::Type::kRequest) {
+    if (why == msg::kBadTopicError && req.type == msg::Type::kRequest) {
       req.topic = "invalid-topic";
       req.payload.clear();
       RouterResponder(endpoint_, std::move(identity), delimiter, req)

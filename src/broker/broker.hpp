@@ -103,10 +103,9 @@ class Broker {
   std::unique_ptr<reactor::ZmqWatcher> watcher_;
 
   std::unordered_map<std::string, Handler> services_;  // topic -> handler, looked up per request
-  // The client request being dispatched and why the last one was malformed: members so that
-  // their buffers are reused from one request to the next.
+  // The client request being dispatched: a member so that its buffers are reused from one
+  // request to the next.
   msg::Message request_;
-  std::string decode_error_;
   std::vector<std::function<void()>> heartbeat_hooks_;
   std::vector<std::function<void(std::function<void()>)>> shutdown_hooks_;
   reactor::Timer heartbeat_timer_;

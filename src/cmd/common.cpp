@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <iostream>
+#include <utility>
 
 namespace cairn::cmd {
 
@@ -11,11 +12,18 @@ int fail(std::string_view what, std::string_view why) {
   return 1;
 }
 
+int fail(const util::Error& error) {
+  std::cerr << "cairn: " << error.text << std::endl;
+  return 1;
+}
+
 std::optional<client::Client> connect_or_fail() {
-  client::ConnectError err;
-  std::optional<client::Client> c = client::Client::connect({}, &err);
-  if (!c) fail(err.what, err.why);
-  return c;
+  auto c = client::Client::connect();
+  if (!c) {
+    fail(c.error());
+    return std::nullopt;
+  }
+  return std::move(c).value();
 }
 
 int fail_response(std::string_view what, std::string_view topic, const client::Response& r) {

@@ -7,14 +7,18 @@
 #include <string_view>
 
 #include "libclient/client.hpp"
+#include "libutil/result.hpp"
 
 namespace cairn::cmd {
 
 // Prints `cairn: <what>: <why>` to stderr; returns 1.
 int fail(std::string_view what, std::string_view why);
+// Prints `cairn: <text>` for an Error whose text already reads `<what>: <why>` (libclient's);
+// returns 1.
+int fail(const util::Error& error);
 
 // Connects to the broker named by $CAIRN_URI (libclient's Client::connect). On failure prints
-// why (e.g. `cairn: CAIRN_URI: not set ...`) and returns nullopt.
+// why (e.g. `cairn: CAIRN_URI is not set: ...`) and returns nullopt.
 std::optional<client::Client> connect_or_fail();
 
 // Prints the failure of the request `topic`, made for the command `what` ("content store"),

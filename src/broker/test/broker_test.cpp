@@ -18,20 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "libtest/temp_dir.hpp"
+
 using namespace cairn;
 using namespace cairn::broker;
 
 namespace {
-
-// A private directory removed with its contents.
-struct TempDir {
-  TempDir() {
-    char templ[] = "/tmp/cairn-broker-test-XXXXXX";
-    path = mkdtemp(templ);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string path;
-};
 
 // A DEALER client driven from the test thread; it turns the broker's loop while it waits.
 class Client {
@@ -85,9 +77,10 @@ class Client {
       more = zmq_msg_more(&part);
       zmq_msg_close(&part);
     }
-    auto d = msg::decode(frames);
-    EXPECT_TRUE(d.message) << d.error;
-    return d.message;
+    auto d = msg::decode(std::move(frames));
+    EXPECT_TRUE(d) << d.error().text;
+    if (!d) return std::nullopt;
+    return std::move(d).value();
   }
   std::optional<msg::Message> rpc(reactor::Loop& loop, const std::string& topic,
                                   const std::string& payload = {}) {
@@ -132,8 +125,8 @@ class BrokerTest : public testing::Test {
     Config config;
     for (const auto& o : options) config.set_option(o);
     BrokerOptions opts;
-    opts.listen = listen.empty() ? "ipc://" + dir_.path + "/s" : listen;
-    opts.statedir = dir_.path;
+    opts.listen = listen.empty() ? "ipc://" + dir_.path() + "/s" : listen;
+    opts.statedir = dir_.path();
     opts.log_to_stderr = false;
     opts.modules = modules_;
     broker_ = std::make_unique<Broker>(loop_, config, opts);
@@ -146,7 +139,7 @@ class BrokerTest : public testing::Test {
 
   std::vector<BuiltinModule> modules_;
   reactor::Loop loop_;
-  TempDir dir_;
+  test::TempDir dir_{"cairn-broker-test", "/tmp"};  // /tmp: the ipc:// path stays short
   void* zctx_;
   std::unique_ptr<Broker> broker_;
   std::vector<std::unique_ptr<Client>> clients_;
@@ -362,7 +355,7 @@ TEST_F(BrokerTest, ModuleContextGivesTypedConfigAndRegistersServices) {
   EXPECT_EQ(ctx.config().string("content.hash"), "sha256");
   EXPECT_EQ(ctx.config().number("heartbeat.period"), 0.5);
   EXPECT_EQ(ctx.config().integer("content.flush-batch-limit"), 256);
-  EXPECT_EQ(ctx.statedir(), dir_.path);
+  EXPECT_EQ(ctx.statedir(), dir_.path());
   EXPECT_EQ(ctx.rank(), 0);
   ASSERT_TRUE(ctx.stats_context());
   ctx.register_service("mod.hello", [](const msg::Message&, ResponderPtr r) { r->ok("hi"); });
@@ -423,7 +416,7 @@ TEST_F(BrokerTest, CurveAdmitsListedClientsAndRefusesOthers) {
   zcert_t* server = zcert_new();
   zcert_t* allowed = zcert_new();
   zcert_t* stranger = zcert_new();
-  std::string cert_path = dir_.path + "/server";
+  std::string cert_path = dir_.path() + "/server";
   ASSERT_EQ(zcert_save(server, cert_path.c_str()), 0);
   Broker& b = start({"security.curve-cert=" + cert_path,
                      "security.allowed-clients=['" + std::string(zcert_public_txt(allowed)) + "']"},

@@ -140,15 +140,4 @@ util::Result<Message> decode(std::span<const std::string_view> frames) {
   return m;
 }
 
-Decoded decode(const Frames& frames) {
-  std::vector<std::string_view> views(frames.begin(), frames.end());
-  auto m = decode(views);
-  Decoded d;
-  if (m)
-    d.message = std::move(m).value();
-  else
-    d.error = m.error().text;
-  return d;
-}
-
 }  // namespace cairn::msg

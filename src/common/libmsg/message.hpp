@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -62,13 +61,5 @@ std::string frame_count_error(size_t count);
 // are decoded, so a receiver can answer a request with EINVAL instead of leaving it unanswered.
 inline constexpr const char* kBadTopicError =
     "topic must be 1-255 printable characters without spaces";
-
-// Transitional, for src/broker alone (its split is under way; it is not to be edited until it
-// lands): the earlier shape of decode(). Remove once broker_test calls decode(Frames&&).
-struct Decoded {
-  std::optional<Message> message;
-  std::string error;  // non-empty when message is empty
-};
-Decoded decode(const Frames& frames);
 
 }  // namespace cairn::msg

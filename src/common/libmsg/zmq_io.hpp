@@ -92,13 +92,6 @@ class ZmqReceived {
     if (first > count_) first = count_;
     return msg::decode_into(std::span<const std::string_view>(view_ + first, count_ - first), into);
   }
-  // Transitional, for src/broker alone until its split lands: decode_into with the reason in
-  // `error`. Remove once the broker calls the Status form.
-  bool decode_into(size_t first, Message& into, std::string& error) const {
-    util::Status st = decode_into(first, into);
-    if (!st) error = st.error().text;
-    return st.ok();
-  }
 
  private:
   static std::string_view view_of(zmq_msg_t& part) {

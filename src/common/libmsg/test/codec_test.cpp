@@ -152,18 +152,6 @@ TEST(Codec, DecodeByMoveAgreesWithDecodeFromViews) {
   EXPECT_EQ(bad_move.error().text, kBadTopicError);
 }
 
-// Until src/broker moves to decode(Frames&&), the transitional Decoded form must say the same.
-TEST(Codec, TransitionalDecodedAgreesWithTheResultForm) {
-  Frames good = valid_request();
-  Decoded d = decode(good);
-  ASSERT_TRUE(d.message) << d.error;
-  expect_same(*d.message, *decode(Frames(good)));
-  Frames bad = {good[0], "", good[2]};
-  Decoded refused = decode(bad);
-  EXPECT_FALSE(refused.message);
-  EXPECT_EQ(refused.error, kBadTopicError);
-}
-
 TEST(Codec, WrongFrameCountIsRejected) {
   expect_rejected({}, "expected 3 frames, got 0");
   Frames f = valid_request();

@@ -1,0 +1,119 @@
+// Runner (see runner.hpp): the steps of `cairn start` after configuration, each a method, over
+// the state they share.
+#include "broker/runner.hpp"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "libutil/process.hpp"
+
+namespace cairn::broker {
+
+namespace {
+
+// The initial program: one word is a shell command line, more are a command and its arguments.
+std::vector<std::string> initial_program_argv(const std::vector<std::string>& command) {
+  if (command.size() == 1) return {"/bin/sh", "-c", command[0]};
+  return command;
+}
+
+}  // namespace
+
+Runner::Runner(const RunOptions& opts)
+    : opts_(opts),
+      sigint_(loop_, SIGINT, [this](reactor::Signal&, int signum) { on_signal(signum); }),
+      sigterm_(loop_, SIGTERM, [this](reactor::Signal&, int signum) { on_signal(signum); }) {}
+
+bool Runner::start(const Config& config) {
+  try {
+    statedir_ = std::make_unique<StateDir>(opts_.statedir);
+    BrokerOptions bo;
+    bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
+    bo.statedir = statedir_->path();
+    bo.rank = opts_.rank;
+    broker_ = std::make_unique<Broker>(loop_, config, bo);
+  } catch (const ConfigError& e) {
+    std::cerr << "cairn: config: " << e.what() << std::endl;
+    return false;
+  } catch (const std::exception& e) {
+    std::cerr << "cairn: " << e.what() << std::endl;
+    return false;
+  }
+  return true;
+}
+
+int Runner::run() {
+  sigint_.start();
+  sigterm_.start();
+  if (!opts_.command.empty())
+    start_initial_program();
+  else
+    print_startup_hint();
+  if (!finished_) loop_.run();
+  broker_.reset();  // modules in reverse order, then the socket
+  return status_;
+}
+
+void Runner::on_signal(int signum) {
+  ++signals_seen_;
+  broker_->log().log(Level::kNotice, fmt::format("got {}, shutting down", strsignal(signum)));
+  if (child_ > 0) {
+    // The initial program's exit continues the shutdown; a second signal insists.
+    kill(child_, signals_seen_ > 1 ? SIGKILL : SIGTERM);
+  } else {
+    stop();
+  }
+}
+
+void Runner::stop() {
+  broker_->shutdown([this]() {
+    finished_ = true;
+    loop_.stop();
+  });
+}
+
+void Runner::start_initial_program() {
+  util::SpawnOptions spawn_opts;
+  spawn_opts.env = {"CAIRN_URI=" + broker_->uri()};
+  if (!broker_->server_key().empty())
+    spawn_opts.env.push_back("CAIRN_SERVER_KEY=" + broker_->server_key());
+  util::Result<pid_t> started = util::spawn(initial_program_argv(opts_.command), spawn_opts);
+  if (!started) {
+    int err = started.error().errnum;
+    std::cerr << "cairn: start: cannot run " << opts_.command[0] << ": " << std::strerror(err)
+              << std::endl;
+    status_ = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+    stop();
+    return;
+  }
+  child_ = *started;
+  child_watcher_ = std::make_unique<reactor::Child>(
+      loop_, child_, [this](reactor::Child&, pid_t, int wstatus) { on_child_exit(wstatus); });
+  child_watcher_->start();
+}
+
+void Runner::on_child_exit(int wstatus) {
+  child_watcher_->stop();
+  child_ = -1;
+  status_ = util::exit_code(wstatus);
+  broker_->log().log(Level::kInfo, fmt::format("initial program exited with status {}", status_));
+  stop();
+}
+
+void Runner::print_startup_hint() const {
+  std::cout << broker_->uri() << std::endl;  // one line, flushed: scripts wait for it
+  std::string hint =
+      fmt::format("cairn: broker up at {}; try: CAIRN_URI={}", broker_->uri(), broker_->uri());
+  if (!broker_->server_key().empty())
+    hint +=
+        fmt::format(" CAIRN_SERVER_KEY={} CAIRN_CLIENT_CERT=<your cert>", broker_->server_key());
+  std::cerr << hint << " cairn ping" << std::endl;
+}
+
+}  // namespace cairn::broker
