@@ -3,9 +3,12 @@
 // is explicit rather than filled by static constructors, which a static link would drop.
 #include "modules/content/backings.hpp"
 
-#include "config.h"  // HAVE_S3: the backing stores configure found libraries for
+#include "config.h"  // HAVE_RADOS, HAVE_S3: the backing stores configure found libraries for
 #include "modules/content-files/files_backing.hpp"
 #include "modules/content-sqlite/sqlite_backing.hpp"
+#if HAVE_RADOS
+#include "modules/content-rados/rados_backing.hpp"
+#endif
 #if HAVE_S3
 #include "modules/content-s3/s3_backing.hpp"
 #endif
@@ -28,6 +31,9 @@ const std::vector<BackingType>& backing_types() {
   static const std::vector<BackingType> types = {
     sqlite_backing_type(),
     none_backing_type(),
+#if HAVE_RADOS
+    rados_backing_type(),
+#endif
     files_backing_type(),
 #if HAVE_S3
     s3_backing_type(),
