@@ -80,6 +80,69 @@ test_expect_success 'content-bench: a redis-server that dies at start-up is name
 test_expect_success 'content-bench: a redis-server that never answers is named and skipped' '
 	content_bench_with_fake_redis hungbin "exec sleep 120" "did not answer within 10 s"
 '
+# content-bench --backing: the three comparisons, each with its ratio and range; afterwards the
+# store holds nothing of the run. files always; rados and s3 on a throwaway Ceph cluster
+# (t/lib/ceph.sh), skipped when Ceph is not installed, except under CI=true (ceph_require's
+# policy, without skipping the rest of this script).
+content_bench_backing_ok() {
+	for what in "flush .*raw $1" "cold load .*raw $1" "warm load .*cairn sqlite"; do
+		grep "^$what .*cairn $2 .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\] (target" out ||
+			return 1
+	done &&
+	grep "^brokers: cairn start -o content.backing=$2 " out &&
+	grep "^cairn $2: stores answered at" out &&
+	! grep "warm loads were not answered from memory" out
+}
+test_expect_success 'content-bench --backing files: against plain files, and SQLite when warm' '
+	mkdir files &&
+	"$PERF/content-bench" --backing files --files-dir files --count 40 --size 1024 --depth 4 \
+		--repeat 2 >out 2>err &&
+	content_bench_backing_ok files files &&
+	test -z "$(ls -A files)"
+'
+test_expect_success 'content-bench --backing: a blob too small for its tag is refused' '
+	test_expect_code 2 "$PERF/content-bench" --backing files --size 16 2>err &&
+	grep "needs --size 32 or more" err
+'
+. "$CAIRN_SRCDIR/t/lib/ceph.sh"
+cairn start --help-config >keys
+grep -q "^rados.pool " keys && test_set_prereq RADOS
+grep -q "^s3.endpoint " keys && test_set_prereq S3
+if ceph_available --rgw; then
+	test_set_prereq CEPH
+elif test "$CI" = true; then
+	test_expect_success "Ceph is installed (CI=true requires it)" '
+		echo "missing: $CEPH_MISSING (.ci/install-deps installs them)" >&2 &&
+		false
+	'
+else
+	echo "# the rados and s3 runs are skipped: Ceph is not installed (missing: $CEPH_MISSING)"
+fi
+test_expect_success RADOS 'content-bench --backing rados without a cluster says what it needs' '
+	(unset CEPH_CONF CEPH_POOL && test_expect_code 2 "$PERF/content-bench" --backing rados \
+		2>err) &&
+	grep "needs --rados-conf and --rados-pool (or .CEPH_CONF and .CEPH_POOL)" err
+'
+test_expect_success CEPH 'start a Ceph cluster with radosgw' '
+	ceph_start --rgw
+'
+test_expect_success CEPH,RADOS 'content-bench --backing rados: against librados' '
+	"$PERF/content-bench" --backing rados --count 40 --size 1024 --depth 4 --repeat 1 \
+		>out 2>err &&
+	content_bench_backing_ok librados rados &&
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" ls >left &&
+	test_must_be_empty left
+'
+test_expect_success CEPH,S3 'content-bench --backing s3: against libs3' '
+	"$PERF/content-bench" --backing s3 --count 40 --size 1024 --depth 4 --repeat 1 \
+		>out 2>err &&
+	content_bench_backing_ok libs3 s3 &&
+	rgw_s3 list "$S3_BUCKET" >left &&
+	! grep sha1- left
+'
+test_expect_success CEPH 'stop the Ceph cluster' '
+	ceph_stop
+'
 test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
 	"$PERF/jobs-bench" 20 1 >out 2>err &&
 	grep "^0 " out && grep "^1 " out && grep "^5 " out

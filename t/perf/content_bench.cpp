@@ -35,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "content_bench_backing.hpp"
 #include "libclient/client.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
@@ -386,14 +387,23 @@ int main(int argc, char** argv) {
   app.add_option("--cairn", p.cairn, "path of the cairn command (default: ../../src/cmd/cairn)");
   app.add_flag("--client", p.client_mode, "internal: run the workload against $CAIRN_URI");
   app.add_flag("--skip-redis", p.skip_redis, "do not run the redis baseline");
-  app.add_option("--repeat", p.repeat, "runs of each phase; the best is reported")
+  app.add_option("--repeat", p.repeat,
+                 "runs of each phase; the best is reported (with --backing: median and range)")
       ->check(CLI::PositiveNumber);
+  cairn::bench::BackingBench backing;  // --backing and its options: content_bench_backing.cpp
+  cairn::bench::add_backing_options(app, backing);
   CLI11_PARSE(app, argc, argv);
+  cairn::bench::Workload workload{p.count, p.size, p.depth, p.repeat};
+  if (backing.client) return cairn::bench::backing_client_main(backing, workload);
   if (p.client_mode) return client_main(p);
 
   std::string self = std::filesystem::canonical("/proc/self/exe").string();
   if (p.cairn.empty())
     p.cairn = (std::filesystem::path(self).parent_path() / "../../src/cmd/cairn").string();
+  if (!backing.backing.empty()) {
+    if (app.count("--count") == 0) workload.count = 1000;
+    return cairn::bench::backing_bench_main(backing, workload, p.cairn, self);
+  }
 
   std::cout << fmt::format("content-bench: {} blobs of {} bytes, {} in flight, one client\n",
                            p.count, p.size, p.depth);

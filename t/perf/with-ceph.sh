@@ -1,0 +1,38 @@
+#!/bin/sh
+# with-ceph.sh [--rgw] COMMAND [ARG...]: runs COMMAND with a throwaway single-node Ceph cluster
+# (t/lib/ceph.sh: a monitor and a memstore OSD, with --rgw also radosgw), for benchmarks such as
+#   t/perf/with-ceph.sh --rgw t/perf/content-bench --backing rados
+# COMMAND sees what ceph_start exports: CEPH_CONF and CEPH_POOL, with --rgw also S3_ENDPOINT,
+# S3_BUCKET and S3_CREDENTIALS (content-bench reads them). The cluster is stopped, and its
+# directory removed, when COMMAND ends or this script is interrupted; the exit status is
+# COMMAND's. The OSD keeps objects in memory (1 GiB at most): remove what you write.
+usage() {
+	echo "usage: with-ceph.sh [--rgw] COMMAND [ARG...]" >&2
+	exit 2
+}
+rgw=
+if test "$1" = --rgw; then
+	rgw=--rgw
+	shift
+fi
+test $# -ge 1 || usage
+case "$1" in -*) usage ;; esac
+
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+SHARNESS_TRASH_DIRECTORY=$(mktemp -d "${TMPDIR:-/tmp}/with-ceph.XXXXXX") || exit 1
+
+# Stand-ins for the two sharness functions ceph_start relies on: `cleanup` registers a
+# function to run when the test script ends (ceph.sh's own EXIT trap stops the cluster
+# anyway), and `die` is sharness's EXIT handler, which ceph.sh's EXIT trap calls last.
+cleanup() { :; }
+die() { rm -rf "$SHARNESS_TRASH_DIRECTORY"; }
+. "$srcdir/t/lib/ceph.sh"
+
+if ! ceph_available $rgw; then
+	echo "with-ceph.sh: Ceph is not installed (missing: $CEPH_MISSING; .ci/install-deps" \
+		"installs it)" >&2
+	die
+	exit 1
+fi
+ceph_start $rgw || exit 1
+"$@"
