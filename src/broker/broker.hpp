@@ -17,7 +17,7 @@
 #include "broker/builtin_modules.hpp"
 #include "broker/config.hpp"
 #include "broker/log.hpp"
-#include "broker/module.hpp"
+#include "broker/module-api/module.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/module.hpp"
+#include "broker/module-api/module.hpp"
 
 namespace cairn::broker {
 

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "broker/module.hpp"
+#include "broker/module-api/module.hpp"
 
 namespace cairn::broker {
 

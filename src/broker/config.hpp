@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/config_key.hpp"
+#include "broker/module-api/config_key.hpp"
 
 namespace cairn::broker {
 

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/module.hpp"
+#include "broker/module-api/module.hpp"
 
 namespace spdlog {
 class logger;

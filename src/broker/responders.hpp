@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "broker/log.hpp"
-#include "broker/module.hpp"
+#include "broker/module-api/module.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "broker/config_key.hpp"
-#include "broker/module.hpp"
+#include "broker/module-api/config_key.hpp"
+#include "broker/module-api/module.hpp"
 #include "libutil/result.hpp"
 #include "modules/content-backing/backing.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "broker/module.hpp"
+#include "broker/module-api/module.hpp"
 
 namespace cairn::content {
 

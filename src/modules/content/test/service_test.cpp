@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "broker/test/fake_context.hpp"
+#include "broker/module-api/test/fake_context.hpp"
 #include "libstats/stats.hpp"
 #include "libtest/temp_dir.hpp"
 #include "libtest/udp_sink.hpp"

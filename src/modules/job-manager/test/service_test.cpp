@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/test/fake_context.hpp"
+#include "broker/module-api/test/fake_context.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
 #include "modules/job-manager/module.hpp"

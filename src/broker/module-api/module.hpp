@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/config_key.hpp"
+#include "broker/module-api/config_key.hpp"
 #include "libmsg/message.hpp"
 
 namespace cairn::reactor {

@@ -1,5 +1,5 @@
 // ConfigKey's checks and descriptions, and ConfigValues' typed reads (see config_key.hpp).
-#include "broker/config_key.hpp"
+#include "broker/module-api/config_key.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

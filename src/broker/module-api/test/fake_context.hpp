@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "broker/config_key.hpp"
-#include "broker/module.hpp"
+#include "broker/module-api/config_key.hpp"
+#include "broker/module-api/module.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
 
