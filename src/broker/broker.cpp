@@ -157,9 +157,9 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   msg::Message& req = request_;  // its buffers serve message after message
   if (util::Status st = in.decode_into(delimiter ? 2 : 1, req); !st) {
     const std::string& why = st.error().text;
-    log_.log_limited("malformed messages", Level::kWarning,
-                     fmt::format("dropped a malformed message from client {}: {}", hex(identity),
-                                 why));
+    log_.log_limited(
+        "malformed messages", Level::kWarning,
+        fmt::format("dropped a malformed message from client {}: {}", hex(identity), why));
     // A request whose only fault is its topic is answered, so the client does not wait.
     if (why == msg::kBadTopicError && req.type == msg::Type::kRequest) {
       req.topic = "invalid-topic";

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -43,58 +44,54 @@ bool is_metric_type(std::string_view t) {
   return t == "c" || t == "g" || t == "ms" || t == "h" || t == "s";
 }
 
-std::optional<StatsdLine> bad(std::string& why, std::string reason) {
-  why = std::move(reason);
-  return std::nullopt;
-}
+util::Error bad(std::string reason) { return {EINVAL, std::move(reason)}; }
 
 std::string in_quotes(std::string_view s) { return fmt::format("\"{}\"", s); }
 
 }  // namespace
 
-std::optional<StatsdLine> parse_statsd_line(std::string_view line, std::string& why) {
+util::Result<StatsdLine> parse_statsd_line(std::string_view line) {
   StatsdLine out;
   size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return bad(why, "no ':' between name and value");
+  if (colon == std::string_view::npos) return bad("no ':' between name and value");
   out.name = line.substr(0, colon);
-  if (out.name.empty()) return bad(why, "empty metric name");
+  if (out.name.empty()) return bad("empty metric name");
   for (char c : out.name) {
     if (c == ' ' || c == '\t' || c == '|' || c == '@' || static_cast<unsigned char>(c) < 0x20)
-      return bad(why, "metric name contains a space, '|', '@' or a control character");
+      return bad("metric name contains a space, '|', '@' or a control character");
   }
   std::string_view rest = line.substr(colon + 1);
   size_t bar = rest.find('|');
-  if (bar == std::string_view::npos) return bad(why, "no '|' between value and type");
+  if (bar == std::string_view::npos) return bad("no '|' between value and type");
   out.value = rest.substr(0, bar);
   rest = rest.substr(bar + 1);
   bar = rest.find('|');
   out.type = rest.substr(0, bar);
   if (!is_metric_type(out.type))
-    return bad(why,
-               fmt::format("unknown type {} (expected c, g, ms, h or s)", in_quotes(out.type)));
+    return bad(fmt::format("unknown type {} (expected c, g, ms, h or s)", in_quotes(out.type)));
   if (out.value.find(':') != std::string_view::npos)
-    return bad(why, "several values in one line, which Etsy statsd and collectd misread");
+    return bad("several values in one line, which Etsy statsd and collectd misread");
   if (out.type == "s") {
-    if (out.value.empty()) return bad(why, "empty set value");
+    if (out.value.empty()) return bad("empty set value");
     for (char c : out.value) {
       if (c == ' ' || static_cast<unsigned char>(c) < 0x20)
-        return bad(why, "set value contains a space or a control character");
+        return bad("set value contains a space or a control character");
     }
   } else {
     // Counters and gauges may carry a sign (a gauge's sign makes it a delta); timings may not.
     bool sign_allowed = out.type == "c" || out.type == "g";
     if (!is_number(out.value, sign_allowed)) {
-      return bad(why, fmt::format("value {} is not a{} number", in_quotes(out.value),
-                                  sign_allowed ? "" : "n unsigned"));
+      return bad(fmt::format("value {} is not a{} number", in_quotes(out.value),
+                             sign_allowed ? "" : "n unsigned"));
     }
   }
   if (bar != std::string_view::npos) {
     std::string_view field = rest.substr(bar + 1);
     if (field.empty() || field[0] != '@' || !is_number(field.substr(1), false))
-      return bad(why, fmt::format("unexpected field {} after the type", in_quotes(field)));
+      return bad(fmt::format("unexpected field {} after the type", in_quotes(field)));
     double rate = std::strtod(std::string(field.substr(1)).c_str(), nullptr);
     if (!(rate > 0 && rate <= 1))
-      return bad(why, fmt::format("sample rate {} is not in (0, 1]", field.substr(1)));
+      return bad(fmt::format("sample rate {} is not in (0, 1]", field.substr(1)));
     out.sample_rate = rate;
   }
   return out;
@@ -134,9 +131,8 @@ void CriteriaCheck::add_packet(std::string_view packet) {
   }
   for (std::string_view line : lines) {
     if (criteria_.validate) {
-      std::string why;
-      if (!parse_statsd_line(line, why)) {
-        failure_ = fmt::format("bad statsd line {}: {}", in_quotes(line), why);
+      if (auto parsed = parse_statsd_line(line); !parsed) {
+        failure_ = fmt::format("bad statsd line {}: {}", in_quotes(line), parsed.error().text);
         return;
       }
     }
@@ -172,8 +168,7 @@ std::string CriteriaCheck::unmet() const {
 // --- MetricSummary -------------------------------------------------------------------------
 
 void MetricSummary::add_line(std::string_view line) {
-  std::string why;
-  std::optional<StatsdLine> parsed = parse_statsd_line(line, why);
+  util::Result<StatsdLine> parsed = parse_statsd_line(line);
   if (!parsed) {
     ++bad_lines_;
     return;

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "libutil/result.hpp"
+
 namespace cairn::cmd {
 
 // One statsd line `NAME:VALUE|TYPE[|@RATE]`; views into the parsed text.
@@ -21,9 +23,9 @@ struct StatsdLine {
   std::optional<double> sample_rate;  // from `|@RATE`, in (0, 1]
 };
 
-// Parses one line (without its newline). On failure returns nullopt and sets `why` to a short
-// reason (e.g. `no ':' between name and value`).
-std::optional<StatsdLine> parse_statsd_line(std::string_view line, std::string& why);
+// Parses one line (without its newline). On failure the Error (EINVAL) says why in a few words
+// (e.g. `no ':' between name and value`).
+util::Result<StatsdLine> parse_statsd_line(std::string_view line);
 
 // The lines of one datagram: split on '\n'; empty lines (a trailing newline, blank lines) are
 // skipped, as statsd servers skip them.

@@ -160,10 +160,9 @@ std::optional<Result> pipelined(cairn::client::Client& c, const std::string& top
 }
 
 int client_main(const Params& p) {
-  cairn::client::ConnectError err;
-  auto c = cairn::client::Client::connect({}, &err);
+  auto c = cairn::client::Client::connect();
   if (!c) {
-    std::cerr << "cairn: " << err.what << ": " << err.why << std::endl;
+    std::cerr << "content-bench: " << c.error().text << std::endl;
     return 1;
   }
   std::vector<std::string> blobs;

@@ -673,10 +673,9 @@ void add_backing_options(CLI::App& app, BackingBench& b) {
 }
 
 int backing_client_main(const BackingBench& b, const Workload& w) {
-  client::ConnectError cerr;
-  auto c = client::Client::connect({}, &cerr);
+  auto c = client::Client::connect();
   if (!c) {
-    std::cerr << "content-bench: " << cerr.what << ": " << cerr.why << std::endl;
+    std::cerr << "content-bench: " << c.error().text << std::endl;
     return 1;
   }
   c->set_timeout(std::chrono::minutes(30));  // a flush of many large blobs may take long

@@ -11,15 +11,12 @@ namespace {
 
 using State = CriteriaCheck::State;
 
-bool valid(std::string_view line) {
-  std::string why;
-  return parse_statsd_line(line, why).has_value();
-}
+bool valid(std::string_view line) { return parse_statsd_line(line).ok(); }
 
 std::string why_bad(std::string_view line) {
-  std::string why;
-  EXPECT_FALSE(parse_statsd_line(line, why).has_value()) << line;
-  return why;
+  auto parsed = parse_statsd_line(line);
+  EXPECT_FALSE(parsed.ok()) << line;
+  return parsed.ok() ? std::string() : parsed.error().text;
 }
 
 TEST(StatsdLine, AcceptsTheTypesCairnSends) {
@@ -31,9 +28,8 @@ TEST(StatsdLine, AcceptsTheTypesCairnSends) {
 }
 
 TEST(StatsdLine, SplitsNameValueTypeAndRate) {
-  std::string why;
-  auto line = parse_statsd_line("a.b:-2|c|@0.5", why);
-  ASSERT_TRUE(line.has_value()) << why;
+  auto line = parse_statsd_line("a.b:-2|c|@0.5");
+  ASSERT_TRUE(line.ok()) << line.error().text;
   EXPECT_EQ(line->name, "a.b");
   EXPECT_EQ(line->value, "-2");
   EXPECT_EQ(line->type, "c");

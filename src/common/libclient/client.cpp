@@ -201,18 +201,6 @@ util::Result<Client> Client::connect(std::string_view uri_arg) {
   return c;
 }
 
-std::optional<Client> Client::connect(std::string_view uri, ConnectError* error) {
-  auto c = connect(uri);
-  if (c) return std::move(c).value();
-  if (error) {
-    const std::string& text = c.error().text;
-    size_t colon = text.find(": ");
-    error->what = text.substr(0, colon);
-    error->why = colon == std::string::npos ? std::string() : text.substr(colon + 2);
-  }
-  return std::nullopt;
-}
-
 uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t flags) {
   uint32_t tag = next_tag_;
   // Skip 0 (means "no tag") and any tag still in flight after a wrap-around.

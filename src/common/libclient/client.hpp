@@ -34,13 +34,6 @@ struct Response {
   std::string error_text() const;
 };
 
-// Transitional, for src/cmd and t/perf/content-bench until they call the Result form of
-// Client::connect (they are being edited elsewhere); it goes then.
-struct ConnectError {
-  std::string what;
-  std::string why;
-};
-
 class Client {
  public:
   // Connects to `uri`, or to $CAIRN_URI when `uri` is empty. For tcp:// URIs, CURVE is used
@@ -50,9 +43,6 @@ class Client {
   // not set: run the command under `cairn start`, ..."); its errno is EINVAL for a missing or
   // malformed setting, else the system's (ENOENT, ECONNREFUSED, ...).
   static util::Result<Client> connect(std::string_view uri = {});
-  // Transitional: the earlier shape, the same failure split at its first ": " (see
-  // ConnectError).
-  static std::optional<Client> connect(std::string_view uri, ConnectError* error);
 
   Client(Client&&) = default;
   Client& operator=(Client&&) = default;
