@@ -48,6 +48,7 @@
 #include "libclient/client.hpp"
 #include "libutil/blobref.hpp"
 #include "libutil/fd.hpp"
+#include "libutil/file.hpp"
 #include "libutil/process.hpp"
 #include "libutil/result.hpp"
 
@@ -187,30 +188,9 @@ class RawStore {
 
 // ---- files
 
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
-int fsync_dir(const std::string& dir) {
-  util::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return errno;
-  if (::fsync(fd.get()) < 0 && errno != EINVAL && errno != ENOTSUP) return errno;
-  return 0;
-}
-
-// mkdir, and on creation an fsync of its parent: what a durable writer does.
-int make_dir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) < 0) return errno == EEXIST ? 0 : errno;
-  return fsync_dir(std::filesystem::path(dir).parent_path().string());
-}
+using util::fsync_dir;
+using util::make_dir;
+using util::write_all;
 
 class RawFiles : public RawStore {
  public:

@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "libutil/fd.hpp"
+#include "libutil/file.hpp"
 
 namespace cairn::content {
 
@@ -21,32 +22,9 @@ util::Error sys_error(int errnum, const std::string& what) {
   return util::Error{errnum, fmt::format("{}: {}", what, std::strerror(errnum))};
 }
 
-int write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
-// Makes a directory entry just created or renamed in `dir` durable. Some filesystems cannot
-// fsync a directory (EINVAL); their entries are as durable as they get.
-int fsync_dir(const std::string& dir) {
-  util::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return errno;
-  if (::fsync(fd.get()) < 0 && errno != EINVAL && errno != ENOTSUP) return errno;
-  return 0;
-}
-
-// Creates `dir` unless it exists; on creation, fsyncs its parent so the new entry lasts.
-int make_dir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) < 0) return errno == EEXIST ? 0 : errno;
-  return fsync_dir(std::filesystem::path(dir).parent_path().string());
-}
+using util::fsync_dir;
+using util::make_dir;
+using util::write_all;
 
 uint64_t random_nonce() {
   uint64_t n = 0;

@@ -18,6 +18,7 @@
 #include "broker/module-api/module.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
+#include "libtest/run_until.hpp"
 
 namespace cairn::broker::testing {
 
@@ -103,12 +104,7 @@ class FakeContext : public ModuleContext {
   // Runs the loop until pred() holds; false (and a test failure) after 10 s.
   template <typename Pred>
   bool run_until(Pred pred) {
-    bool expired = false;
-    reactor::Timer guard(loop_, 10.0, 0, [&](reactor::Timer&) { expired = true; });
-    guard.start();
-    while (!pred() && !expired) loop_.run_once(true);
-    EXPECT_FALSE(expired) << "not reached within 10 s";
-    return !expired;
+    return cairn::test::run_until(loop_, pred);
   }
   // Calls the module's shutdown hook; the flag turns true when the module says it is done.
   std::shared_ptr<bool> begin_shutdown() {

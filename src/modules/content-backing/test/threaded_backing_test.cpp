@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "libtest/run_until.hpp"
+
 using namespace cairn;
 using namespace cairn::content;
 
@@ -30,16 +32,7 @@ util::Digest digest(const std::string& data) {
   return h.hash(data);
 }
 
-// Runs the loop until pred() holds; fails the test after 10 s (a hang guard, not a timing).
-template <typename Pred>
-bool run_until(reactor::Loop& loop, Pred pred) {
-  bool expired = false;
-  reactor::Timer guard(loop, 10.0, 0, [&](reactor::Timer&) { expired = true; });
-  guard.start();
-  while (!pred() && !expired) loop.run_once(true);
-  EXPECT_FALSE(expired) << "condition not reached within 10 s";
-  return !expired;
-}
+using cairn::test::run_until;
 
 // An in-memory BlockingStore. Optionally each call waits at a gate until the test opens it (or
 // interrupt() does), and keys listed in `failures` fail with the given Error.

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "libtest/run_until.hpp"
 #include "libtest/temp_dir.hpp"
 
 using namespace cairn;
@@ -95,15 +96,7 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-template <typename Pred>
-bool run_until(reactor::Loop& loop, Pred pred) {
-  bool expired = false;
-  reactor::Timer guard(loop, 10.0, 0, [&](reactor::Timer&) { expired = true; });
-  guard.start();
-  while (!pred() && !expired) loop.run_once(true);
-  EXPECT_FALSE(expired) << "condition not reached within 10 s";
-  return !expired;
-}
+using cairn::test::run_until;
 
 }  // namespace
 

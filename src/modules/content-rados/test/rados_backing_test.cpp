@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "libtest/run_until.hpp"
 #include "modules/content-rados/librados_io.hpp"
 #include "modules/content-rados/test/fake_rados_io.hpp"
 #include "modules/content/cache.hpp"
@@ -38,16 +39,7 @@ RadosSizes sizes(size_t first_read = 64 * 1024, size_t read_chunk = 4 * 1024 * 1
   return s;
 }
 
-// Runs the loop until pred() holds; fails the test after 10 s (a hang guard, not a timing).
-template <typename Pred>
-bool run_until(reactor::Loop& loop, Pred pred) {
-  bool expired = false;
-  reactor::Timer guard(loop, 10.0, 0, [&](reactor::Timer&) { expired = true; });
-  guard.start();
-  while (!pred() && !expired) loop.run_once(true);
-  EXPECT_FALSE(expired) << "condition not reached within 10 s";
-  return !expired;
-}
+using cairn::test::run_until;
 
 // Runs every loop iteration that is ready now, without blocking.
 void run_ready(reactor::Loop& loop) {

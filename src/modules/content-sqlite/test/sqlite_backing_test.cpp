@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "libtest/run_until.hpp"
 #include "libtest/temp_dir.hpp"
 #include "modules/content/cache.hpp"
 
@@ -25,16 +26,7 @@ using test::TempDir;
 
 std::string db_of(const TempDir& dir) { return dir.file("content.sqlite"); }
 
-// Runs the loop until pred() holds; fails the test after 10 s (a hang guard, not a timing).
-template <typename Pred>
-bool run_until(reactor::Loop& loop, Pred pred) {
-  bool expired = false;
-  reactor::Timer guard(loop, 10.0, 0, [&](reactor::Timer&) { expired = true; });
-  guard.start();
-  while (!pred() && !expired) loop.run_once(true);
-  EXPECT_FALSE(expired) << "condition not reached within 10 s";
-  return !expired;
-}
+using cairn::test::run_until;
 
 std::unique_ptr<SqliteBacking> open_or_fail(reactor::Loop& loop, const std::string& path) {
   auto b = SqliteBacking::open(loop, path);

@@ -1,0 +1,58 @@
+// Durable file helpers: write_all writes everything through a pipe smaller than the data,
+// make_dir creates once and accepts what exists, and each failure is the errno.
+#include "libutil/file.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <thread>
+
+#include "libtest/temp_dir.hpp"
+#include "libutil/fd.hpp"
+
+namespace cairn::util {
+namespace {
+
+TEST(File, WriteAllWritesEverythingThroughShortWrites) {
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::string data(1 << 20, 'x');  // a pipe holds 64 KiB: the writer sees short writes
+  for (size_t i = 0; i < data.size(); i += 4097) data[i] = static_cast<char>('a' + i % 26);
+  std::string got;
+  std::thread reader([&] {
+    char buf[8192];
+    ssize_t n;
+    while ((n = ::read(rd.get(), buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
+  });
+  EXPECT_EQ(write_all(wr.get(), data), 0);
+  wr.reset();
+  reader.join();
+  EXPECT_EQ(got, data);
+}
+
+TEST(File, WriteAllReportsTheErrno) { EXPECT_EQ(write_all(-1, "x"), EBADF); }
+
+TEST(File, MakeDirCreatesOnceAndAcceptsAnExistingDirectory) {
+  test::TempDir dir;
+  std::string d = dir.file("sub");
+  EXPECT_EQ(make_dir(d), 0);
+  struct stat st;
+  ASSERT_EQ(stat(d.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(make_dir(d), 0);
+  EXPECT_EQ(make_dir(dir.file("missing/sub")), ENOENT);
+}
+
+TEST(File, FsyncDirOfAMissingDirectoryIsEnoent) {
+  test::TempDir dir;
+  EXPECT_EQ(fsync_dir(dir.path()), 0);
+  EXPECT_EQ(fsync_dir(dir.file("missing")), ENOENT);
+}
+
+}  // namespace
+}  // namespace cairn::util
