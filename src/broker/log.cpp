@@ -89,6 +89,7 @@ class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
     {
       std::lock_guard lock(queue_mutex_);
       stopping_ = true;
+      give_up_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     }
     wake_.notify_one();
     thread_.join();
@@ -119,8 +120,8 @@ class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   // Writes all of `line`, waiting for the descriptor in 100 ms slices; false if it gave up
-  // (an error, or stopping with the deadline passed).
-  bool write_line(const std::string& line, std::chrono::steady_clock::time_point deadline) {
+  // (an error, or stopping and give_up_at_ passed, however long the line has waited).
+  bool write_line(const std::string& line) {
     size_t done = 0;
     while (done < line.size()) {
       pollfd p{fd_, POLLOUT, 0};
@@ -128,7 +129,7 @@ class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
       if (r < 0 && errno != EINTR) return false;
       if (r <= 0) {
         std::lock_guard lock(queue_mutex_);
-        if (stopping_ && std::chrono::steady_clock::now() > deadline) return false;
+        if (stopping_ && std::chrono::steady_clock::now() > give_up_at_) return false;
         continue;
       }
       ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
@@ -139,12 +140,9 @@ class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
   }
 
   void run() {
-    auto deadline = std::chrono::steady_clock::time_point::max();
     std::unique_lock lock(queue_mutex_);
     for (;;) {
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && deadline == std::chrono::steady_clock::time_point::max())
-        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
       if (queue_.empty()) {
         if (stopping_) return;
         continue;
@@ -156,12 +154,12 @@ class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
       uint64_t dropped = report ? dropped_ : 0;
       if (report) dropped_ = 0;
       lock.unlock();
-      bool ok = write_line(line, deadline);
+      bool ok = write_line(line);
       if (ok && report)
-        ok = write_line(fmt::format("cairn-broker: {} log line(s) dropped: stderr was not "
-                                    "being read (see cairn dmesg)\n",
-                                    dropped),
-                        deadline);
+        ok =
+            write_line(fmt::format("cairn-broker: {} log line(s) dropped: stderr was not "
+                                   "being read (see cairn dmesg)\n",
+                                   dropped));
       lock.lock();
       if (!ok && stopping_) return;
     }
@@ -175,7 +173,8 @@ class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
   uint64_t dropped_ = 0;        // since the last report
   uint64_t dropped_total_ = 0;  // ever
   bool stopping_ = false;
-  std::thread thread_;  // last: starts once everything it uses exists
+  std::chrono::steady_clock::time_point give_up_at_;  // set with stopping_
+  std::thread thread_;                                // last: starts once everything it uses exists
 };
 
 Log::Log(size_t capacity, bool to_stderr, int stderr_fd)

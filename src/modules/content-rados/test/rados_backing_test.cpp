@@ -284,10 +284,9 @@ TEST(RadosBacking, OperationsBeyondLibradosBudgetWaitTheirTurn) {
   EXPECT_EQ(f.backing->in_flight(), 0u);
 
   // Operations: at most 3 in flight, however small.
-  for (int i = 0; i < 5; i++) {
-    std::string b = pattern(1, 100 + i);
-    f.backing->store(digest(b), b, [&](int) { done++; });
-  }
+  std::vector<std::string> tiny;  // kept until their callbacks, as the Backing contract says
+  for (int i = 0; i < 5; i++) tiny.push_back(pattern(1, 100 + i));
+  for (auto& b : tiny) f.backing->store(digest(b), b, [&](int) { done++; });
   EXPECT_EQ(f.rados->pending(), 3u);
   EXPECT_EQ(f.backing->waiting(), 2u);
   while (f.rados->complete_oldest())
@@ -358,10 +357,9 @@ TEST(RadosBacking, DestructionWhileAnotherThreadCompletesIsClean) {
   for (int round = 0; round < 20; round++) {
     Fixture f;
     std::atomic<int> calls{0};
-    for (int i = 0; i < 100; i++) {
-      std::string blob = pattern(50, i);
-      f.backing->store(digest(blob), blob, [&](int) { calls++; });
-    }
+    std::vector<std::string> blobs;  // outlive the backing: its data stays valid to the end
+    for (int i = 0; i < 100; i++) blobs.push_back(pattern(50, i));
+    for (auto& blob : blobs) f.backing->store(digest(blob), blob, [&](int) { calls++; });
     std::thread completer([rados = f.rados] {
       while (rados->complete_oldest()) {
       }
