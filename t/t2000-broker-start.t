@@ -74,6 +74,51 @@ test_expect_success 'a --statedir that is a file is refused' '
 	test_expect_code 1 cairn start --statedir a-file true 2>err &&
 	grep "cairn: statedir: .*a-file exists and is not a directory" err
 '
+test_expect_success 'a --statedir in use by a running broker is refused at once, naming its pid' '
+	broker_start lock1 --statedir sd-lock &&
+	test "$(cat sd-lock/cairn.lock)" = "$(cat lock1.pid)" &&
+	test_expect_code 1 cairn start --statedir sd-lock true 2>err &&
+	grep "^cairn: statedir: $(pwd)/sd-lock is in use by another broker (pid $(cat lock1.pid), which holds $(pwd)/sd-lock/cairn.lock): stop that broker first, or give this one a --statedir of its own$" err
+'
+test_expect_success 'the refused broker left the running one its socket' '
+	test -S sd-lock/cairn.sock &&
+	CAIRN_URI=$(broker_uri lock1) cairn ping
+'
+test_expect_success 'once the holder stops, the --statedir can be used again' '
+	broker_signal lock1 TERM &&
+	broker_wait lock1 &&
+	echo 0 >expect &&
+	test_cmp expect lock1.status &&
+	cairn start --statedir sd-lock true
+'
+test_expect_success 'a broker killed with SIGKILL leaves no lock behind' '
+	broker_start lock2 --statedir sd-lock &&
+	broker_signal lock2 KILL &&
+	broker_wait lock2 &&
+	cairn start --statedir sd-lock true
+'
+if test "$(id -u)" = 0; then
+	test_set_prereq ROOT
+else
+	echo "not root: cannot give a socket directory to another user; that test is skipped" >&2
+fi
+test_expect_success ROOT 'a socket directory owned by another user is refused and left alone' '
+	mkdir -m 755 foreign-sd foreign-sd/run &&
+	chown nobody foreign-sd/run &&
+	test_expect_code 1 cairn start --statedir foreign-sd true 2>err &&
+	cat err &&
+	grep "^cairn: statedir: $(pwd)/foreign-sd/run (the socket.s directory) is owned by uid [0-9]* (nobody), not by uid 0 (root) who runs the broker" err &&
+	grep "remove it (rm -r $(pwd)/foreign-sd/run) or chown it to root, or give another --statedir$" err &&
+	test "$(stat -c %a foreign-sd/run)" = 755 &&
+	test "$(stat -c %U foreign-sd/run)" = nobody &&
+	! test -e foreign-sd/run/cairn.sock
+'
+test_expect_success ROOT 'given back to root, the same socket directory is used and made 0700' '
+	chown root foreign-sd/run &&
+	cairn start --statedir foreign-sd "echo \"\$CAIRN_URI\" >uri" &&
+	grep "^ipc://$(pwd)/foreign-sd/run/cairn.sock$" uri &&
+	test "$(stat -c %a foreign-sd/run)" = 700
+'
 test_expect_success 'without a command, cairn start prints its URI on stdout and a hint on stderr' '
 	broker_start b1 &&
 	test "$(wc -l <b1.uri)" -eq 1 &&
