@@ -85,13 +85,18 @@ test_expect_success 'rados.namespace keeps blobs apart within one pool' '
 '
 test_expect_success 'a blob over the largest RADOS write (CEPH_ARGS lowers it): flush fails, EFBIG' '
 	head -c 5242880 /dev/urandom >five-mib &&
-	CEPH_ARGS="--osd_max_write_size=4" cairn start --config rados.toml --statedir sd-big "
+	test_expect_code 74 env CEPH_ARGS="--osd_max_write_size=4" \
+		cairn start --config rados.toml --statedir sd-big "
 		cairn content store <five-mib >five-mib.ref &&
 		! cairn content flush 2>flush.err &&
 		cairn dmesg >big-dmesg.out" 2>big.err &&
 	grep "backing store write failed: File too large" flush.err &&
 	grep "larger than the largest RADOS write (osd_max_write_size, 4194304 bytes)" big-dmesg.out &&
 	test_must_fail rados -c "$CEPH_CONF" -p "$CEPH_POOL" stat "$(cat five-mib.ref)"
+'
+test_expect_success 'that blob is lost at shutdown: cairn start said so and exited 74' '
+	grep "^cairn: start: data lost: content: 1 blob(s) that clients had stored were not written to the rados backing store (File too large)" big.err &&
+	test "$(tail -n 1 big.err)" = "cairn: start: exit status 74 (data lost)"
 '
 test_expect_success 'three brokers on one pool, each with its own rank and statedir' '
 	broker_start r0 --config rados.toml --rank 0 --statedir sd0 &&

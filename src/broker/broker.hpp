@@ -73,6 +73,9 @@ class Broker {
   // A second call does nothing.
   void shutdown(std::function<void()> done, double timeout = 60.0);
 
+  // What modules reported lost (ModuleContext::report_lost_data), in order; empty if nothing.
+  const std::vector<std::string>& lost_data() const { return lost_data_; }
+
  private:
   friend class BrokerContext;
   void bind(const std::string& uri);
@@ -111,6 +114,7 @@ class Broker {
   reactor::Timer heartbeat_timer_;
   std::unique_ptr<reactor::Timer> shutdown_timer_;
   bool shutting_down_ = false;
+  std::vector<std::string> lost_data_;
 
   std::unique_ptr<BrokerContext> context_;
   std::vector<std::unique_ptr<Module>> modules_;

@@ -34,6 +34,8 @@ void BrokerContext::on_shutdown(std::function<void(std::function<void()>)> fn) {
   b_.shutdown_hooks_.push_back(std::move(fn));
 }
 
+void BrokerContext::report_lost_data(std::string what) { b_.lost_data_.push_back(std::move(what)); }
+
 void BrokerContext::call(msg::Message request,
                          std::function<void(const msg::Message& response)> on_response) {
   b_.serve(request, std::make_shared<LocalResponder>(request, std::move(on_response)));

@@ -27,6 +27,8 @@ class BrokerContext : public ModuleContext {
   void log(Level level, std::string_view text) override;
   void on_heartbeat(std::function<void()> fn) override;
   void on_shutdown(std::function<void(std::function<void()>)> fn) override;
+  // Kept in the Broker, in order (Broker::lost_data()).
+  void report_lost_data(std::string what) override;
   // Serves `request` as the broker serves a client's, answered through a LocalResponder.
   void call(msg::Message request,
             std::function<void(const msg::Message& response)> on_response) override;

@@ -56,8 +56,19 @@ int Runner::run() {
   else
     print_startup_hint();
   if (!finished_) loop_.run();
-  broker_.reset();  // modules in reverse order, then the socket
+  std::vector<std::string> lost = broker_->lost_data();
+  broker_.reset();         // modules in reverse order, then the socket; the log's queue drains
+  report_lost_data(lost);  // last, so after the broker's own log lines
   return status_;
+}
+
+void Runner::report_lost_data(const std::vector<std::string>& lost) {
+  if (lost.empty()) return;
+  for (const std::string& what : lost) std::cerr << "cairn: start: data lost: " << what << "\n";
+  if (status_ == 0) status_ = kExitLostData;
+  std::cerr << "cairn: start: exit status " << status_
+            << (status_ == kExitLostData ? " (data lost)" : " (the initial program's)")
+            << std::endl;
 }
 
 void Runner::on_signal(int signum) {

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "broker/broker.hpp"
 #include "broker/config.hpp"
@@ -16,8 +18,8 @@
 namespace cairn::broker {
 
 // Shutdown runs in this order: signal -> SIGTERM to the initial program (if running) -> its
-// exit -> module shutdown hooks -> loop stops -> modules destroyed in reverse order ->
-// temporary statedir removed.
+// exit -> module shutdown hooks -> loop stops -> modules destroyed in reverse order -> lost
+// data reported -> statedir unlocked (a temporary one removed).
 class Runner {
  public:
   // Keeps a reference to `opts`, which must outlive the Runner.
@@ -45,6 +47,9 @@ class Runner {
   void on_child_exit(int wstatus);
   // No initial program: the URI on stdout (scripts wait for it) and how to reach it on stderr.
   void print_startup_hint() const;
+  // Once the broker is gone: prints what its modules reported lost (Broker::lost_data()) on
+  // stderr and makes a status of 0 kExitLostData.
+  void report_lost_data(const std::vector<std::string>& lost);
 
   const RunOptions& opts_;
   std::unique_ptr<StateDir> statedir_;

@@ -59,6 +59,12 @@ class ModuleContext {
   // Called once at shutdown, before the broker exits; the module calls `done` when its
   // shutdown work (e.g. the final flush) is finished. The loop keeps running meanwhile.
   virtual void on_shutdown(std::function<void(std::function<void()> done)> fn) = 0;
+  // Reports that data the module had accepted is lost, e.g. blobs its shutdown flush could not
+  // write to the backing store. `what` is for the user, in one line: what was lost, why, and
+  // what to do. The module logs its own error line as well; the broker keeps every report, and
+  // `cairn start` prints each on stderr when it exits and then exits non-zero
+  // (cairn-start(1), EXIT STATUS).
+  virtual void report_lost_data(std::string what) = 0;
   // Sends `request` to a service registered in this broker (e.g. the job manager storing job
   // output with content.store) and calls `on_response` once with its response, possibly before
   // returning. The default answers ENOSYS, for a broker that does not route requests between

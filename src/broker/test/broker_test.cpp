@@ -403,6 +403,20 @@ TEST_F(BrokerTest, ShutdownGivesUpOnAHookThatNeverFinishes) {
   EXPECT_TRUE(log_has(b, "did not finish within"));
 }
 
+TEST_F(BrokerTest, LostDataReportedByModulesIsKeptInOrder) {
+  Broker& b = start();
+  EXPECT_TRUE(b.lost_data().empty());
+  b.context().on_shutdown([&](std::function<void()> done) {
+    b.context().report_lost_data("content: 3 blobs");
+    b.context().report_lost_data("jobs: 1 output");
+    done();
+  });
+  bool finished = false;
+  b.shutdown([&] { finished = true; });
+  EXPECT_TRUE(finished);
+  EXPECT_EQ(b.lost_data(), (std::vector<std::string>{"content: 3 blobs", "jobs: 1 output"}));
+}
+
 TEST_F(BrokerTest, TcpWithoutCurveCertIsRefusedNamingTheKey) {
   try {
     start({}, "tcp://127.0.0.1:*");

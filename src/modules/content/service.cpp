@@ -1,5 +1,6 @@
 // The content module's service glue: maps the content.* requests onto the Cache, drives purge
-// and the content-cache gauges from the heartbeat, and flushes every dirty entry at shutdown.
+// and the content-cache gauges from the heartbeat, and flushes every dirty entry at shutdown
+// (what that flush cannot write is reported to the broker as lost data).
 // The Cache (and so the backing store and its thread) is destroyed before the stats context
 // whose timing handle the backing-load timer uses.
 #include <fmt/format.h>
@@ -37,6 +38,8 @@ class ContentModule : public broker::Module {
   void heartbeat();
   void report_backing_errors();
   void publish_gauges();
+  // The shutdown flush failed with `errnum`: the dirty blobs die with the broker.
+  void report_lost_blobs(int errnum);
   std::string stats_json() const;
 
   ModuleContext& ctx_;
@@ -122,12 +125,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
       return;
     }
     cache_->flush([this, done](const util::Status& flushed) {
-      if (!flushed) {
-        ctx_.log(broker::Level::kErr,
-                 fmt::format("content: {} blobs could not be written to the backing store at "
-                             "shutdown: {}",
-                             cache_->stats().dirty, errno_text(flushed.error().errnum)));
-      }
+      if (!flushed) report_lost_blobs(flushed.error().errnum);
       done();
     });
   });
@@ -202,6 +200,21 @@ void ContentModule::report_backing_errors() {
     backing_failing_ = false;
   }
   reported_backing_errors_ = errors;
+}
+
+void ContentModule::report_lost_blobs(int errnum) {
+  uint64_t dirty = cache_->stats().dirty;
+  std::string why = errno_text(errnum);
+  ctx_.log(broker::Level::kErr,
+           fmt::format("content: {} blobs could not be written to the {} backing store at "
+                       "shutdown: {}",
+                       dirty, backing_name_, why));
+  ctx_.report_lost_data(fmt::format(
+      "content: {} blob(s) that clients had stored were not written to the {} backing store "
+      "({}) and are lost: fix the backing store (free space, permissions, a read-only "
+      "directory), then store those blobs again; next time run `cairn content flush` before "
+      "stopping the broker, and retry it until it succeeds",
+      dirty, backing_name_, why));
 }
 
 void ContentModule::publish_gauges() {

@@ -1,7 +1,8 @@
 // cairn::broker::testing::FakeContext: a ModuleContext without a broker, for modules' unit
 // tests. It holds the module's own declared configuration (set() checks a value as the broker
-// would), records services, log lines and hooks, answers requests through a recording
-// Responder, and runs its loop until an answer comes (with a 10 s guard against a hang).
+// would), records services, log lines, hooks and reports of lost data, answers requests
+// through a recording Responder, and runs its loop until an answer comes (with a 10 s guard
+// against a hang).
 // Invariant: a request() returns only once answered, or after the guard fired (a test failure).
 #pragma once
 
@@ -81,6 +82,7 @@ class FakeContext : public ModuleContext {
   void on_shutdown(std::function<void(std::function<void()>)> fn) override {
     shutdown_ = std::move(fn);
   }
+  void report_lost_data(std::string what) override { lost_data_.push_back(std::move(what)); }
 
   // Sends a request to a registered service; the reply may not be answered yet.
   std::shared_ptr<Reply> send(const std::string& topic, const std::string& payload = {}) {
@@ -124,6 +126,7 @@ class FakeContext : public ModuleContext {
   std::map<std::string, Handler> services_;
   std::function<void()> heartbeat_;
   std::vector<std::string> logs_;
+  std::vector<std::string> lost_data_;  // report_lost_data(), in order
 
  private:
   ConfigKeys keys_;

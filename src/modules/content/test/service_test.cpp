@@ -146,11 +146,33 @@ TEST(ContentService, ShutdownFlushesDirtyBlobsToTheStatedir) {
     for (int i = 0; i < 300; i++)
       refs.push_back(ctx.request("content.store", "blob " + std::to_string(i)).payload);
     ctx.shutdown();
+    EXPECT_TRUE(ctx.lost_data_.empty()) << ctx.lost_data_[0];
   }
   FakeContext ctx(dir.path());
   auto mod = content::create_module(ctx);
   for (int i = 0; i < 300; i++)
     ASSERT_EQ(ctx.request("content.load", refs[i]).payload, "blob " + std::to_string(i));
+}
+
+TEST(ContentService, BlobsTheShutdownFlushCannotWriteAreReportedLost) {
+  TempDir dir;
+  std::string files_dir = dir.path() + "/blobs";
+  std::filesystem::create_directory(files_dir);
+  FakeContext ctx(dir.path());
+  ASSERT_EQ(ctx.set("content.backing", std::string("files")), "");
+  ASSERT_EQ(ctx.set("files.dir", files_dir), "");
+  auto mod = content::create_module(ctx);
+  // Gone after the store opened it: every write fails (ENOENT), even for root.
+  std::filesystem::remove_all(files_dir);
+  for (int i = 0; i < 3; i++) ctx.request("content.store", "doomed " + std::to_string(i));
+  ctx.shutdown();
+  ASSERT_EQ(ctx.lost_data_.size(), 1u);
+  const std::string& what = ctx.lost_data_[0];
+  EXPECT_NE(what.find("content: 3 blob(s) that clients had stored were not written to the files "
+                      "backing store (No such file or directory) and are lost"),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find("store those blobs again"), std::string::npos) << what;
 }
 
 TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten) {
