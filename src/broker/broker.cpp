@@ -213,7 +213,8 @@ void Broker::add_builtin_services() {
                      {"bytes", c.bytes},
                      {"send_errors", c.send_errors},
                      {"dropped_lines", c.dropped_lines},
-                     {"dropped_samples", c.dropped_samples}};
+                     {"dropped_samples", c.dropped_samples},
+                     {"invalid_names", c.invalid_names}};
     r->ok(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 }

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "broker/builtin_modules.hpp"
+#include "libstats/name.hpp"
 
 namespace cairn::broker {
 
@@ -27,8 +28,9 @@ constexpr const char* kUnknownKey =
 std::string stats_prefix(const Value& v) {
   const auto& s = std::get<std::string>(v);
   if (s.size() > 127) return fmt::format("prefix is {} characters, at most 127 allowed", s.size());
-  if (s.find_first_of(":|@\n ") != std::string::npos)
-    return fmt::format("'{}' contains one of ':', '|', '@', space or newline", s);
+  if (size_t bad = stats::bad_name_char(s); bad != std::string::npos)
+    return fmt::format("'{}' contains {}, outside {}", stats::printable(s),
+                       stats::describe_name_char(s[bad]), stats::kNameCharSet);
   return {};
 }
 std::string z85_keys(const Value& v) {

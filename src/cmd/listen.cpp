@@ -1,6 +1,7 @@
 // `cairn stats listen` logic without I/O: the statsd line grammar, the criteria state and the
 // metric summary (see listen.hpp). The grammar is the one statsd servers read; the rules that
-// matter for cairn (one value per line, no sign on timings) follow cairn-stats(3).
+// matter for cairn (one value per line, no sign on timings, names in the portable set of
+// libstats/name.hpp) follow cairn-stats(3).
 #include "cmd/listen.hpp"
 
 #include <fmt/format.h>
@@ -9,6 +10,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+
+#include "libstats/name.hpp"
 
 namespace cairn::cmd {
 
@@ -56,9 +59,10 @@ util::Result<StatsdLine> parse_statsd_line(std::string_view line) {
   if (colon == std::string_view::npos) return bad("no ':' between name and value");
   out.name = line.substr(0, colon);
   if (out.name.empty()) return bad("empty metric name");
-  for (char c : out.name) {
-    if (c == ' ' || c == '\t' || c == '|' || c == '@' || static_cast<unsigned char>(c) < 0x20)
-      return bad("metric name contains a space, '|', '@' or a control character");
+  if (size_t i = stats::bad_name_char(out.name); i != std::string_view::npos) {
+    return bad(fmt::format("metric name {} contains {}, outside the portable set {}",
+                           in_quotes(stats::printable(out.name)),
+                           stats::describe_name_char(out.name[i]), stats::kNameCharSet));
   }
   std::string_view rest = line.substr(colon + 1);
   size_t bar = rest.find('|');

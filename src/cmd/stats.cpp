@@ -330,7 +330,8 @@ int stats_status(bool json) {
     std::string endpoint = doc.at("endpoint").get<std::string>();
     fmt::print("{:<16} {}\n", "enabled", doc.at("enabled").get<bool>() ? "yes" : "no");
     fmt::print("{:<16} {}\n", "endpoint", endpoint.empty() ? "-" : endpoint);
-    for (const char* key : {"packets", "bytes", "send_errors", "dropped_lines", "dropped_samples"})
+    for (const char* key :
+         {"packets", "bytes", "send_errors", "dropped_lines", "dropped_samples", "invalid_names"})
       fmt::print("{:<16} {}\n", key, doc.at(key).get<uint64_t>());
   } catch (const nlohmann::json::exception& e) {
     return fail(kTopic, fmt::format("malformed reply from the broker: {}", e.what()));

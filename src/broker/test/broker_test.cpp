@@ -345,7 +345,8 @@ TEST_F(BrokerTest, StatsStatusReportsTheBrokersStats) {
   auto j = nlohmann::json::parse(r->payload);
   EXPECT_EQ(j.at("enabled"), false);
   EXPECT_EQ(j.at("endpoint"), "");
-  for (const char* k : {"packets", "bytes", "send_errors", "dropped_lines", "dropped_samples"})
+  for (const char* k :
+       {"packets", "bytes", "send_errors", "dropped_lines", "dropped_samples", "invalid_names"})
     EXPECT_TRUE(j.contains(k)) << k;
 }
 

@@ -130,6 +130,8 @@ TEST(Config, StatsPrefixIsLimitedTo127Characters) {
   EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=" + std::string(128, 'a')); }),
             "stats.prefix: prefix is 128 characters, at most 127 allowed");
   EXPECT_EQ(starts(error_of([&] { c.set_option("stats.prefix=a:b"); }), 14), "stats.prefix: ");
+  EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=job.?"); }),
+            "stats.prefix: 'job.?' contains '?', outside [A-Za-z0-9_.-]");
 }
 
 TEST(Config, OptionValuesParseAsTomlElseAsStrings) {

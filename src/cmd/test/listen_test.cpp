@@ -49,7 +49,7 @@ TEST(StatsdLine, RejectsMalformedLinesWithAReason) {
   EXPECT_NE(why_bad("bad line").find("no ':'"), std::string::npos);
   EXPECT_NE(why_bad("a:1").find("no '|'"), std::string::npos);
   EXPECT_NE(why_bad(":1|c").find("empty metric name"), std::string::npos);
-  EXPECT_NE(why_bad("a b:1|c").find("space"), std::string::npos);
+  EXPECT_NE(why_bad("a b:1|c").find("contains '\\x20'"), std::string::npos);
   EXPECT_NE(why_bad("a:1|C").find("unknown type \"C\""), std::string::npos);
   EXPECT_NE(why_bad("a:|g").find("not a number"), std::string::npos);
   EXPECT_NE(why_bad("a:x|c").find("not a number"), std::string::npos);
@@ -59,6 +59,28 @@ TEST(StatsdLine, RejectsMalformedLinesWithAReason) {
   EXPECT_TRUE(valid("a:1.|c"));
   EXPECT_FALSE(valid("a:.|c"));
   EXPECT_FALSE(valid("a:1e|c"));
+}
+
+// What a jobtap plugin naming a gauge after cairn_job_statetostr() of an unknown state sent.
+TEST(StatsdLine, RejectsNamesOutsideThePortableSetNamingTheCharacter) {
+  EXPECT_EQ(why_bad("cairn.job.state.?:-1|g"),
+            "metric name \"cairn.job.state.?\" contains '?', outside the portable set "
+            "[A-Za-z0-9_.-]");
+  EXPECT_NE(why_bad("a/b:1|c").find("contains '/'"), std::string::npos);
+  EXPECT_NE(why_bad("a@b:1|c").find("contains '@'"), std::string::npos);
+  EXPECT_NE(why_bad("a\tb:1|c").find("contains '\\x09'"), std::string::npos);
+  EXPECT_NE(why_bad("caf\xc3\xa9:1|c").find("contains '\\xc3'"), std::string::npos);
+  EXPECT_TRUE(valid("cairn.0.Content-cache_hits.9:1|c"));
+}
+
+TEST(Criteria, ValidateNamesTheBadCharacterOfAName) {
+  ListenCriteria c;
+  c.validate = true;
+  CriteriaCheck check(c);
+  check.add_packet("cairn.job.state.RUN:+1|g\ncairn.job.state.?:-1|g\n");
+  EXPECT_EQ(check.state(false), State::kFailed);
+  EXPECT_NE(check.unmet().find("\"cairn.job.state.?:-1|g\": metric name"), std::string::npos);
+  EXPECT_NE(check.unmet().find("contains '?'"), std::string::npos);
 }
 
 TEST(StatsdLine, RejectsTheMultiValueTimerForm) {

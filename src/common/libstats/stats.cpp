@@ -29,6 +29,7 @@
 
 #include "libstats/c_api.hpp"
 #include "libstats/metric_table.hpp"
+#include "libstats/name.hpp"
 #include "libstats/sender.hpp"
 
 namespace cairn::stats {
@@ -39,30 +40,29 @@ constexpr size_t kMaxPrefix = 127;
 // Timer samples kept per metric per period.
 constexpr size_t kMaxSamples = 1024;
 
-bool valid_char(unsigned char c) {
-  return c > ' ' && c != 0x7f && c != ':' && c != '|' && c != '@';
-}
-
+// Names and prefixes: the portable set of name.hpp only (one table lookup per byte).
 bool valid_name(std::string_view name) {
-  if (name.empty()) return false;
-  for (unsigned char c : name)
-    if (!valid_char(c)) return false;
-  return true;
+  return !name.empty() && bad_name_char(name) == std::string_view::npos;
 }
 
 bool valid_prefix(std::string_view prefix) {
-  if (prefix.size() > kMaxPrefix) return false;
-  for (unsigned char c : prefix)
-    if (!valid_char(c)) return false;
-  return true;
+  return prefix.size() <= kMaxPrefix && bad_name_char(prefix) == std::string_view::npos;
 }
 
 bool valid_period(double seconds) { return std::isfinite(seconds) && seconds >= 0; }
 
 // The EINVAL of a prefix or period refused by valid_prefix() or valid_period(), in words.
 util::Error invalid_prefix(std::string_view prefix) {
-  return util::Error{EINVAL, "invalid prefix \"" + std::string(prefix) +
-                                 "\" (at most 127 characters, none of ':|@', space or control)"};
+  std::string why;
+  if (size_t bad = bad_name_char(prefix); bad != std::string_view::npos)
+    why = "it contains " + describe_name_char(prefix[bad]) + ", outside ";
+  else
+    why = "it is longer than 127 characters; at most 127 of ";
+  // A refused prefix may be long or binary: quote only its head, other bytes escaped.
+  std::string shown = printable(prefix.substr(0, 40));
+  if (prefix.size() > 40) shown += "...";
+  return util::Error{EINVAL,
+                     "invalid prefix \"" + shown + "\": " + why + std::string(kNameCharSet)};
 }
 util::Error invalid_period(double seconds) {
   return util::Error{
@@ -114,12 +114,22 @@ struct Context::Impl {
     Slot* s = metrics.find(kind, name);
     return s ? s : metrics.insert(kind, name);
   }
-  // The slot of a name from a by-name call, or null if the name is invalid. A name found in
-  // the table was checked when it was inserted.
+  // The slot of a name from a by-name call, or null (counted) if the name is invalid. A name
+  // found in the table was checked when it was inserted.
   [[gnu::always_inline]] Slot* checked_slot(Kind kind, std::string_view name) {
     if (Slot* s = metrics.find(kind, name)) return s;
-    return valid_name(name) ? metrics.insert(kind, name) : nullptr;
+    if (valid_name(name)) return metrics.insert(kind, name);
+    refuse_name();
+    return nullptr;
   }
+  // A by-name call on a disabled context: only the name is checked (and a refusal counted).
+  bool check_name(std::string_view name) {
+    if (valid_name(name)) return true;
+    refuse_name();
+    return false;
+  }
+  // An update refused for its name: nothing is sent, the refusal is counted.
+  void refuse_name() { ++sender->counters().invalid_names; }
 
   void mark_pending(Slot* s) {
     s->pending = true;
@@ -280,21 +290,40 @@ struct Context::Impl {
 // --- handles -------------------------------------------------------------------------------
 
 // The first update of a period (or any update in immediate mode); stats.hpp inlines the rest.
+// A handle made with an invalid name has a context but no slot: each update through it is
+// refused and counted, as a by-name call would be. A disabled or default handle has neither.
 void Gauge::set_slow(int64_t value) {
-  if (slot_) ctx_->impl_->gauge_set(static_cast<Slot*>(slot_), value);
+  if (slot_)
+    ctx_->impl_->gauge_set(static_cast<Slot*>(slot_), value);
+  else if (ctx_)
+    ctx_->impl_->refuse_name();
 }
 void Gauge::inc_slow(int64_t delta) {
-  if (slot_) ctx_->impl_->gauge_inc(static_cast<Slot*>(slot_), delta);
+  if (slot_)
+    ctx_->impl_->gauge_inc(static_cast<Slot*>(slot_), delta);
+  else if (ctx_)
+    ctx_->impl_->refuse_name();
 }
 void Counter::add_slow(int64_t delta) {
-  if (slot_) ctx_->impl_->counter_add(static_cast<Slot*>(slot_), delta);
+  if (slot_)
+    ctx_->impl_->counter_add(static_cast<Slot*>(slot_), delta);
+  else if (ctx_)
+    ctx_->impl_->refuse_name();
 }
 void Counter::total_slow(int64_t total) {
-  if (slot_) ctx_->impl_->counter_total(static_cast<Slot*>(slot_), total);
+  if (slot_)
+    ctx_->impl_->counter_total(static_cast<Slot*>(slot_), total);
+  else if (ctx_)
+    ctx_->impl_->refuse_name();
 }
 bool Timing::record(double ms) {
   if (!std::isfinite(ms) || ms < 0) return false;
-  if (slot_) ctx_->impl_->timing(static_cast<Slot*>(slot_), ms);
+  if (slot_) {
+    ctx_->impl_->timing(static_cast<Slot*>(slot_), ms);
+  } else if (ctx_) {
+    ctx_->impl_->refuse_name();
+    return false;
+  }
   return true;
 }
 
@@ -338,14 +367,14 @@ bool Context::enabled() const { return impl_->enabled; }
 // By-name calls: a disabled context only checks the name; an enabled one looks the slot up
 // (no allocation once it exists) and updates it as a handle would.
 bool Context::count(std::string_view name, int64_t total) {
-  if (!impl_->enabled) return valid_name(name);
+  if (!impl_->enabled) return impl_->check_name(name);
   Slot* s = impl_->checked_slot(Kind::kCounter, name);
   if (s) impl_->counter_total(s, total);
   return s != nullptr;
 }
 
 bool Context::counter_add(std::string_view name, int64_t delta) {
-  if (!impl_->enabled) return valid_name(name);
+  if (!impl_->enabled) return impl_->check_name(name);
   Slot* s = impl_->checked_slot(Kind::kCounter, name);
   if (!s) return false;
   if (s->pending)
@@ -356,7 +385,7 @@ bool Context::counter_add(std::string_view name, int64_t delta) {
 }
 
 bool Context::gauge_set(std::string_view name, int64_t value) {
-  if (!impl_->enabled) return valid_name(name);
+  if (!impl_->enabled) return impl_->check_name(name);
   Slot* s = impl_->checked_slot(Kind::kGauge, name);
   if (!s) return false;
   if (s->pending) {
@@ -369,7 +398,7 @@ bool Context::gauge_set(std::string_view name, int64_t value) {
 }
 
 bool Context::gauge_inc(std::string_view name, int64_t delta) {
-  if (!impl_->enabled) return valid_name(name);
+  if (!impl_->enabled) return impl_->check_name(name);
   Slot* s = impl_->checked_slot(Kind::kGauge, name);
   if (s) impl_->gauge_inc(s, delta);
   return s != nullptr;
@@ -377,38 +406,33 @@ bool Context::gauge_inc(std::string_view name, int64_t delta) {
 
 bool Context::timing(std::string_view name, double ms) {
   if (!std::isfinite(ms) || ms < 0) return false;
-  if (!impl_->enabled) return valid_name(name);
+  if (!impl_->enabled) return impl_->check_name(name);
   Slot* s = impl_->checked_slot(Kind::kTimer, name);
   if (s) impl_->timing(s, ms);
   return s != nullptr;
 }
 
-Gauge Context::gauge(std::string_view name) {
-  Gauge g;
-  if (impl_->enabled && valid_name(name)) {
-    g.slot_ = impl_->slot(Kind::kGauge, name);
-    g.ctx_ = this;
+// The name is checked once here, never per update: a valid name gets its slot (when enabled),
+// an invalid one a handle whose updates are refused and counted.
+template <typename Handle>
+Handle Context::make_handle(Kind kind, std::string_view name) {
+  Handle h;
+  if (!valid_name(name)) {
+    h.ctx_ = this;
+  } else if (impl_->enabled) {
+    h.slot_ = impl_->slot(kind, name);
+    h.ctx_ = this;
   }
-  return g;
+  return h;
 }
+
+Gauge Context::gauge(std::string_view name) { return make_handle<Gauge>(Kind::kGauge, name); }
 
 Counter Context::counter(std::string_view name) {
-  Counter c;
-  if (impl_->enabled && valid_name(name)) {
-    c.slot_ = impl_->slot(Kind::kCounter, name);
-    c.ctx_ = this;
-  }
-  return c;
+  return make_handle<Counter>(Kind::kCounter, name);
 }
 
-Timing Context::timer(std::string_view name) {
-  Timing t;
-  if (impl_->enabled && valid_name(name)) {
-    t.slot_ = impl_->slot(Kind::kTimer, name);
-    t.ctx_ = this;
-  }
-  return t;
-}
+Timing Context::timer(std::string_view name) { return make_handle<Timing>(Kind::kTimer, name); }
 
 util::Status Context::set_period(double seconds) {
   if (!valid_period(seconds)) return invalid_period(seconds);

@@ -37,10 +37,12 @@ struct SelfCounters {
   uint64_t send_errors = 0;      // e.g. ECONNREFUSED from a dead server
   uint64_t dropped_lines = 0;    // a line longer than max_packet
   uint64_t dropped_samples = 0;  // timer samples beyond the per-period bound
+  uint64_t invalid_names = 0;    // updates refused for a name outside [A-Za-z0-9_.-] (name.hpp)
 };
 
 class Context;
 class Sender;
+enum class Kind : uint8_t;  // metric_table.hpp
 
 namespace detail {
 // The values of one metric that handle updates touch inline; stats.cpp's Slot extends it.
@@ -65,7 +67,8 @@ inline int64_t wrap_sub(int64_t a, int64_t b) {
 // Handles: looked up once, updated with no string work on the hot path (inline stores while
 // the metric is pending; the first update of a period, or immediate mode, takes a call).
 // A handle stays valid as long as its Context lives. A handle from a disabled context (or a
-// default-constructed one) is a cheap no-op.
+// default-constructed one) is a cheap no-op. A handle made with an invalid name sends nothing:
+// each update through it is refused and counted in SelfCounters::invalid_names.
 class Gauge {
  public:
   void set(int64_t value) {
@@ -119,7 +122,7 @@ class Counter {
 };
 class Timing {
  public:
-  bool record(double ms);  // false if ms is negative or not finite
+  bool record(double ms);  // false if ms is negative or not finite, or the name was invalid
  private:
   friend class Context;
   detail::SlotValues* slot_ = nullptr;
@@ -156,22 +159,26 @@ class Context {
   Context& operator=(const Context&) = delete;
 
   bool enabled() const;
-  // By-name calls; a name with ':', '|', '@', newline or space is refused (returns false).
+  // By-name calls. A name must be non-empty and use only [A-Za-z0-9_.-] (name.hpp); any other
+  // is refused: nothing is sent, the call returns false and SelfCounters::invalid_names counts
+  // it (also on a disabled context).
   bool count(std::string_view name, int64_t total);
   bool counter_add(std::string_view name, int64_t delta);
   bool gauge_set(std::string_view name, int64_t value);
   bool gauge_inc(std::string_view name, int64_t delta);
   bool timing(std::string_view name, double ms);  // false for negative / non-finite ms
 
-  // Handles for hot paths (invalid names give a no-op handle).
+  // Handles for hot paths. The name is checked here, once: an invalid name gives a handle
+  // whose every update is refused and counted (see Gauge).
   Gauge gauge(std::string_view name);
   Counter counter(std::string_view name);
   Timing timer(std::string_view name);
 
   // 0 = immediate mode. EINVAL if seconds < 0 (or not finite); the period stays.
   util::Status set_period(double seconds);
-  // EINVAL if longer than 127 characters or if it holds a character refused in names (the old
-  // prefix stays). Pending updates are flushed under the old prefix first.
+  // EINVAL if longer than 127 characters or if it holds a character outside [A-Za-z0-9_.-]
+  // (the error names the character; the old prefix stays). May be empty. Pending updates are
+  // flushed under the old prefix first.
   util::Status set_prefix(std::string_view prefix);
   const std::string& prefix() const;
   double period() const;
@@ -191,6 +198,8 @@ class Context {
   friend class Timing;
   struct Impl;
   explicit Context(std::unique_ptr<Impl> impl);
+  template <typename Handle>
+  Handle make_handle(Kind kind, std::string_view name);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -63,3 +63,22 @@ int stats_c_api_disabled(cairn_stats_t *s) {
   if (cairn_stats_set_prefix(s, "x.%d", 1) != 0) return 3;
   return 0;
 }
+
+/* Names and prefixes outside [A-Za-z0-9_.-] are refused: "?" is cairn_job_statetostr() of an
+ * unknown state. Every metric call with one sends nothing (the test counts 5 refusals); a bad
+ * prefix fails with EINVAL and the old prefix stays. */
+int stats_c_api_invalid_names(cairn_stats_t *s);
+int stats_c_api_invalid_names(cairn_stats_t *s) {
+  if (cairn_stats_set_prefix(s, "cairn.job.%s", "state") != 0) return 1;
+  errno = 0;
+  if (cairn_stats_set_prefix(s, "cairn.job.%s", "?") != -1 || errno != EINVAL) return 2;
+  errno = 0;
+  if (cairn_stats_set_prefix(s, "cairn job") != -1 || errno != EINVAL) return 3;
+  cairn_stats_count(s, "?", 1);
+  cairn_stats_counter_add(s, "a/b", 1);
+  cairn_stats_gauge_set(s, "caf\xc3\xa9", 1);
+  cairn_stats_gauge_inc(s, "?", -1);
+  cairn_stats_timing(s, "t:1", 1.0);
+  cairn_stats_gauge_inc(s, "RUN", 1);
+  return 0;
+}

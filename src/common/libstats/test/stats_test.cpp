@@ -21,6 +21,7 @@ int stats_c_api_exercise(cairn_stats* s);
 int stats_c_api_null_safety(void);
 int stats_c_api_null_name(cairn_stats* s);
 int stats_c_api_disabled(cairn_stats* s);
+int stats_c_api_invalid_names(cairn_stats* s);
 }
 
 // Counts every allocation of the test binary (alloc_counter.cpp), so tests can assert that a
@@ -296,26 +297,88 @@ TEST_F(StatsTest, NegativeOrNonFiniteTimingIsRefused) {
   EXPECT_EQ(sink_.recv(), "p.t:4|ms\n");
 }
 
-TEST_F(StatsTest, NamesWithReservedCharactersAreRefused) {
+// Names outside [A-Za-z0-9_.-]: the wire reserves some (':', '|', '@', newline), statsd servers
+// rewrite or drop the others; '?' is what cairn_job_statetostr() gives for an unknown state.
+const std::vector<std::string> kBadNames{
+    "a:b",     "a|b", "a@b", "a\nb", "a b", "",    std::string("a\0b", 3), "?",
+    "state.?", "a/b", "a#b", "a,b",  "a=b", "a*b", "caf\xc3\xa9",          "a\x7f"};
+
+TEST_F(StatsTest, NamesOutsideThePortableSetAreRefusedAndCountedInEveryMode) {
   Stats stats(loop_, options());
-  auto ctx = stats.context("p", 0);
-  for (const std::string& bad :
-       std::vector<std::string>{"a:b", "a|b", "a@b", "a\nb", "a b", "", std::string("a\0b", 3)}) {
-    SCOPED_TRACE(bad);
-    EXPECT_FALSE(ctx->count(bad, 1));
-    EXPECT_FALSE(ctx->counter_add(bad, 1));
-    EXPECT_FALSE(ctx->gauge_set(bad, 1));
-    EXPECT_FALSE(ctx->gauge_inc(bad, 1));
-    EXPECT_FALSE(ctx->timing(bad, 1));
-    ctx->gauge(bad).set(1);
-    ctx->gauge(bad).inc(1);
-    ctx->counter(bad).add(1);
-    ctx->counter(bad).total(1);
-    EXPECT_TRUE(ctx->timer(bad).record(1));  // a no-op handle still validates the value
+  for (double period : {0.0, 1.0}) {
+    SCOPED_TRACE(period);
+    auto ctx = stats.context("p", period);
+    uint64_t before = stats.self_counters().invalid_names;
+    for (const std::string& bad : kBadNames) {
+      SCOPED_TRACE(bad);
+      EXPECT_FALSE(ctx->count(bad, 1));
+      EXPECT_FALSE(ctx->counter_add(bad, 1));
+      EXPECT_FALSE(ctx->gauge_set(bad, 1));
+      EXPECT_FALSE(ctx->gauge_inc(bad, -1));
+      EXPECT_FALSE(ctx->timing(bad, 1));
+    }
+    EXPECT_EQ(stats.self_counters().invalid_names - before, 5 * kBadNames.size());
+    EXPECT_FALSE(ctx->timer_armed());  // nothing pending
+    ctx->flush();
   }
   expect_nothing_sent();
-  EXPECT_TRUE(ctx->gauge_set("a.b-c_d/e", 1));
-  EXPECT_EQ(sink_.recv(), "p.a.b-c_d/e:1|g\n");
+  EXPECT_EQ(stats.self_counters().dropped_lines, 0u);
+}
+
+TEST_F(StatsTest, HandlesWithAnInvalidNameRefuseAndCountEveryUpdate) {
+  Stats stats(loop_, options());
+  for (double period : {0.0, 1.0}) {
+    SCOPED_TRACE(period);
+    auto ctx = stats.context("p", period);
+    uint64_t before = stats.self_counters().invalid_names;
+    for (const std::string& bad : kBadNames) {
+      SCOPED_TRACE(bad);
+      Gauge g = ctx->gauge(bad);
+      Counter c = ctx->counter(bad);
+      Timing t = ctx->timer(bad);
+      EXPECT_EQ(stats.self_counters().invalid_names, before);  // making a handle is no update
+      g.set(1);
+      g.inc(-1);
+      c.add(1);
+      c.total(1);
+      EXPECT_FALSE(t.record(1));
+      EXPECT_FALSE(t.record(-1));  // a bad value is refused first, and not counted as a name
+      before += 5;
+      EXPECT_EQ(stats.self_counters().invalid_names, before);
+    }
+    EXPECT_FALSE(ctx->timer_armed());
+    ctx->flush();
+  }
+  expect_nothing_sent();
+  Gauge none;  // a default handle belongs to no context: a no-op, not a refusal
+  none.set(1);
+  EXPECT_EQ(stats.self_counters().invalid_names, 10 * kBadNames.size());
+}
+
+TEST_F(StatsTest, EveryCharacterOfThePortableSetIsSent) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 0);
+  const std::string all = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+  EXPECT_TRUE(ctx->gauge_set(all, 1));
+  EXPECT_EQ(sink_.recv(), "p." + all + ":1|g\n");
+  ctx->gauge("job.state.RUN").inc(-1);
+  EXPECT_EQ(sink_.recv(), "p.job.state.RUN:-1|g\n");
+  EXPECT_EQ(stats.self_counters().invalid_names, 0u);
+}
+
+// The check is a table lookup per byte; a valid name costs one pass, an invalid one stops at
+// the bad byte. Every byte value outside the set is refused, every one inside accepted.
+TEST_F(StatsTest, NameCheckAcceptsExactlyThePortableSet) {
+  Stats stats(loop_, disabled_options());
+  auto ctx = stats.context("p", 0);
+  for (int c = 0; c < 256; ++c) {
+    std::string name = "a" + std::string(1, static_cast<char>(c)) + "b";
+    bool portable = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    EXPECT_EQ(ctx->gauge_set(name, 1), portable) << c;
+    EXPECT_EQ(ctx->set_prefix(name).ok(), portable) << c;
+  }
+  EXPECT_EQ(stats.self_counters().invalid_names, 256u - 65u);
 }
 
 // --- packets ---------------------------------------------------------------------------------
@@ -481,12 +544,31 @@ TEST_F(StatsTest, PrefixLongerThan127IsRefusedAndOldKept) {
   EXPECT_EQ(sink_.recv(), "old.n:1|c\n");
   EXPECT_TRUE(ctx->set_prefix(std::string(127, 'b')).ok());
   EXPECT_EQ(ctx->prefix(), std::string(127, 'b'));
+  EXPECT_EQ(refused.error().text,
+            "invalid prefix \"" + std::string(40, 'a') +
+                "...\": it is longer than 127 characters; at most 127 of [A-Za-z0-9_.-]");
   refused = ctx->set_prefix("bad prefix");
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().text,
-            "invalid prefix \"bad prefix\" (at most 127 characters, none of ':|@', space or "
-            "control)");
+            "invalid prefix \"bad\\x20prefix\": it contains '\\x20', outside [A-Za-z0-9_.-]");
   EXPECT_EQ(ctx->prefix(), std::string(127, 'b'));
+}
+
+TEST_F(StatsTest, PrefixWithACharacterOutsideThePortableSetIsRefusedNamingIt) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("old", 0);
+  auto refused = ctx->set_prefix("cairn.job.?");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().errnum, EINVAL);
+  EXPECT_EQ(refused.error().text,
+            "invalid prefix \"cairn.job.?\": it contains '?', outside [A-Za-z0-9_.-]");
+  EXPECT_EQ(ctx->prefix(), "old");
+  EXPECT_TRUE(ctx->set_prefix("").ok());  // no prefix: lines start with the name
+  ctx->counter_add("n", 1);
+  EXPECT_EQ(sink_.recv(), "n:1|c\n");
+  auto other = stats.context("cairn/0", 0);  // given at creation: logged, replaced
+  EXPECT_EQ(other->prefix(), "cairn");
+  EXPECT_TRUE(logged(4, "invalid prefix \"cairn/0\"", "contains '/'"));
 }
 
 TEST_F(StatsTest, SetPrefixFlushesPendingUnderOldPrefix) {
@@ -505,7 +587,7 @@ TEST_F(StatsTest, InvalidContextArgumentsAreLoggedAndReplaced) {
   auto ctx = stats.context(std::string(200, 'x'), -1);
   EXPECT_EQ(ctx->prefix(), "cairn");
   EXPECT_EQ(ctx->period(), 1.0);
-  EXPECT_TRUE(logged(4, "invalid prefix", std::string(200, 'x')));
+  EXPECT_TRUE(logged(4, "invalid prefix \"" + std::string(40, 'x') + "...\"", "longer than 127"));
   EXPECT_TRUE(logged(4, "invalid period", "-1"));
 }
 
@@ -655,6 +737,7 @@ TEST_F(StatsTest, DisabledModeMakesNoSocketNoTimerAndNoAllocation) {
   expect_nothing_sent();
   SelfCounters sc = stats.self_counters();
   EXPECT_EQ(sc.packets + sc.bytes + sc.send_errors + sc.dropped_lines + sc.dropped_samples, 0u);
+  EXPECT_EQ(sc.invalid_names, 1u);  // "bad name": refused and counted even with telemetry off
   EXPECT_TRUE(log_.empty());
   EXPECT_EQ(stats_c_api_disabled(ctx->c_api()), 0);
 }
@@ -781,6 +864,17 @@ TEST_F(StatsTest, CApiCallsEveryFunction) {
   expect_nothing_sent();
   EXPECT_EQ(ctx->prefix(), "plugin.c.7");
   EXPECT_EQ(ctx->period(), 0);
+  EXPECT_EQ(stats.self_counters().invalid_names, 1u);  // "bad:name"
+}
+
+TEST_F(StatsTest, CApiRefusesAndCountsInvalidNamesAndPrefixes) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("cairn.0", 0);
+  ASSERT_EQ(stats_c_api_invalid_names(ctx->c_api()), 0);
+  EXPECT_EQ(sink_.recv(), "cairn.job.state.RUN:+1|g\n");
+  expect_nothing_sent();
+  EXPECT_EQ(ctx->prefix(), "cairn.job.state");
+  EXPECT_EQ(stats.self_counters().invalid_names, 5u);
 }
 
 struct DlCloser {
