@@ -87,7 +87,7 @@ test_expect_success 'many jobs run at once and all are waited for' '
 	cairn start sh ./many.sh
 '
 test_expect_success 'cairn submit without a command fails with a usage hint' '
-	test_must_fail cairn start cairn submit 2>err &&
+	test_expect_code 2 cairn start cairn submit 2>err &&
 	grep "cairn: submit: no command given" err
 '
 test_expect_success 'cairn job wait on an unknown id fails' '

@@ -126,10 +126,9 @@ void add_broker(CLI::App& app, int& status) {
   auto* ping_cmd = app.add_subcommand("ping", "Send broker.ping and print each round trip");
   auto count = std::make_shared<int>(1);
   auto size = std::make_shared<size_t>(0);
-  ping_cmd->add_option("-c,--count", *count, "number of pings (default 1)")
-      ->check(CLI::PositiveNumber);
+  ping_cmd->add_option("-c,--count", *count, "number of pings (default 1)")->check(at_least(1));
   ping_cmd->add_option("-s,--payload-size", *size, "bytes of payload per ping (default 0)")
-      ->check(CLI::Range(size_t{0}, size_t{1} << 30));
+      ->check(in_range(0, 1LL << 30));
   ping_cmd->callback([&status, count, size] { status = ping(*count, *size); });
 
   auto* dmesg_cmd = app.add_subcommand("dmesg", "Print the broker's log ring, oldest first");

@@ -173,7 +173,7 @@ int cmd_jobtap_load(const std::string& path, const std::vector<std::string>& set
   for (const auto& kv : settings) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
-      return fail("jobtap load", "'" + kv + "' is not KEY=VALUE");
+      return usage_fail("jobtap load", "'" + kv + "' is not KEY=VALUE");
     conf[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   auto c = connect_or_fail();
@@ -220,8 +220,9 @@ void add_jobs(CLI::App& app, int& status) {
       command_subcommand(app, "submit", "Submit COMMAND [ARG...] as a job; print its id");
   submit->callback([submit, &status] {
     auto command = submit->remaining();
-    status = command.empty() ? fail("submit", "no command given: cairn submit COMMAND [ARG...]")
-                             : cmd_submit(command);
+    status = command.empty()
+                 ? usage_fail("submit", "no command given: cairn submit COMMAND [ARG...]")
+                 : cmd_submit(command);
   });
 
   auto* run = command_subcommand(app, "run",
@@ -229,7 +230,7 @@ void add_jobs(CLI::App& app, int& status) {
                                  "with its status");
   run->callback([run, &status] {
     auto command = run->remaining();
-    status = command.empty() ? fail("run", "no command given: cairn run COMMAND [ARG...]")
+    status = command.empty() ? usage_fail("run", "no command given: cairn run COMMAND [ARG...]")
                              : cmd_run(command);
   });
 
@@ -241,7 +242,7 @@ void add_jobs(CLI::App& app, int& status) {
   auto* job = app.add_subcommand("job", "Operate on one job");
   job->require_subcommand(1);
   auto* wait = job->add_subcommand("wait", "Wait for job ID to end; exit with its status");
-  wait->add_option("ID", "job id (from cairn submit)")->required()->check(CLI::PositiveNumber);
+  wait->add_option("ID", "job id (from cairn submit)")->required()->check(at_least(1));
   wait->callback([wait, &status] { status = cmd_wait(wait->get_option("ID")->as<uint64_t>()); });
 
   auto* jobtap = app.add_subcommand("jobtap", "Load, list and remove jobtap plugins");

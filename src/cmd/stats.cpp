@@ -354,10 +354,10 @@ void add_stats(CLI::App& app, int& status) {
       "run COMMAND [ARG...] (after the options, or after --) with CAIRN_STATSD set to that port, "
       "and check what arrives");
   listen->add_option("--port", opts->port, "UDP port to bind (default: a free one)")
-      ->check(CLI::Range(0, 65535));
+      ->check(in_range(0, 65535));
   CLI::Option* count_opt =
       listen->add_option("--count", *count, "succeed once at least N packets have arrived")
-          ->check(CLI::PositiveNumber);
+          ->check(at_least(1));
   CLI::Option* search_opt =
       listen
           ->add_option("--search", opts->criteria.search,
@@ -373,7 +373,7 @@ void add_stats(CLI::App& app, int& status) {
       listen
           ->add_option("--timeout", *timeout,
                        "give up after S seconds (default 30 with criteria, none without; 0: none)")
-          ->check(CLI::NonNegativeNumber);
+          ->check(at_least(0));
   listen->add_flag("--json", opts->json, "print one JSON object per packet");
   listen->add_flag("--summary", opts->summary,
                    "print a table of metric, type, last value and line count at exit");
