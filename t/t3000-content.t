@@ -85,26 +85,27 @@ test_expect_success 'a blob over content.blob-size-limit is refused with both si
 	grep -x "cairn: content store: blob too large (101 > limit 100 bytes)" err &&
 	cairn start -o content.blob-size-limit=101 "cairn content store <blob101"
 '
-test_expect_success 'loading an unknown blob says no such blob' '
+test_expect_success 'loading an unknown blob names it: no such blob' '
 	test_must_fail cairn start \
 		"cairn content load sha1-0123456789abcdef0123456789abcdef01234567" 2>err &&
-	grep -x "cairn: content load: no such blob" err
+	grep -x "cairn: content load: sha1-0123456789abcdef0123456789abcdef01234567: no such blob" err
 '
 test_expect_success 'loading a malformed blobref says so (wrong form and wrong size)' '
 	test_must_fail cairn start "cairn content load not-a-blobref" 2>err &&
-	grep -x "cairn: content load: malformed blobref" err &&
+	grep -x "cairn: content load: not-a-blobref: malformed blobref" err &&
 	test_must_fail cairn start "cairn content load sha1-0123" 2>err &&
-	grep -x "cairn: content load: malformed blobref" err &&
+	grep -x "cairn: content load: sha1-0123: malformed blobref" err &&
 	test_must_fail cairn start \
 		"cairn content load sha256-0123456789abcdef0123456789abcdef01234567" 2>err &&
-	grep -x "cairn: content load: malformed blobref" err
+	grep -x "cairn: content load: sha256-0123456789abcdef0123456789abcdef01234567: malformed blobref" err
 '
 test_expect_success 'a sha256 blobref sent to a sha1 cache is malformed' '
-	test_must_fail cairn start "cairn content load $(blobref_of sha256 blob1)" 2>err &&
-	grep -x "cairn: content load: malformed blobref" err
+	ref=$(blobref_of sha256 blob1) &&
+	test_must_fail cairn start "cairn content load $ref" 2>err &&
+	grep -x "cairn: content load: $ref: malformed blobref" err
 '
-test_expect_success 'load without a blobref says what to give' '
-	test_must_fail cairn start "cairn content load" 2>err &&
+test_expect_success 'load without a blobref says what to give, a usage error (exit 2)' '
+	test_expect_code 2 cairn start "cairn content load" 2>err &&
 	grep "cairn: content load: give a BLOBREF" err
 '
 test_expect_success 'flush with content.backing=none fails with a reason' '

@@ -84,32 +84,34 @@ int store(bool bulk) {
   });
 }
 
-// Message for a failed load; the protocol's errno decides, the server's text adds detail.
-int fail_load(const client::Response& r, const std::string& prefix = {}) {
-  if (r.errnum == ENOENT) return fail("content load", prefix + "no such blob");
+// Prints the failure to load `blobref` as `cairn: content load: BLOBREF: <why>`; the
+// protocol's errno decides the why, the server's text adds detail. A timeout names the topic.
+int fail_load(const std::string& blobref, const client::Response& r) {
+  if (r.errnum == ETIMEDOUT) return fail_response("content load", "content.load", r);
+  if (r.errnum == ENOENT) return fail("content load", blobref + ": no such blob");
   if (r.errnum == EINVAL || r.errnum == EPROTO)
-    return fail("content load", prefix + "malformed blobref");
-  return fail_response("content load", "content.load", r);
+    return fail("content load", blobref + ": malformed blobref");
+  return fail("content load", blobref + ": " + r.error_text());
 }
 
 int load(const std::string& blobref, bool bulk) {
   if (!bulk) {
     if (blobref.empty())
-      return fail("content load", "give a BLOBREF, or --bulk to read blobrefs from stdin");
-    if (!util::blobref_parse(blobref)) return fail("content load", "malformed blobref");
+      return usage_fail("content load", "give a BLOBREF, or --bulk to read blobrefs from stdin");
+    if (!util::blobref_parse(blobref)) return fail("content load", blobref + ": malformed blobref");
   }
   auto c = connect_or_fail();
   if (!c) return 1;
   if (!bulk) {
     client::Response r = c->rpc("content.load", blobref);
-    if (!r.ok()) return fail_load(r);
+    if (!r.ok()) return fail_load(blobref, r);
     if (!write_all(r.payload) || std::fflush(stdout) != 0)
       return fail("content load", std::string("stdout: ") + std::strerror(errno));
     return 0;
   }
   std::vector<std::string> refs = read_lines(std::cin);
   int rc = pipeline(*c, "content.load", refs, [&refs](size_t i, const client::Response& r) {
-    if (!r.ok()) return fail_load(r, refs[i] + ": ");
+    if (!r.ok()) return fail_load(refs[i], r);
     if (!write_all(r.payload) || !write_all("\n"))
       return fail("content load", std::string("stdout: ") + std::strerror(errno));
     return 0;
