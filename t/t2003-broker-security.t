@@ -22,8 +22,16 @@ test_expect_success 'a tcp:// broker admits a listed client' '
 		CAIRN_CLIENT_CERT=friend.cert_secret cairn ping >out &&
 	grep "^broker.ping: time=" out
 '
-test_expect_success 'its stderr hint names the server key' '
-	grep -F "CAIRN_SERVER_KEY=$(cat server.key) " b.err
+test_expect_success 'its stderr hint names the server key, shell-quoted' '
+	sq=$(printf "\047") &&
+	grep -F "CAIRN_SERVER_KEY=$sq$(cat server.key)$sq " b.err
+'
+test_expect_success 'the hint, pasted into a shell with a client cert, runs cairn ping' '
+	sed -n "s/^cairn: broker up at .*; try: //p" b.err >hint &&
+	test "$(wc -l <hint)" -eq 1 &&
+	sed "s|<your cert>|friend.cert_secret|" hint >try.sh &&
+	sh try.sh >out &&
+	grep "^broker.ping: time=" out
 '
 test_expect_success 'a client whose key is not listed gets no answer' '
 	test_must_fail env CAIRN_URI=$(broker_uri b) CAIRN_SERVER_KEY=$(cat server.key) \

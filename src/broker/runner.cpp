@@ -122,8 +122,8 @@ void Runner::print_startup_hint() const {
   std::string hint =
       fmt::format("cairn: broker up at {}; try: CAIRN_URI={}", broker_->uri(), broker_->uri());
   if (!broker_->server_key().empty())
-    hint +=
-        fmt::format(" CAIRN_SERVER_KEY={} CAIRN_CLIENT_CERT=<your cert>", broker_->server_key());
+    hint += fmt::format(" CAIRN_SERVER_KEY={} CAIRN_CLIENT_CERT=<your cert>",
+                        util::shell_quote(broker_->server_key()));
   std::cerr << hint << " cairn ping" << std::endl;
 }
 

@@ -169,4 +169,10 @@ std::string describe_wait_status(int wait_status) {
   return "ended with wait status " + std::to_string(wait_status);
 }
 
+std::string shell_quote(const std::string& word) {
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 }  // namespace cairn::util

@@ -69,4 +69,8 @@ int exit_code(int wait_status);
 // A wait status in words: "exited with status 3", "killed by signal 9 (SIGKILL)".
 std::string describe_wait_status(int wait_status);
 
+// `word` quoted for a POSIX shell: in single quotes, each `'` written as `'\''`, so a line
+// printed for a user to paste (a CURVE key has `<`, `$`, `(`) runs as printed.
+std::string shell_quote(const std::string& word);
+
 }  // namespace cairn::util

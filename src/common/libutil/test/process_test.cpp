@@ -231,5 +231,17 @@ TEST(WaitStatus, AStoppedChildIsNotASuccess) {
   EXPECT_EQ(describe_wait_status(0x137f), "ended with wait status 4991");
 }
 
+TEST(ShellQuote, QuotesEveryShellCharacterSoThePrintedWordPastesBack) {
+  EXPECT_EQ(shell_quote("a<b$c(d"), "'a<b$c(d'");
+  EXPECT_EQ(shell_quote(""), "''");
+  EXPECT_EQ(shell_quote("it's"), "'it'\\''s'");
+  // What sh makes of the quoted word is the word itself.
+  const std::string word = "x<$(y)'`z\\ \"!";
+  std::vector<std::string> argv = {"/bin/sh", "-c", "printf %s " + shell_quote(word)};
+  Finished f = run_captured(argv);
+  EXPECT_EQ(f.status, 0) << f.err;
+  EXPECT_EQ(f.out, word);
+}
+
 }  // namespace
 }  // namespace cairn::util
