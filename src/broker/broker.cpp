@@ -23,7 +23,7 @@ namespace cairn::broker {
 
 namespace {
 
-std::string hex(const std::string& bytes) {
+std::string hex(std::string_view bytes) {
   std::string out;
   for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
   return out;
@@ -55,6 +55,11 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
       std::make_unique<reactor::ZmqWatcher>(loop_, endpoint_->socket(), reactor::kRead,
                                             [this](reactor::ZmqWatcher&, int) { on_readable(); });
   watcher_->start();
+  // Replies to batches leave once per loop iteration, before the loop waits.
+  flush_hook_ = std::make_unique<reactor::Prepare>(loop_, [this](reactor::Prepare&) {
+    if (endpoint_) endpoint_->flush();
+  });
+  flush_hook_->start();
   heartbeat_timer_.start();
 
   context_ = std::make_unique<BrokerContext>(*this);
@@ -76,6 +81,9 @@ Broker::~Broker() {
   services_.clear();
   heartbeat_hooks_.clear();
   shutdown_hooks_.clear();
+  if (endpoint_)
+    endpoint_->flush();  // replies queued since the last iteration, including any EIO above
+  flush_hook_.reset();
   watcher_.reset();
   zap_.reset();
   endpoint_.reset();  // responders still held somewhere become no-ops
@@ -151,12 +159,40 @@ void Broker::on_readable() {
 }
 
 void Broker::dispatch(const msg::ZmqReceived& in) {
-  // [identity, (empty delimiter,) header, topic, payload]
-  std::string identity(in.part(0));
-  bool delimiter = in.count() == 5 && in.part(1).empty();
+  // [identity, (empty delimiter,) batch] or [identity, (empty delimiter,) header, topic, payload]
+  std::string_view identity = in.part(0);
+  size_t count = in.count();
+  bool batch_delimiter = count == 3 && in.part(1).empty();
+  size_t batch_at = batch_delimiter ? 2 : 1;
+  if (count == batch_at + 1 && msg::looks_like_batch(in.part(batch_at))) {
+    dispatch_batch(identity, batch_delimiter, in.part(batch_at));
+    return;
+  }
+  bool delimiter = count == 5 && in.part(1).empty();
   msg::Message& req = request_;  // its buffers serve message after message
-  if (util::Status st = in.decode_into(delimiter ? 2 : 1, req); !st) {
-    const std::string& why = st.error().text;
+  util::Status st = in.decode_into(delimiter ? 2 : 1, req);
+  dispatch_one(identity, delimiter, false, st, req);
+}
+
+void Broker::dispatch_batch(std::string_view identity, bool delimiter, std::string_view frame) {
+  auto batch = msg::BatchReader::open(frame);
+  if (!batch) {
+    log_.log_limited("malformed messages", Level::kWarning,
+                     fmt::format("dropped a malformed message from client {}: {}", hex(identity),
+                                 batch.error().text));
+    return;
+  }
+  // In order: a batch's requests are served as if they had come one by one.
+  while (!batch->done()) {
+    util::Status st = batch->next(request_);
+    dispatch_one(identity, delimiter, true, st, request_);
+  }
+}
+
+void Broker::dispatch_one(std::string_view identity, bool delimiter, bool batched,
+                          const util::Status& decoded, msg::Message& req) {
+  if (!decoded) {
+    const std::string& why = decoded.error().text;
     log_.log_limited(
         "malformed messages", Level::kWarning,
         fmt::format("dropped a malformed message from client {}: {}", hex(identity), why));
@@ -164,7 +200,7 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
     if (why == msg::kBadTopicError && req.type == msg::Type::kRequest) {
       req.topic = "invalid-topic";
       req.payload.clear();
-      RouterResponder(endpoint_, std::move(identity), delimiter, req)
+      RouterResponder(endpoint_, std::string(identity), delimiter, batched, req)
           .error(EINVAL, std::string("invalid topic: ") + msg::kBadTopicError);
     }
     return;
@@ -177,7 +213,7 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   }
   requests_.add(1);
   auto responder =
-      std::make_shared<RouterResponder>(endpoint_, std::move(identity), delimiter, req);
+      std::make_shared<RouterResponder>(endpoint_, std::string(identity), delimiter, batched, req);
   serve(req, responder);
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -82,6 +83,12 @@ class Broker {
   void setup_curve();
   void on_readable();
   void dispatch(const msg::ZmqReceived& in);
+  // Serves the requests of one batch frame, in order; a malformed frame is logged and dropped.
+  void dispatch_batch(std::string_view identity, bool delimiter, std::string_view frame);
+  // Serves one decoded request (`decoded` says whether decoding succeeded), or logs why not;
+  // `batched` replies join the peer's batch.
+  void dispatch_one(std::string_view identity, bool delimiter, bool batched,
+                    const util::Status& decoded, msg::Message& req);
   // Hands `req` to its service (ENOSYS if none; EIO if the handler throws).
   void serve(const msg::Message& req, const ResponderPtr& responder);
   void add_builtin_services();
@@ -104,6 +111,7 @@ class Broker {
   std::shared_ptr<Endpoint> endpoint_;
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<reactor::ZmqWatcher> watcher_;
+  std::unique_ptr<reactor::Prepare> flush_hook_;  // flushes batched replies each iteration
 
   std::unordered_map<std::string, Handler> services_;  // topic -> handler, looked up per request
   // The client request being dispatched: a member so that its buffers are reused from one

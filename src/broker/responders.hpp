@@ -8,9 +8,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "broker/log.hpp"
 #include "broker/module-api/module.hpp"
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
 
@@ -26,11 +28,30 @@ class Endpoint {
   // a reply the socket cannot take now is dropped and logged at debug level.
   void send(const std::string& identity, bool delimiter, const msg::Message& reply,
             std::string_view payload);
+  // The same reply added to the peer's batch, which leaves at the next flush() (or sooner, once
+  // it holds kBatchBytes): for a peer that sends batches, and so reads them.
+  void queue(const std::string& identity, bool delimiter, const msg::Message& reply,
+             std::string_view payload);
+  // Sends every peer's batch as [identity, (empty delimiter,) batch]. The broker calls it once
+  // per loop iteration, before the loop waits.
+  void flush();
   void* socket() const { return socket_.get(); }
 
+  static constexpr size_t kBatchBytes = 256 * 1024;
+
  private:
+  struct PeerBatch {
+    std::string identity;
+    bool delimiter = false;
+    msg::BatchWriter batch;
+  };
+  void send_batch(PeerBatch& peer);
+
   msg::ZmqSocket socket_;
   Log& log_;
+  // Batches being built, one per peer with replies this iteration; their buffers are reused.
+  std::vector<PeerBatch> peers_;
+  size_t peers_used_ = 0;
 };
 
 // Rules every responder keeps: one final answer (ok, error or end), later ones ignored (a
@@ -64,12 +85,14 @@ class OnceResponder : public Responder {
 // Answers one request through the ROUTER, by the client's identity.
 class RouterResponder final : public OnceResponder {
  public:
+  // `batched`: the request came in a batch, so its replies join the peer's batch.
   RouterResponder(std::weak_ptr<Endpoint> endpoint, std::string identity, bool delimiter,
-                  const msg::Message& request)
+                  bool batched, const msg::Message& request)
       : OnceResponder(request),
         endpoint_(std::move(endpoint)),
         identity_(std::move(identity)),
-        delimiter_(delimiter) {}
+        delimiter_(delimiter),
+        batched_(batched) {}
   ~RouterResponder() override { answer_if_dropped(); }
   void stream(std::string payload) override {
     if (!done_) deliver(std::move(payload));  // reply_.errnum is still 0
@@ -80,6 +103,7 @@ class RouterResponder final : public OnceResponder {
   std::weak_ptr<Endpoint> endpoint_;
   std::string identity_;
   bool delimiter_;
+  bool batched_;
 };
 
 // Answers a request one module sent another (ModuleContext::call) by calling its callback.

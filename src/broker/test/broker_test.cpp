@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "libmsg/batch.hpp"
 #include "libtest/temp_dir.hpp"
 
 using namespace cairn;
@@ -56,8 +57,39 @@ class Client {
             uint32_t flags = 0) {
     send_frames(msg::encode(msg::Message::request(topic, payload, tag, flags)));
   }
+  // Sends `requests` as one batch.
+  void send_batch(const std::vector<msg::Message>& requests) {
+    msg::BatchWriter w;
+    for (const auto& m : requests) w.add(m, m.topic, m.payload);
+    send_frames({w.frame()});
+  }
   // Waits (bounded) for one response, running `loop` meanwhile.
   std::optional<msg::Message> recv(reactor::Loop& loop, double timeout = 5.0) {
+    auto frames = recv_frames(loop, timeout);
+    if (!frames) return std::nullopt;
+    auto d = msg::decode(std::move(*frames));
+    EXPECT_TRUE(d) << d.error().text;
+    if (!d) return std::nullopt;
+    return std::move(d).value();
+  }
+  // Waits (bounded) for one batch of responses.
+  std::vector<msg::Message> recv_batch(reactor::Loop& loop, double timeout = 5.0) {
+    std::vector<msg::Message> out;
+    auto frames = recv_frames(loop, timeout);
+    EXPECT_TRUE(frames && frames->size() == 1) << "expected a one-frame batch";
+    if (!frames || frames->size() != 1) return out;
+    auto batch = msg::BatchReader::open((*frames)[0]);
+    EXPECT_TRUE(batch) << batch.error().text;
+    if (!batch) return out;
+    while (!batch->done()) {
+      msg::Message m;
+      EXPECT_TRUE(batch->next(m));
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+  // Waits (bounded) for one message, as frames.
+  std::optional<msg::Frames> recv_frames(reactor::Loop& loop, double timeout = 5.0) {
     loop.now_update();
     double deadline = loop.now() + timeout;
     while (true) {
@@ -77,10 +109,7 @@ class Client {
       more = zmq_msg_more(&part);
       zmq_msg_close(&part);
     }
-    auto d = msg::decode(std::move(frames));
-    EXPECT_TRUE(d) << d.error().text;
-    if (!d) return std::nullopt;
-    return std::move(d).value();
+    return frames;
   }
   std::optional<msg::Message> rpc(reactor::Loop& loop, const std::string& topic,
                                   const std::string& payload = {}) {
@@ -235,6 +264,56 @@ TEST_F(BrokerTest, ResponseCarriesTheRequestMatchTagAndRepliesMayComeOutOfOrder)
   auto r4 = c.rpc(loop_, "broker.ping", "next");
   ASSERT_TRUE(r4);
   EXPECT_EQ(r4->payload, "next");  // nothing else was queued before it
+}
+
+TEST_F(BrokerTest, ABatchIsServedInOrderAndItsRepliesLeaveAsOneBatch) {
+  Broker& b = start();
+  std::vector<std::string> order;
+  b.register_service("test.order", [&](const msg::Message& req, ResponderPtr r) {
+    order.push_back(req.payload);
+    r->ok("got " + req.payload);
+  });
+  ResponderPtr held;
+  b.register_service("test.hold", [&](const msg::Message&, ResponderPtr r) { held = r; });
+  Client& c = client();
+  c.send_batch(
+      {msg::Message::request("test.order", "a", 1), msg::Message::request("no.such.service", "", 2),
+       msg::Message::request("test.hold", "", 3), msg::Message::request("test.order", "b", 4),
+       msg::Message::request("has space", "", 5), msg::Message::request("broker.ping", "c", 6)});
+  auto replies = c.recv_batch(loop_);
+  ASSERT_EQ(replies.size(), 5u);  // all but the held one, in the order they were produced
+  EXPECT_EQ(order, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(replies[0].matchtag, 1u);
+  EXPECT_EQ(replies[0].payload, "got a");
+  EXPECT_EQ(replies[1].matchtag, 2u);
+  EXPECT_EQ(replies[1].errnum, ENOSYS);
+  EXPECT_EQ(replies[2].matchtag, 4u);
+  EXPECT_EQ(replies[3].matchtag, 5u);
+  EXPECT_EQ(replies[3].errnum, EINVAL);  // a bad topic inside a batch is answered too
+  EXPECT_EQ(replies[4].matchtag, 6u);
+  EXPECT_EQ(replies[4].payload, "c");
+  // A reply produced later leaves in a batch of its own.
+  ASSERT_TRUE(held);
+  held->ok("late");
+  auto later = c.recv_batch(loop_);
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].matchtag, 3u);
+  EXPECT_EQ(later[0].payload, "late");
+}
+
+TEST_F(BrokerTest, AMalformedBatchIsDroppedAndLoggedAndTheBrokerStillAnswers) {
+  start();
+  Client& c = client();
+  c.send_frames({std::string("\x01\x03\0\0\x05\0\0\0", 8)});  // five promised, none there
+  msg::BatchWriter w;
+  w.add(msg::Message::request("broker.ping", "", 1), "broker.ping", "x");
+  std::string padded = w.frame() + "junk";
+  c.send_frames({padded});
+  auto r = c.rpc(loop_, "broker.ping", "still here");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->payload, "still here");  // a single request is still answered singly
+  EXPECT_TRUE(log_has(*broker_, "batch: message 1 of 5 is cut short"));
+  EXPECT_TRUE(log_has(*broker_, "batch: 4 bytes after the last of 1 messages"));
 }
 
 TEST_F(BrokerTest, ResponderIsSafeAfterTheClientWentAway) {

@@ -1,7 +1,8 @@
 // cairn::client::Client: connection set-up (URI, CURVE from the environment) and the
-// request/response matching described in client.hpp. Invariant: a tag is in in_flight_ from
-// send() until its last response is received (or rpc() gives up on it); ready_ holds responses
-// already received, and settled, but not yet handed to the caller.
+// request/response matching and batching described in client.hpp. Invariants: a tag is in
+// in_flight_ from send() until its last response is received (or rpc() gives up on it);
+// queued_ holds the requests sent since the last flush, queued_tags_ their tags; ready_ holds
+// responses already received, and settled, but not yet handed to the caller.
 #include "libclient/client.hpp"
 
 #include <czmq.h>
@@ -201,32 +202,83 @@ util::Result<Client> Client::connect(std::string_view uri_arg) {
   return c;
 }
 
+void Client::track(uint32_t tag, std::string_view topic, bool streaming) {
+  if (spare_.empty()) {
+    in_flight_.emplace(tag, Pending{std::string(topic), streaming});
+    return;
+  }
+  auto node = std::move(spare_.back());
+  spare_.pop_back();
+  node.key() = tag;
+  node.mapped().topic.assign(topic);
+  node.mapped().streaming = streaming;
+  in_flight_.insert(std::move(node));
+}
+
 uint32_t Client::send(std::string_view topic, std::string_view payload, uint32_t flags) {
   uint32_t tag = next_tag_;
   // Skip 0 (means "no tag") and any tag still in flight after a wrap-around.
   while (tag == 0 || in_flight_.count(tag)) ++tag;
   next_tag_ = tag + 1;
 
-  // Header fields only: topic and payload go from the caller's buffers to zmq_send.
+  // Header fields only: topic and payload are copied once, into the batch or into ZeroMQ.
   msg::Message fields = msg::Message::request({}, {}, tag, flags);
-  if (!msg::send_body(sock_.get(), fields, topic, payload)) return 0;
-  bool streaming = (flags & msg::kFlagStreaming) != 0;
-  if (spare_.empty()) {
-    in_flight_.emplace(tag, Pending{std::string(topic), streaming});
+  if (batch_limit_ <= 1) {
+    if (!msg::send_body(sock_.get(), fields, topic, payload)) return 0;
   } else {
-    auto node = std::move(spare_.back());
-    spare_.pop_back();
-    node.key() = tag;
-    node.mapped().topic.assign(topic);
-    node.mapped().streaming = streaming;
-    in_flight_.insert(std::move(node));
+    // A batch that would outgrow its bound leaves first; a large request then travels alone.
+    if (queued_.count() > 0 &&
+        queued_.size() + msg::kBatchEntryBytes + topic.size() + payload.size() > kBatchBytes)
+      flush();
+    queued_.add(fields, topic, payload);
+    queued_tags_.push_back(tag);
   }
+  track(tag, topic, (flags & msg::kFlagStreaming) != 0);
+  if (queued_.count() >= batch_limit_) flush();
   return tag;
 }
 
-util::Status Client::read_one(milliseconds timeout, Response& out) {
+void Client::flush() {
+  if (queued_.count() == 0) return;
+  bool sent = msg::send_frame(sock_.get(), queued_.frame());
+  if (!sent) {
+    // Each queued request is answered here, so no caller waits for a reply that cannot come.
+    int errnum = zmq_errno();
+    for (uint32_t tag : queued_tags_) {
+      auto it = in_flight_.find(tag);
+      if (it == in_flight_.end()) continue;
+      Response r;
+      r.topic = it->second.topic;
+      r.matchtag = tag;
+      r.errnum = errnum;
+      r.payload = fmt::format("cannot send the request: {}", zmq_strerror(errnum));
+      ready_.push_back(std::move(r));
+      forget(it);
+    }
+  }
+  queued_.clear();
+  queued_tags_.clear();
+}
+
+void Client::accept(msg::Message& m) {
+  if (m.type != msg::Type::kResponse) return;
+  auto it = in_flight_.find(m.matchtag);
+  if (it == in_flight_.end()) return;  // not ours (any more): drop
+  Response r;
+  r.topic = std::move(m.topic);
+  r.matchtag = m.matchtag;
+  r.errnum = m.errnum;
+  r.payload = std::move(m.payload);
+  // The last response of a request (the only one, unless it streams) settles it.
+  if (!it->second.streaming || r.errnum != 0) forget(it);
+  ready_.push_back(std::move(r));
+}
+
+util::Status Client::receive_some(milliseconds timeout) {
+  flush();
   const auto deadline = Clock::now() + timeout;
-  for (;;) {
+  const size_t before = ready_.size();
+  while (ready_.size() == before) {
     // A blocking receive bounded by ZMQ_RCVTIMEO: it returns at once when a response is queued
     // (pipelining), and otherwise sleeps in libzmq's own wait, which costs fewer system calls
     // than a non-blocking try followed by zmq_poll.
@@ -248,22 +300,20 @@ util::Status Client::read_one(milliseconds timeout, Response& out) {
     if (got == 0)  // EAGAIN: nothing within the timeout
       return util::Error{ETIMEDOUT, "no response within the timeout"};
     // Tolerate a REQ-style empty delimiter in front of the message.
-    bool delimiter = received_.count() == 4 && received_.part(0).empty();
-    auto m = received_.decode(delimiter ? 1 : 0);
-    received_.clear();  // the payload now lives in m: do not hold a second copy until next time
-    if (!m || m->type != msg::Type::kResponse) continue;
-    auto it = in_flight_.find(m->matchtag);
-    if (it == in_flight_.end()) continue;  // not ours (any more): drop
-    out.topic = std::move(m->topic);
-    out.matchtag = m->matchtag;
-    out.errnum = m->errnum;
-    out.payload = std::move(m->payload);
-    // The last response of a request (the only one, unless it streams) settles it.
-    if (!it->second.streaming || out.errnum != 0) forget(it);
-    return {};
+    size_t first =
+        (received_.count() == 2 || received_.count() == 4) && received_.part(0).empty() ? 1 : 0;
+    if (received_.count() == first + 1 && msg::looks_like_batch(received_.part(first))) {
+      if (auto batch = msg::BatchReader::open(received_.part(first))) {
+        while (!batch->done())
+          if (batch->next(decoded_)) accept(decoded_);
+      }
+    } else if (received_.decode_into(first, decoded_)) {
+      accept(decoded_);
+    }
+    received_.clear();  // the payloads now live in ready_: do not hold a second copy
   }
+  return {};
 }
-
 void Client::forget(std::unordered_map<uint32_t, Pending>::iterator it) {
   auto node = in_flight_.extract(it);
   if (spare_.size() < kSpareNodes) spare_.push_back(std::move(node));
@@ -292,36 +342,34 @@ Response Client::read_failure(const util::Error& error, uint32_t matchtag,
 }
 
 Response Client::recv(milliseconds timeout) {
-  if (!ready_.empty()) {
-    Response r = std::move(ready_.front());
-    ready_.pop_front();
-    return r;
+  if (ready_.empty()) {
+    if (auto got = receive_some(timeout); !got) return read_failure(got.error(), 0, {});
   }
-  Response r;
-  if (auto got = read_one(timeout, r); !got) return read_failure(got.error(), 0, {});
+  Response r = std::move(ready_.front());
+  ready_.pop_front();
   return r;
 }
 
 Response Client::recv_for(uint32_t matchtag, milliseconds timeout) {
-  auto it = std::find_if(ready_.begin(), ready_.end(),
-                         [matchtag](const Response& r) { return r.matchtag == matchtag; });
-  if (it != ready_.end()) {
-    Response r = std::move(*it);
-    ready_.erase(it);
-    return r;
-  }
+  auto find_from = [this, matchtag](size_t from) {
+    return std::find_if(ready_.begin() + static_cast<std::ptrdiff_t>(from), ready_.end(),
+                        [matchtag](const Response& r) { return r.matchtag == matchtag; });
+  };
   std::string topic;
   if (auto p = in_flight_.find(matchtag); p != in_flight_.end()) topic = p->second.topic;
   const auto deadline = Clock::now() + timeout;
-  for (;;) {
+  for (size_t searched = 0;;) {
+    if (auto it = find_from(searched); it != ready_.end()) {
+      Response r = std::move(*it);
+      ready_.erase(it);
+      return r;
+    }
+    searched = ready_.size();
     milliseconds left = timeout;
     if (timeout.count() >= 0)
       left = std::max(milliseconds(0),
                       std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
-    Response r;
-    if (auto got = read_one(left, r); !got) return read_failure(got.error(), matchtag, topic);
-    if (r.matchtag == matchtag) return r;
-    ready_.push_back(std::move(r));
+    if (auto got = receive_some(left); !got) return read_failure(got.error(), matchtag, topic);
   }
 }
 

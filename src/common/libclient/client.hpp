@@ -4,6 +4,12 @@
 // dropped. A streaming request stays in flight until its terminating response (errnum ENODATA,
 // or any other error). Responses received while waiting for another tag are kept, in order,
 // for the next recv(). Blocking and single-threaded: one Client per thread.
+//
+// Batching: send() queues its request; the queue leaves as one batch message (doc/protocol.md)
+// when the caller next has to wait for a response, calls flush(), or the queue reaches its
+// bound. A caller that pipelines thus batches without asking, and a lone request leaves as soon
+// as its caller waits for the answer. A request that cannot be sent comes back as a response
+// with the errno and "cannot send the request: ...".
 #pragma once
 
 #include <chrono>
@@ -15,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
@@ -48,14 +55,29 @@ class Client {
   Client& operator=(Client&&) = default;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
+  // A request still queued is not sent: call flush() first to send requests whose replies
+  // will never be waited for. (Sockets close with linger 0: nothing sent is waited for.)
   ~Client() = default;
 
   // Sends a request and waits for its one response (at most timeout()). A timeout is reported
   // as errnum ETIMEDOUT with the text the user should see.
   Response rpc(std::string_view topic, std::string_view payload = {});
 
-  // Sends a request without waiting; returns its match tag, or 0 with errno set on failure.
+  // Queues a request (see Batching above); returns its match tag. With a batch limit of 1 the
+  // request is sent at once instead, and 0 is returned (errno set) if that fails.
   uint32_t send(std::string_view topic, std::string_view payload = {}, uint32_t flags = 0);
+
+  // Sends the queued requests now, as one message. Every receive does this first.
+  void flush();
+
+  // Requests per batch message (default kDefaultBatchLimit); 1 sends each request as its own
+  // message, at once. A batch also leaves once it holds kBatchBytes.
+  static constexpr size_t kDefaultBatchLimit = 256;
+  static constexpr size_t kBatchBytes = 256 * 1024;
+  void set_batch_limit(size_t limit) {
+    flush();
+    batch_limit_ = limit < 1 ? 1 : limit;
+  }
 
   // Waits up to `timeout` for the next response to any request in flight. Returns ETIMEDOUT
   // (matchtag 0) when none arrives in time.
@@ -80,14 +102,20 @@ class Client {
   };
 
   Client() = default;
-  // Reads one response to a tag in flight into `out`, waiting up to `timeout`; ETIMEDOUT if
-  // none came, or ZeroMQ's errno with "receive: <reason>". Drops malformed messages and
-  // responses to tags not in flight.
-  util::Status read_one(std::chrono::milliseconds timeout, Response& out);
-  // The Response a failed read_one() gives the caller waiting for `matchtag`.
+  // Receives one message (a single response or a batch), waiting up to `timeout`, and appends
+  // the responses in it to tags in flight to ready_; ETIMEDOUT if none came, or ZeroMQ's errno
+  // with "receive: <reason>". Malformed messages and responses to tags not in flight are
+  // dropped. Flushes the queue first.
+  util::Status receive_some(std::chrono::milliseconds timeout);
+  // Adds a received response to ready_ if its tag is in flight, settling the tag when it is the
+  // request's last response.
+  void accept(msg::Message& m);
+  // The Response a failed receive_some() gives the caller waiting for `matchtag`.
   Response read_failure(const util::Error& error, uint32_t matchtag, std::string topic) const;
   // Forgets the request at `it`, keeping its node for send() to reuse.
   void forget(std::unordered_map<uint32_t, Pending>::iterator it);
+  // Registers `tag` as in flight.
+  void track(uint32_t tag, std::string_view topic, bool streaming);
   Response timeout_response(uint32_t matchtag, std::string topic) const;
 
   msg::ZmqContext ctx_;  // declared before sock_: the socket closes first
@@ -99,9 +127,13 @@ class Client {
   // Nodes of answered requests, reused by send(): once warm, a request allocates nothing.
   static constexpr size_t kSpareNodes = 256;
   std::vector<std::unordered_map<uint32_t, Pending>::node_type> spare_;
-  std::deque<Response> ready_;  // received while waiting for another tag
+  std::deque<Response> ready_;  // received, not yet handed to the caller
   msg::ZmqReceived received_;   // receive buffer, reused
-  int rcvtimeo_ms_ = -2;        // ZMQ_RCVTIMEO last set on sock_ (-2: not yet)
+  msg::Message decoded_;        // the message being decoded, its buffers reused
+  size_t batch_limit_ = kDefaultBatchLimit;
+  msg::BatchWriter queued_;            // requests sent but not yet flushed
+  std::vector<uint32_t> queued_tags_;  // their tags, to fail them if the batch cannot be sent
+  int rcvtimeo_ms_ = -2;               // ZMQ_RCVTIMEO last set on sock_ (-2: not yet)
 };
 
 // Reads $CAIRN_RPC_TIMEOUT (default 60 s): EINVAL, "'<value>' is not a positive number of

@@ -8,22 +8,15 @@
 #include <cstring>
 
 #include "libmsg/message.hpp"
+#include "libmsg/wire.hpp"
 
 namespace cairn::msg {
 
 namespace {
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = wire::kVersion;
 constexpr size_t kMaxTopic = 255;
 
-void put_u32(char* out, size_t at, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint32_t get_u32(std::string_view in, size_t at) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<uint32_t>(static_cast<uint8_t>(in[at + i])) << (8 * i);
-  return v;
-}
+using wire::get_u32;
 bool valid_topic(std::string_view t) {
   if (t.empty() || t.size() > kMaxTopic) return false;
   for (unsigned char c : t)
@@ -63,9 +56,9 @@ void encode_header(const Message& m, char (&out)[kHeaderBytes]) {
   std::memset(out, 0, kHeaderBytes);
   out[0] = static_cast<char>(kVersion);
   out[1] = static_cast<char>(m.type);
-  put_u32(out, 4, m.matchtag);
-  put_u32(out, 8, m.flags);
-  put_u32(out, 12, static_cast<uint32_t>(m.errnum));
+  wire::put_u32(out + 4, m.matchtag);
+  wire::put_u32(out + 8, m.flags);
+  wire::put_u32(out + 12, static_cast<uint32_t>(m.errnum));
 }
 
 Frames encode(const Message& m) {
@@ -81,6 +74,19 @@ namespace {
 // malformed otherwise.
 util::Status check(size_t count, std::string_view h, std::string_view topic, Message& m) {
   if (count != 3) return util::Error{EPROTO, frame_count_error(count)};
+  return decode_fields(h, topic, m);
+}
+
+template <typename FrameList>
+util::Status check(const FrameList& frames, Message& m) {
+  bool three = frames.size() == 3;
+  return check(frames.size(), three ? std::string_view(frames[0]) : std::string_view(),
+               three ? std::string_view(frames[1]) : std::string_view(), m);
+}
+
+}  // namespace
+
+util::Status decode_fields(std::string_view h, std::string_view topic, Message& m) {
   if (h.size() != kHeaderBytes)
     return util::Error{EPROTO, "header is " + std::to_string(h.size()) + " bytes, expected 16"};
   if (static_cast<uint8_t>(h[0]) != kVersion) {
@@ -101,15 +107,6 @@ util::Status check(size_t count, std::string_view h, std::string_view topic, Mes
     return util::Error{EPROTO, "request carries an errno"};
   return {};
 }
-
-template <typename FrameList>
-util::Status check(const FrameList& frames, Message& m) {
-  bool three = frames.size() == 3;
-  return check(frames.size(), three ? std::string_view(frames[0]) : std::string_view(),
-               three ? std::string_view(frames[1]) : std::string_view(), m);
-}
-
-}  // namespace
 
 std::string frame_count_error(size_t count) {
   return "expected 3 frames, got " + std::to_string(count);

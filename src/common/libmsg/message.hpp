@@ -55,6 +55,9 @@ util::Result<Message> decode(std::span<const std::string_view> frames);
 // after message. Succeeding costs no allocation once `into` has grown to the messages' sizes;
 // on failure `into` is unspecified (but see kBadTopicError).
 util::Status decode_into(std::span<const std::string_view> frames, Message& into);
+// The checks decode() makes of a header frame `header` and a topic, filling every field of
+// `into` but topic and payload (for the batch reader, whose entries carry the same header).
+util::Status decode_fields(std::string_view header, std::string_view topic, Message& into);
 // The reason decode() gives for a message of `count` frames, count != 3.
 std::string frame_count_error(size_t count);
 // Why a message with a sound header but an invalid topic is malformed. Its type and match tag

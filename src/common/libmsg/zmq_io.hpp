@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -115,6 +116,29 @@ inline bool send_body(void* socket, const Message& fields, std::string_view topi
   return zmq_send(socket, header, sizeof header, flags | ZMQ_SNDMORE) >= 0 &&
          zmq_send(socket, topic.data(), topic.size(), flags | ZMQ_SNDMORE) >= 0 &&
          zmq_send(socket, payload.data(), payload.size(), flags) >= 0;
+}
+
+namespace detail {
+inline void free_string(void*, void* hint) { delete static_cast<std::string*>(hint); }
+}  // namespace detail
+
+// Frames at least this large are handed to ZeroMQ without a copy by send_frame().
+constexpr size_t kZeroCopyBytes = 64 * 1024;
+
+// Sends `frame` as the last (or only) part of a message, `flags` added (ZMQ_DONTWAIT). False
+// (errno from zmq) on failure. A frame of kZeroCopyBytes or more is moved into the message
+// rather than copied, leaving `frame` empty whether or not it was sent.
+inline bool send_frame(void* sock, std::string& frame, int flags = 0) {
+  if (frame.size() < kZeroCopyBytes) return zmq_send(sock, frame.data(), frame.size(), flags) >= 0;
+  auto* owned = new std::string(std::move(frame));
+  frame.clear();
+  zmq_msg_t part;
+  zmq_msg_init_data(&part, owned->data(), owned->size(), detail::free_string, owned);
+  if (zmq_msg_send(&part, sock, flags) >= 0) return true;
+  int errnum = zmq_errno();
+  zmq_msg_close(&part);  // frees `owned`
+  errno = errnum;
+  return false;
 }
 
 // Sends `frames` as one multipart message, `flags` (ZMQ_DONTWAIT) added to every part. Returns

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <zmq.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -17,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_io.hpp"
 
@@ -39,8 +42,14 @@ class ServerSocket {
  public:
   ServerSocket(void* sock) : sock_(sock) {}
 
-  // Receives one request (fails the test if none arrives within kServerWaitMs).
+  // Receives one request (fails the test if none arrives within kServerWaitMs). The requests
+  // of a batch are returned one per call, in order.
   Incoming recv() {
+    if (!unread_.empty()) {
+      Incoming in = std::move(unread_.front());
+      unread_.pop_front();
+      return in;
+    }
     zmq_pollitem_t item{sock_, 0, ZMQ_POLLIN, 0};
     int rc = zmq_poll(&item, 1, kServerWaitMs);
     EXPECT_EQ(rc, 1) << "server: no request arrived";
@@ -48,14 +57,38 @@ class ServerSocket {
     msg::Frames frames;
     EXPECT_EQ(msg::recv_frames(sock_, frames), 1);
     if (frames.empty()) return {};
+    ++messages_;
     Incoming in;
     in.identity = frames.front();
+    if (frames.size() == 2 && msg::looks_like_batch(frames[1])) {
+      auto batch = msg::BatchReader::open(frames[1]);
+      EXPECT_TRUE(batch.ok()) << batch.error().text;
+      if (!batch) return {};
+      batch_sizes_.push_back(batch->count());
+      while (!batch->done()) {
+        Incoming one{in.identity, {}};
+        EXPECT_TRUE(batch->next(one.request).ok());
+        unread_.push_back(std::move(one));
+      }
+      return recv();
+    }
     auto d = msg::decode(msg::Frames(frames.begin() + 1, frames.end()));
     EXPECT_TRUE(d.ok()) << d.error().text;
     if (d) in.request = std::move(d).value();
     return in;
   }
 
+  // Messages received so far, and the request count of each batch among them.
+  size_t messages() const { return messages_; }
+  const std::vector<uint32_t>& batch_sizes() const { return batch_sizes_; }
+
+  // Sends `replies` to `identity` as one batch.
+  void send_batch(const std::string& identity, const std::vector<msg::Message>& replies) {
+    msg::BatchWriter w;
+    for (const auto& m : replies) w.add(m, m.topic, m.payload);
+    zmq_send(sock_, identity.data(), identity.size(), ZMQ_SNDMORE);
+    zmq_send(sock_, w.frame().data(), w.frame().size(), 0);
+  }
   void send_frames(const std::string& identity, const msg::Frames& frames) {
     zmq_send(sock_, identity.data(), identity.size(), ZMQ_SNDMORE);
     msg::send_frames(sock_, frames);
@@ -66,6 +99,9 @@ class ServerSocket {
 
  private:
   void* sock_;
+  std::deque<Incoming> unread_;  // the rest of the last batch
+  size_t messages_ = 0;
+  std::vector<uint32_t> batch_sizes_;
 };
 
 // Runs `script` on a thread against a bound ROUTER socket; joins on destruction.
@@ -352,6 +388,123 @@ TEST(Client, AReusedRequestEntryKeepsNothingOfTheRequestBefore) {
 }
 
 // Environment handling -------------------------------------------------------------------
+
+// Batching (client.hpp): what a pipelining caller sends before it waits leaves as one message.
+TEST(Client, RequestsSentBeforeAWaitLeaveAsOneBatchAndABatchedReplyIsSplit) {
+  constexpr int kN = 16;
+  std::vector<uint32_t> sizes;
+  TestServer server([&sizes](ServerSocket& s) {
+    std::vector<msg::Message> replies;
+    std::string identity;
+    for (int i = 0; i < kN; ++i) {
+      Incoming in = s.recv();
+      identity = in.identity;
+      replies.push_back(msg::Message::response(in.request, "r" + in.request.payload));
+    }
+    sizes = s.batch_sizes();
+    s.send_batch(identity, replies);
+  });
+  Client c = must_connect(server.uri());
+  std::vector<uint32_t> tags;
+  for (int i = 0; i < kN; ++i) tags.push_back(must_send(c, "test.echo", std::to_string(i)));
+  for (int i = 0; i < kN; ++i) {
+    Response r = c.recv();
+    ASSERT_EQ(r.errnum, 0) << r.error_text();
+    EXPECT_EQ(r.matchtag, tags[i]);  // the batch's order
+    EXPECT_EQ(r.payload, "r" + std::to_string(i));
+  }
+  server.join();
+  EXPECT_EQ(sizes, std::vector<uint32_t>{kN});
+  EXPECT_EQ(c.in_flight(), 0u);
+}
+
+TEST(Client, RecvForFindsItsReplyInsideABatchAndKeepsTheOthers) {
+  TestServer server([](ServerSocket& s) {
+    Incoming a = s.recv(), b = s.recv(), c = s.recv();
+    s.send_batch(a.identity,
+                 {msg::Message::response(c.request, "c"), msg::Message::response(a.request, "a"),
+                  msg::Message::response(b.request, "b")});
+  });
+  Client c = must_connect(server.uri());
+  uint32_t ta = must_send(c, "t.a"), tb = must_send(c, "t.b"), tc = must_send(c, "t.c");
+  Response rb = c.recv_for(tb, milliseconds(kServerWaitMs));
+  EXPECT_EQ(rb.payload, "b");
+  Response r1 = c.recv(), r2 = c.recv();
+  EXPECT_EQ(r1.matchtag, tc);
+  EXPECT_EQ(r2.matchtag, ta);
+}
+
+TEST(Client, TheBatchLimitBoundsABatchAndOneSendsEachRequestAlone) {
+  std::vector<uint32_t> sizes;
+  size_t messages = 0;
+  TestServer server([&](ServerSocket& s) {
+    echo(s, 10 + 5);
+    sizes = s.batch_sizes();
+    messages = s.messages();
+  });
+  Client c = must_connect(server.uri());
+  c.set_batch_limit(4);
+  for (int i = 0; i < 10; ++i) must_send(c, "test.echo", "x");
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(c.recv().errnum, 0);
+  c.set_batch_limit(1);
+  for (int i = 0; i < 5; ++i) must_send(c, "test.echo", "y");
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(c.recv().errnum, 0);
+  server.join();
+  EXPECT_EQ(sizes, (std::vector<uint32_t>{4, 4, 2}));  // full batches leave at once
+  EXPECT_EQ(messages, 3u + 5u);                        // then five single three-frame messages
+}
+
+TEST(Client, ABatchLeavesBeforeItOutgrowsItsByteBound) {
+  std::vector<uint32_t> sizes;
+  TestServer server([&](ServerSocket& s) {
+    echo(s, 4);
+    sizes = s.batch_sizes();
+  });
+  Client c = must_connect(server.uri());
+  std::string big(Client::kBatchBytes / 2, 'b');  // two of these would pass the bound
+  for (int i = 0; i < 4; ++i) must_send(c, "test.echo", big);
+  for (int i = 0; i < 4; ++i) {
+    Response r = c.recv();
+    ASSERT_EQ(r.errnum, 0) << r.error_text();
+    EXPECT_EQ(r.payload, big);
+  }
+  server.join();
+  EXPECT_EQ(sizes, (std::vector<uint32_t>{1, 1, 1, 1}));
+}
+
+TEST(Client, FlushSendsWhatIsQueuedWithoutWaiting) {
+  std::vector<std::string> got;
+  std::atomic<bool> received{false};
+  TestServer server([&](ServerSocket& s) {
+    for (int i = 0; i < 2; ++i) got.push_back(s.recv().request.topic);
+    received = true;
+  });
+  Client c = must_connect(server.uri());
+  must_send(c, "t.one");
+  must_send(c, "t.two");
+  c.flush();
+  // The client does not wait for a reply: the server gets both requests all the same.
+  auto deadline = std::chrono::steady_clock::now() + milliseconds(kServerWaitMs);
+  while (!received && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(1));
+  server.join();
+  EXPECT_EQ(got, (std::vector<std::string>{"t.one", "t.two"}));
+}
+
+TEST(Client, AMalformedBatchAndRepliesToUnknownTagsAreDropped) {
+  TestServer server([](ServerSocket& s) {
+    Incoming in = s.recv();
+    std::string cut("\x01\x03\0\0\x05\0\0\0", 8);  // promises five messages, holds none
+    s.send_frames(in.identity, {cut});
+    s.send_batch(in.identity, {msg::Message::response(msg::Message::request("x.y", "", 999), "?"),
+                               msg::Message::response(in.request, "ok")});
+  });
+  Client c = must_connect(server.uri());
+  Response r = c.rpc("test.echo");
+  EXPECT_EQ(r.errnum, 0) << r.error_text();
+  EXPECT_EQ(r.payload, "ok");
+  EXPECT_EQ(c.in_flight(), 0u);
+}
 
 class ClientEnv : public ::testing::Test {
  protected:

@@ -2,7 +2,9 @@
 // separator, so the fuzzer explores frame counts, header bytes and topics. decode must never
 // crash or throw, anything it accepts must re-encode to the same frames, anything it refuses is
 // EPROTO with a reason, and decoding from views of the frames (as the broker and libclient do),
-// by move, or into a reused message, must give the same answer.
+// by move, or into a reused message, must give the same answer. The whole input is also read
+// as a batch frame: refused with EPROTO and a reason, or read to its end, every entry that
+// decodes re-encoding to the same bytes.
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -38,5 +41,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cairn::util::Status st = cairn::msg::decode_into(views, reused);
   if (st.ok() != v.ok() || (!st && st.error().text != v.error().text)) std::abort();
   if (st && cairn::msg::encode(reused) != frames) std::abort();
+
+  auto batch = cairn::msg::BatchReader::open(input);
+  if (!batch) {
+    if (batch.error().errnum != EPROTO || batch.error().text.empty()) std::abort();
+    return 0;
+  }
+  cairn::msg::BatchWriter again;
+  bool all_decoded = true;
+  while (!batch->done()) {
+    cairn::msg::Message m;
+    if (batch->next(m))
+      again.add(m, m.topic, m.payload);
+    else
+      all_decoded = false;
+  }
+  if (all_decoded && again.frame() != input) std::abort();
   return 0;
 }

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the libFuzzer target for cairn::msg::decode for a bounded number of inputs (TAP output).
+# Runs the libFuzzer target for cairn::msg::decode and BatchReader for a bounded number of inputs (TAP output).
 # Built and run only with configure --enable-fuzzing (CXX=clang++).
 fuzzer="${CAIRN_BUILDDIR:-.}/src/common/libmsg/fuzz/decode_fuzz"
 echo "1..1"
@@ -11,6 +11,9 @@ printf '\001\001\000\000\007\000\000\000\001\000\000\000\000\000\000\000\377\376
 	>"$work/corpus/seed-request"
 printf '\001\002\000\000\007\000\000\000\000\000\000\000\046\000\000\000\377\376no.such\377\376unknown service' \
 	>"$work/corpus/seed-error"
+# A batch of two requests (one frame: batch header, then entries with their lengths).
+printf '\001\003\000\000\002\000\000\000\001\001\000\000\001\000\000\000\000\000\000\000\000\000\000\000\003\000\000\000\001\000\000\000a.bx\001\001\000\000\002\000\000\000\000\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000c.d' \
+	>"$work/corpus/seed-batch"
 if "$fuzzer" -runs=200000 -max_total_time=60 -max_len=512 -artifact_prefix="$work/" \
 	"$work/corpus" >"$work/log" 2>&1; then
 	runs=$(sed -n 's/.*Done \([0-9]*\) runs.*/\1/p' "$work/log")

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libmsg/message.hpp"
+#include "libmsg/test/expect_same.hpp"
 
 namespace cairn::msg {
 namespace {
@@ -19,14 +20,7 @@ Message roundtrip(const Message& m) {
   return d.ok() ? std::move(d).value() : Message{};
 }
 
-void expect_same(const Message& a, const Message& b) {
-  EXPECT_EQ(a.type, b.type);
-  EXPECT_EQ(a.topic, b.topic);
-  EXPECT_EQ(a.matchtag, b.matchtag);
-  EXPECT_EQ(a.flags, b.flags);
-  EXPECT_EQ(a.errnum, b.errnum);
-  EXPECT_EQ(a.payload, b.payload);
-}
+using test::expect_same;
 
 // Views of `frames`, as a receiver that keeps them in its own buffers passes them.
 std::vector<std::string_view> views(const Frames& frames) {
