@@ -2,14 +2,14 @@
 test_description='cairn-metrics(7) lists every metric name the broker and the shipped job-stats
 plugin send'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
+. "$(dirname "$0")/lib/metrics.sh"
 
 CAIRN_PLUGIN_PATH=$CAIRN_BUILDDIR/src/modules/job-manager/plugins/.libs
 export CAIRN_PLUGIN_PATH
 
-# Names the reference documents: ".BR name \" (type, unit)\"" entries, "\-" unescaped.
+# Names the reference documents.
 documented() {
-	sed -n 's/^\.BR \([a-z][^ ]*\) " (\(gauge\|counter\|timer\),.*/\1/p' \
-		"$CAIRN_SRCDIR/doc/man7/cairn-metrics.7" | sed 's/\\-/-/g' | sort -u
+	metrics_documented | cut -d" " -f1 | sort -u
 }
 
 test_expect_success 'the reference documents names of every type' '

@@ -233,6 +233,10 @@ void ContentModule::publish_gauges() {
 
 std::string ContentModule::stats_json() const {
   CacheStats s = cache_->stats();
+  // Loads answered from memory, of all loads so far; null before the first load.
+  uint64_t loads = s.load_hits + s.load_misses;
+  nlohmann::json hit_rate = nullptr;
+  if (loads > 0) hit_rate = static_cast<double>(s.load_hits) / static_cast<double>(loads);
   nlohmann::json j = {
       {"count", s.count},
       {"valid", s.valid},
@@ -243,6 +247,7 @@ std::string ContentModule::stats_json() const {
       {"failed-writes", s.failed},
       {"load-hits", s.load_hits},
       {"load-misses", s.load_misses},
+      {"load-hit-rate", hit_rate},
       {"store-dedups", s.store_dedups},
       {"backing-errors", s.backing_errors},
       {"backing-errno", s.last_errno},

@@ -105,9 +105,20 @@ TEST(ContentService, StatsGetReportsTheCacheAsJson) {
   EXPECT_EQ(j["dirty"], 0);
   EXPECT_EQ(j["size"], 7);
   EXPECT_EQ(j["flush-batch-count"], 0);
+  EXPECT_TRUE(j["load-hit-rate"].is_null());  // no load yet: no rate
   EXPECT_EQ(ctx.request("content.dropcache").errnum, 0);
   j = nlohmann::json::parse(ctx.request("content.stats-get").payload);
   EXPECT_EQ(j["count"], 0);
+  // Three loads from memory and one from the backing store: a hit rate of 3/4.
+  auto ref = ctx.request("content.store", "three").payload;
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(ctx.request("content.load", ref).errnum, 0);
+  ASSERT_EQ(ctx.request("content.flush").errnum, 0);
+  ASSERT_EQ(ctx.request("content.dropcache").errnum, 0);
+  ASSERT_EQ(ctx.request("content.load", ref).payload, "three");
+  j = nlohmann::json::parse(ctx.request("content.stats-get").payload);
+  EXPECT_EQ(j["load-hits"], 3);
+  EXPECT_EQ(j["load-misses"], 1);
+  EXPECT_DOUBLE_EQ(j["load-hit-rate"].get<double>(), 0.75);
 }
 
 TEST(ContentService, DeclaredKeysRefuseBadValuesWithAReason) {
