@@ -154,4 +154,20 @@ test_expect_success 'stats-bench: a filtered run says what it left out, with no 
 	grep "left out by --benchmark_filter" out &&
 	! grep -i "nan" out
 '
+# Colour codes (ESC) only on a terminal or when asked for; NO_COLOR and --benchmark_color=false
+# win over a request made earlier on the line.
+esc=$(printf "\033")
+test_expect_success 'stats-bench: no colour codes when stdout is not a terminal, or with NO_COLOR' '
+	quick="--benchmark_filter=CounterHandleAdd --benchmark_repetitions=1 --benchmark_min_time=0.01" &&
+	"$PERF/stats-bench" $quick >plain &&
+	grep "Counter" plain && ! grep -q "$esc" plain &&
+	"$PERF/stats-bench" $quick --benchmark_color=true >forced &&
+	grep -q "$esc" forced &&
+	"$PERF/stats-bench" $quick --benchmark_color=true --benchmark_color=false >off &&
+	! grep -q "$esc" off &&
+	NO_COLOR=1 script -qec "\"$PERF/stats-bench\" $quick" /dev/null >tty-no-color &&
+	grep "Counter" tty-no-color && ! grep -q "$esc" tty-no-color &&
+	script -qec "\"$PERF/stats-bench\" $quick" /dev/null >tty &&
+	grep -q "$esc" tty
+'
 test_done

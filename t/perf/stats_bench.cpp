@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <thread>
@@ -248,6 +249,7 @@ BENCHMARK(BM_Libstats_FlushBigPackets)->Arg(1000)->UseRealTime();
 // runs on shared machines where wall time mostly measures other processes.
 class Recorder : public benchmark::ConsoleReporter {
  public:
+  explicit Recorder(OutputOptions opts) : ConsoleReporter(opts) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& r : runs) {
       if (r.run_type != Run::RT_Iteration) continue;
@@ -375,6 +377,20 @@ void summary(const Recorder& r) {
   }
 }
 
+// Whether the console output may carry colour codes: --benchmark_color=true|false|auto (the last
+// one given wins; default auto), then NO_COLOR (https://no-color.org: set and not empty means
+// none), then auto: only when standard output is a terminal.
+bool use_colour(int argc, char** argv) {
+  std::string choice = "auto";
+  const std::string flag = "--benchmark_color=";
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]).rfind(flag, 0) == 0) choice = argv[i] + flag.size();
+  if (choice == "true" || choice == "yes" || choice == "1") return true;
+  if (choice == "false" || choice == "no" || choice == "0") return false;
+  if (const char* no = std::getenv("NO_COLOR"); no && *no) return false;
+  return isatty(STDOUT_FILENO) == 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -391,9 +407,11 @@ int main(int argc, char** argv) {
   args.push_back(nullptr);
   argc = n;
   argv = args.data();
+  const bool colour = use_colour(argc, argv);  // before Initialize() takes its flags away
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  Recorder recorder;
+  Recorder recorder(colour ? benchmark::ConsoleReporter::OO_ColorTabular
+                           : benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&recorder);
   summary(recorder);
   benchmark::Shutdown();
