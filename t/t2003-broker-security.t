@@ -75,6 +75,6 @@ test_expect_success 'a malformed allowed-clients key is refused' '
 test_expect_success 'an empty allowed-clients list is warned about' '
 	cairn start --listen "tcp://127.0.0.1:*" -o security.curve-cert=server.cert_secret \
 		true 2>err &&
-	grep "^cairn-broker: security.allowed-clients is empty: every CURVE client will be refused" err
+	grep "^cairn-broker: security.allowed-clients and security.user-clients are empty: every CURVE client will be refused" err
 '
 test_done

@@ -49,6 +49,33 @@ test_expect_success 'the allowed client pings over tcp:// with CURVE' '
 	grep -E "^tcp://127\.0\.0\.1:[0-9]+ " env.out &&
 	test "$(cut -d" " -f2 env.out)" = "$(cat server.key)"
 '
+test_expect_success 'a user key stores and loads blobs but may not run jobs or load plugins' '
+	cairn keygen reader.cert >reader.key &&
+	cat >roles.toml <<-EOF &&
+	[security]
+	curve-cert = "server.cert_secret"
+	allowed-clients = [ "$(cat client.key)" ]
+	user-clients = [ "$(cat reader.key)" ]
+	EOF
+	echo "shared blob" >blob &&
+	cat >as-user.sh <<-\EOF &&
+	export CAIRN_CLIENT_CERT=reader.cert_secret
+	ref=$(cairn content store <blob) || exit 1
+	cairn content load "$ref" >loaded || exit 1
+	cairn content stats >stats.json || exit 1
+	cairn run true 2>run.err; echo $? >run.rc
+	cairn jobtap load "$PLUGIN" 2>jobtap.err; echo $? >jobtap.rc
+	CAIRN_CLIENT_CERT=client.cert_secret cairn run true
+	EOF
+	PLUGIN=$CAIRN_BUILDDIR/src/modules/job-manager/plugins/.libs/job-stats.so \
+		cairn start --config roles.toml --listen "tcp://127.0.0.1:*" sh ./as-user.sh &&
+	test_cmp blob loaded &&
+	jq -e ".count == 1" stats.json &&
+	test "$(cat run.rc)" -ne 0 &&
+	grep "permission denied: this client.s key is in security.user-clients" run.err &&
+	test "$(cat jobtap.rc)" -ne 0 &&
+	grep "^cairn: .*jobtap.load: permission denied" jobtap.err
+'
 test_expect_success 'a client whose key is not allowed gets no answer; the refusal is logged' '
 	cat >refused.sh <<-EOF &&
 	CAIRN_CLIENT_CERT=other.cert_secret CAIRN_RPC_TIMEOUT=2 cairn ping 2>refused.err

@@ -23,6 +23,12 @@ namespace cairn::broker {
 
 namespace {
 
+// What a client with the user role may ask for: the content cache, telemetry status, ping. Not
+// jobs, plugins, the log or anything a module adds later.
+bool user_may(std::string_view topic) {
+  return topic.starts_with("content.") || topic.starts_with("stats.") || topic == "broker.ping";
+}
+
 std::string hex(std::string_view bytes) {
   std::string out;
   for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
@@ -117,12 +123,15 @@ void Broker::setup_curve() {
                                   path));
   server_key_ = z85(pub);
 
-  const auto& clients = config_.list("security.allowed-clients");
-  if (clients.empty())
+  const auto& owners = config_.list("security.allowed-clients");
+  const auto& users = config_.list("security.user-clients");
+  if (owners.empty() && users.empty())
     log_.log(Level::kWarning,
-             "security.allowed-clients is empty: every CURVE client will be refused");
+             "security.allowed-clients and security.user-clients are empty: every CURVE client "
+             "will be refused");
   zap_ = std::make_unique<ZapHandler>(loop_, zctx_,
-                                      std::set<std::string>(clients.begin(), clients.end()), log_);
+                                      std::set<std::string>(owners.begin(), owners.end()),
+                                      std::set<std::string>(users.begin(), users.end()), log_);
   int on = 1;
   zmq_setsockopt(endpoint_->socket(), ZMQ_CURVE_SERVER, &on, sizeof on);
   zmq_setsockopt(endpoint_->socket(), ZMQ_CURVE_SECRETKEY, secret, 32);
@@ -164,17 +173,21 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   size_t count = in.count();
   bool batch_delimiter = count == 3 && in.part(1).empty();
   size_t batch_at = batch_delimiter ? 2 : 1;
+  // A CURVE client's role rides on every part the client sent (ZapHandler); the identity part
+  // is the ROUTER's own and carries none.
+  bool user = zap_ && count > 1 && ZapHandler::is_user(in.property(1, "User-Id"));
   if (count == batch_at + 1 && msg::looks_like_batch(in.part(batch_at))) {
-    dispatch_batch(identity, batch_delimiter, in.part(batch_at));
+    dispatch_batch(identity, batch_delimiter, user, in.part(batch_at));
     return;
   }
   bool delimiter = count == 5 && in.part(1).empty();
   msg::Message& req = request_;  // its buffers serve message after message
   util::Status st = in.decode_into(delimiter ? 2 : 1, req);
-  dispatch_one(identity, delimiter, false, st, req);
+  dispatch_one(identity, delimiter, false, user, st, req);
 }
 
-void Broker::dispatch_batch(std::string_view identity, bool delimiter, std::string_view frame) {
+void Broker::dispatch_batch(std::string_view identity, bool delimiter, bool user,
+                            std::string_view frame) {
   auto batch = msg::BatchReader::open(frame);
   if (!batch) {
     log_.log_limited("malformed messages", Level::kWarning,
@@ -185,11 +198,11 @@ void Broker::dispatch_batch(std::string_view identity, bool delimiter, std::stri
   // In order: a batch's requests are served as if they had come one by one.
   while (!batch->done()) {
     util::Status st = batch->next(request_);
-    dispatch_one(identity, delimiter, true, st, request_);
+    dispatch_one(identity, delimiter, true, user, st, request_);
   }
 }
 
-void Broker::dispatch_one(std::string_view identity, bool delimiter, bool batched,
+void Broker::dispatch_one(std::string_view identity, bool delimiter, bool batched, bool user,
                           const util::Status& decoded, msg::Message& req) {
   if (!decoded) {
     const std::string& why = decoded.error().text;
@@ -214,6 +227,14 @@ void Broker::dispatch_one(std::string_view identity, bool delimiter, bool batche
   requests_.add(1);
   auto responder =
       std::make_shared<RouterResponder>(endpoint_, std::string(identity), delimiter, batched, req);
+  if (user && !user_may(req.topic)) {
+    responder->error(EPERM, fmt::format("{}: permission denied: this client's key is in "
+                                        "security.user-clients, which allows content.*, stats.* "
+                                        "and broker.ping; list it in security.allowed-clients "
+                                        "(owners) for everything",
+                                        req.topic));
+    return;
+  }
   serve(req, responder);
 }
 

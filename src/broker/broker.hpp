@@ -84,10 +84,10 @@ class Broker {
   void on_readable();
   void dispatch(const msg::ZmqReceived& in);
   // Serves the requests of one batch frame, in order; a malformed frame is logged and dropped.
-  void dispatch_batch(std::string_view identity, bool delimiter, std::string_view frame);
+  void dispatch_batch(std::string_view identity, bool delimiter, bool user, std::string_view frame);
   // Serves one decoded request (`decoded` says whether decoding succeeded), or logs why not;
-  // `batched` replies join the peer's batch.
-  void dispatch_one(std::string_view identity, bool delimiter, bool batched,
+  // `batched` replies join the peer's batch; a `user` (role) gets EPERM outside its topics.
+  void dispatch_one(std::string_view identity, bool delimiter, bool batched, bool user,
                     const util::Status& decoded, msg::Message& req);
   // Hands `req` to its service (ENOSYS if none; EIO if the handler throws).
   void serve(const msg::Message& req, const ResponderPtr& responder);

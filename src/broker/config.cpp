@@ -138,7 +138,12 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
   keys.push_back(ConfigKey::string("security.curve-cert", "",
                                    "the broker's secret CURVE certificate, for tcp://"));
   keys.push_back(ConfigKey::string_list("security.allowed-clients",
-                                        "CURVE public keys (Z85) of the clients allowed in")
+                                        "CURVE public keys (Z85) of the clients allowed in as "
+                                        "owners: every request")
+                     .with_check(z85_keys));
+  keys.push_back(ConfigKey::string_list("security.user-clients",
+                                        "CURVE public keys (Z85) of the clients allowed in as "
+                                        "users: content.*, stats.* and broker.ping only")
                      .with_check(z85_keys));
   return keys;
 }

@@ -21,8 +21,8 @@ std::string z85(const uint8_t* key32) {
 }
 
 ZapHandler::ZapHandler(reactor::Loop& loop, const msg::ZmqContext& zctx,
-                       std::set<std::string> allowed, Log& log)
-    : socket_(zctx, ZMQ_REP), allowed_(std::move(allowed)), log_(log) {
+                       std::set<std::string> owners, std::set<std::string> users, Log& log)
+    : socket_(zctx, ZMQ_REP), owners_(std::move(owners)), users_(std::move(users)), log_(log) {
   if (!socket_ || zmq_bind(socket_.get(), "inproc://zeromq.zap.01") < 0)
     throw StartupError("security",
                        fmt::format("cannot start the ZAP handler: {}", zmq_strerror(zmq_errno())));
@@ -37,15 +37,18 @@ void ZapHandler::answer() {
   // version, request id, domain, address, identity, mechanism, credentials...
   std::string request_id = req.size() > 1 ? req[1] : std::string();
   std::string key;
-  bool allowed = false;
+  const char* role = nullptr;
   if (req.size() >= 7 && req[0] == "1.0" && req[5] == "CURVE" && req[6].size() == 32) {
     key = z85(reinterpret_cast<const uint8_t*>(req[6].data()));
-    allowed = allowed_.count(key) > 0;
+    if (owners_.count(key))
+      role = "owner";
+    else if (users_.count(key))
+      role = "user";
   }
-  if (!allowed) log_refusal(key.empty() ? std::string("(no CURVE key)") : key);
+  if (!role) log_refusal(key.empty() ? std::string("(no CURVE key)") : key);
   msg::send_frames(socket_.get(),
-                   {"1.0", request_id, allowed ? "200" : "400",
-                    allowed ? "OK" : "client key not allowed", key, ""},
+                   {"1.0", request_id, role ? "200" : "400", role ? "OK" : "client key not allowed",
+                    role ? std::string(role) + " " + key : key, ""},
                    ZMQ_DONTWAIT);
 }
 
@@ -57,7 +60,9 @@ void ZapHandler::log_refusal(const std::string& key) {
   last_refusal_[key] = now;
   // Fresh keys defeat the per-key limit: the source's rate limit bounds the total.
   log_.log_limited("refused CURVE clients", Level::kWarning,
-                   fmt::format("refused CURVE client {}: not in security.allowed-clients", key));
+                   fmt::format("refused CURVE client {}: not in security.allowed-clients or "
+                               "security.user-clients",
+                               key));
 }
 
 }  // namespace cairn::broker

@@ -536,6 +536,62 @@ TEST_F(BrokerTest, CurveAdmitsListedClientsAndRefusesOthers) {
   zcert_destroy(&stranger);
 }
 
+TEST_F(BrokerTest, AUserKeyMayUseContentAndStatsButNotJobsWhichOwnersMay) {
+  zcert_t* server = zcert_new();
+  zcert_t* owner = zcert_new();
+  zcert_t* user = zcert_new();
+  std::string cert_path = dir_.path() + "/server";
+  ASSERT_EQ(zcert_save(server, cert_path.c_str()), 0);
+  Broker& b = start({"security.curve-cert=" + cert_path,
+                     "security.allowed-clients=['" + std::string(zcert_public_txt(owner)) + "']",
+                     "security.user-clients=['" + std::string(zcert_public_txt(user)) + "']"},
+                    "tcp://127.0.0.1:*");
+  for (const char* topic : {"content.load", "job-manager.submit", "jobtap.load"})
+    b.register_service(topic, [](const msg::Message& req, ResponderPtr r) { r->ok(req.topic); });
+  clients_.push_back(std::make_unique<Client>(zctx_, b.uri(), zcert_public_key(server), user));
+  Client& u = *clients_.back();
+  for (const char* topic : {"broker.ping", "content.load", "stats.status"}) {
+    auto r = u.rpc(loop_, topic);
+    ASSERT_TRUE(r) << topic;
+    EXPECT_EQ(r->errnum, 0) << topic << ": " << r->payload;
+  }
+  for (const char* topic : {"job-manager.submit", "jobtap.load", "broker.dmesg"}) {
+    auto r = u.rpc(loop_, topic);
+    ASSERT_TRUE(r) << topic;
+    EXPECT_EQ(r->errnum, EPERM) << topic;
+    EXPECT_EQ(r->payload.rfind(std::string(topic) + ": permission denied: this client's key is "
+                                                    "in security.user-clients",
+                               0),
+              0u)
+        << r->payload;
+  }
+  // The same for the requests of a batch: each is judged on its own.
+  u.send_batch(
+      {msg::Message::request("content.load", "", 1), msg::Message::request("jobtap.load", "", 2)});
+  auto replies = u.recv_batch(loop_);
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].errnum, 0);
+  EXPECT_EQ(replies[1].errnum, EPERM);
+  // An owner may do everything.
+  clients_.push_back(std::make_unique<Client>(zctx_, b.uri(), zcert_public_key(server), owner));
+  for (const char* topic : {"job-manager.submit", "jobtap.load", "broker.dmesg"}) {
+    auto r = clients_.back()->rpc(loop_, topic);
+    ASSERT_TRUE(r) << topic;
+    EXPECT_EQ(r->errnum, 0) << topic << ": " << r->payload;
+  }
+  zcert_destroy(&server);
+  zcert_destroy(&owner);
+  zcert_destroy(&user);
+}
+
+TEST_F(BrokerTest, IpcPeersAreOwners) {
+  Broker& b = start();
+  b.register_service("jobtap.load", [](const msg::Message&, ResponderPtr r) { r->ok("ok"); });
+  auto r = client().rpc(loop_, "jobtap.load");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->errnum, 0);
+}
+
 // Fake modules that record their life in `events`.
 std::vector<std::string> events;
 struct FakeModule : Module {

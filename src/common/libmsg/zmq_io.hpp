@@ -80,6 +80,9 @@ class ZmqReceived {
   size_t count() const { return count_; }
   // Part i, for i < min(count(), kMaxParts).
   std::string_view part(size_t i) const { return view_[i]; }
+  // A metadata property of part i (zmq_msg_gets: "User-Id", "Peer-Address", ...); nullptr if
+  // the connection has none.
+  const char* property(size_t i, const char* name) const { return zmq_msg_gets(&parts_[i], name); }
 
   // Decodes parts first..count() as a cairn message (see codec.cpp); EPROTO if malformed.
   util::Result<Message> decode(size_t first = 0) const {
