@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/systemd_notify.hpp"
 #include "libutil/process.hpp"
 
 namespace cairn::broker {
@@ -51,6 +52,9 @@ bool Runner::start(const Config& config) {
 int Runner::run() {
   sigint_.start();
   sigterm_.start();
+  // The endpoint is bound and every module created (start()): ready for systemd.
+  if (std::string warning = notify_ready(broker_->uri()); !warning.empty())
+    broker_->log().log(Level::kWarning, warning);
   if (!opts_.command.empty())
     start_initial_program();
   else
