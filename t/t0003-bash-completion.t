@@ -48,6 +48,9 @@ test_expect_success 'options of cairn start' '
 test_expect_success 'cairn start -o completes the keys cairn start --help-config declares' '
 	complete cairn start -o stats.p >out &&
 	printf "stats.period=\nstats.prefix=\n" >expected &&
+	test_cmp expected out &&
+	complete cairn start -o broker.socket >out &&
+	printf "broker.socket-group=\nbroker.socket-mode=\n" >expected &&
 	test_cmp expected out
 '
 test_expect_success '--statedir completes directories' '
