@@ -19,14 +19,25 @@ test_expect_success 'make install DESTDIR=root' '
 test -f dirs && . ./dirs
 unit=$root$systemdsystemunitdir/cairn.service
 conf=$sysconfdir/cairn/cairn.toml
+# configure --with-systemdsystemunitdir=no or --with-bashcompletiondir=no leaves them out.
+if test -n "$systemdsystemunitdir"; then
+	test_set_prereq UNIT
+else
+	say "configured --with-systemdsystemunitdir=no: the unit is not installed, its tests skip"
+fi
+if test -n "$bashcompletiondir"; then
+	test_set_prereq COMPLETION
+else
+	say "configured --with-bashcompletiondir=no: the completion is not installed, its test skips"
+fi
 
-test_expect_success 'the unit is installed, runs the installed cairn with the one config path' '
+test_expect_success UNIT 'the unit is installed, runs the installed cairn with the one config path' '
 	test -f "$unit" &&
 	grep "^ExecStart=$bindir/cairn start .*--config $conf$" "$unit" &&
 	test -x "$root$bindir/cairn" &&
 	! grep "@[a-zA-Z_]*@" "$unit"
 '
-test_expect_success 'the unit is Type=notify when built with libsystemd (else exec)' '
+test_expect_success UNIT 'the unit is Type=notify when built with libsystemd (else exec)' '
 	grep "^Type=$SYSTEMD_SERVICE_TYPE$" "$unit" &&
 	if grep -q "^#define HAVE_SYSTEMD 1" "$CAIRN_BUILDDIR/config.h"; then
 		test "$SYSTEMD_SERVICE_TYPE" = notify
@@ -45,7 +56,7 @@ test_expect_success 'cairn(1), cairn-start(1) and cairn.toml(5) name that same p
 	done &&
 	! grep -F "/etc/cairn.toml" "$root$mandir/man1/cairn-start.1"
 '
-test_expect_success 'the man pages the unit points to are installed' '
+test_expect_success UNIT 'the man pages the unit points to are installed' '
 	sed -n "s/^Documentation=//p" "$unit" | tr " " "\n" >docs &&
 	test -s docs &&
 	while read -r doc; do
@@ -60,7 +71,7 @@ test_expect_success 'job-stats.so is installed in the plugin directory, without 
 	echo job-stats.so >expected &&
 	test_cmp expected plugins
 '
-test_expect_success 'the bash completion is installed as cairn' '
+test_expect_success COMPLETION 'the bash completion is installed as cairn' '
 	test -f "$root$bashcompletiondir/cairn" &&
 	grep "complete -F _cairn cairn" "$root$bashcompletiondir/cairn"
 '
@@ -75,14 +86,14 @@ elif test "$CI" = true; then
 else
 	say "systemd-analyze not found: skipping its check of the unit (install the Debian package systemd)"
 fi
-test_expect_success SYSTEMD_ANALYZE 'systemd-analyze verify finds nothing to say about the unit' '
+test_expect_success UNIT,SYSTEMD_ANALYZE 'systemd-analyze verify finds nothing to say about the unit' '
 	mkdir -p verify &&
 	sed "s|^ExecStart=$bindir/|ExecStart=$root$bindir/|" "$unit" >verify/cairn.service &&
 	systemd-analyze verify --man=no verify/cairn.service >verify.out 2>&1 ||
 	{ cat verify.out; false; } &&
 	test_must_be_empty verify.out
 '
-test_expect_success SYSTEMD_ANALYZE 'systemd-analyze verify does report a broken unit' '
+test_expect_success UNIT,SYSTEMD_ANALYZE 'systemd-analyze verify does report a broken unit' '
 	sed "s/^Type=.*/Type=sometimes/" verify/cairn.service >verify/broken.service &&
 	systemd-analyze verify --man=no verify/broken.service >broken.out 2>&1 ;
 	grep "Type\|type" broken.out
