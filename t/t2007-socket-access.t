@@ -47,11 +47,22 @@ cleanup_users() {
 stop_broker() {
 	test -s "$1.status" || { broker_signal "$1" TERM && broker_wait "$1"; }
 }
-# as USER CMD...: run CMD as USER with that user's groups.
+# as USER CMD...: run CMD as USER with that user's groups. The build tree (and this trash
+# directory) may sit where other users cannot go (a checkout under /root), so a word "cairn" in
+# CMD runs a copy of it in a directory everyone may pass through, where the statedirs live too.
 as() {
 	_as_user=$1; shift
+	for _as_arg; do
+		shift
+		test "$_as_arg" = cairn && _as_arg=$shared/cairn
+		set -- "$@" "$_as_arg"
+	done
 	setpriv --reuid="$_as_user" --regid="$(id -g "$_as_user")" --init-groups "$@"
 }
+if test_have_prereq ROOT; then
+	shared=$(mktemp -d /tmp/cairn-t2007.XXXXXX) && chmod 0755 "$shared" &&
+	cp "$(command -v cairn)" "$shared/cairn" || error "cannot make a shared directory in /tmp"
+fi
 
 test_expect_success ROOT 'create a group, a member and an outsider' '
 	groupadd "$grp" &&
@@ -62,16 +73,16 @@ test_expect_success ROOT 'create a group, a member and an outsider' '
 '
 test_expect_success ROOT 'by default (0700) the other user cannot connect' '
 	test_when_finished "stop_broker b0" &&
-	broker_start b0 --statedir s0 &&
+	broker_start b0 --statedir "$shared/s0" &&
 	test_must_fail as "$member" env CAIRN_URI="$(broker_uri b0)" cairn ping 2>err &&
 	grep "Permission denied" err &&
 	CAIRN_URI="$(broker_uri b0)" cairn ping
 '
 test_expect_success ROOT 'with socket-group and mode 0750 a member connects, an outsider does not' '
 	test_when_finished "stop_broker b1" &&
-	broker_start b1 --statedir s1 -o broker.socket-group="$grp" -o broker.socket-mode=0750 &&
+	broker_start b1 --statedir "$shared/s1" -o broker.socket-group="$grp" -o broker.socket-mode=0750 &&
 	uri=$(broker_uri b1) &&
-	test "$uri" = "ipc://$(pwd)/s1/run/cairn.sock" &&
+	test "$uri" = "ipc://$shared/s1/run/cairn.sock" &&
 	as "$member" env CAIRN_URI="$uri" cairn ping &&
 	echo shared | as "$member" env CAIRN_URI="$uri" cairn content store >ref &&
 	CAIRN_URI="$uri" cairn content load "$(cat ref)" >out &&
@@ -80,39 +91,39 @@ test_expect_success ROOT 'with socket-group and mode 0750 a member connects, an 
 	test_must_fail as "$outsider" env CAIRN_URI="$uri" cairn ping 2>err &&
 	grep "Permission denied" err &&
 	# the group may pass through the statedir, not read it; run/ and the socket are its
-	stat -c "%a %G" s1 >mode &&
+	stat -c "%a %G" "$shared/s1" >mode &&
 	echo "710 $grp" >expected &&
 	test_cmp expected mode &&
-	stat -c "%a %G" s1/run >mode &&
+	stat -c "%a %G" "$shared/s1/run" >mode &&
 	echo "750 $grp" >expected &&
 	test_cmp expected mode &&
-	stat -c "%a %G" s1/run/cairn.sock >mode &&
+	stat -c "%a %G" "$shared/s1/run/cairn.sock" >mode &&
 	echo "660 $grp" >expected &&
 	test_cmp expected mode &&
-	test_must_fail as "$member" ls s1
+	test_must_fail as "$member" ls "$shared/s1"
 '
 test_expect_success ROOT 'with --listen ipc://DIR/NAME the settings apply to DIR' '
-	mkdir -m 0700 sockdir &&
+	mkdir -m 0700 "$shared/sockdir" &&
 	test_when_finished "stop_broker b2" &&
-	broker_start b2 --statedir s2 --listen "ipc://$(pwd)/sockdir/c.sock" \
+	broker_start b2 --statedir "$shared/s2" --listen "ipc://$shared/sockdir/c.sock" \
 		-o broker.socket-group="$grp" -o broker.socket-mode=0750 &&
 	as "$member" env CAIRN_URI="$(broker_uri b2)" cairn ping &&
 	test_must_fail as "$outsider" env CAIRN_URI="$(broker_uri b2)" cairn ping &&
-	stat -c "%a %G" sockdir >mode &&
+	stat -c "%a %G" "$shared/sockdir" >mode &&
 	echo "750 $grp" >expected &&
 	test_cmp expected mode
 '
 test_expect_success ROOT 'a socket directory of another user is still refused' '
-	mkdir -p s3/run &&
-	chown "$outsider" s3/run &&
-	test_must_fail cairn start --statedir s3 -o broker.socket-group="$grp" \
+	mkdir -p "$shared/s3/run" &&
+	chown "$outsider" "$shared/s3/run" &&
+	test_must_fail cairn start --statedir "$shared/s3" -o broker.socket-group="$grp" \
 		-o broker.socket-mode=0750 true 2>err &&
-	grep "s3/run (the socket.s directory) is owned by uid [0-9]* ($outsider)" err
+	grep "$shared/s3/run (the socket.s directory) is owned by uid [0-9]* ($outsider)" err
 '
 test_expect_success ROOT 'a group the broker user is not in is refused with what to do' '
-	mkdir -m 0755 s4 &&
-	chown "$outsider" s4 &&
-	test_must_fail as "$outsider" cairn start --statedir s4 -o broker.socket-group="$grp" \
+	mkdir -m 0755 "$shared/s4" &&
+	chown "$outsider" "$shared/s4" &&
+	test_must_fail as "$outsider" cairn start --statedir "$shared/s4" -o broker.socket-group="$grp" \
 		-o broker.socket-mode=0750 true 2>err &&
 	grep "cannot give .* to group $grp (broker.socket-group): the broker.s user (uid [0-9]*) must be a member of it" err &&
 	grep "SupplementaryGroups=$grp" err
@@ -121,4 +132,5 @@ test_expect_success ROOT 'remove the group and users' '
 	cleanup_users
 '
 cleanup_users 2>/dev/null
+test -n "$shared" && rm -rf "$shared"
 test_done
