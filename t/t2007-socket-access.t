@@ -111,6 +111,10 @@ test_expect_success ROOT 'with --listen ipc://DIR/NAME the settings apply to DIR
 	test_must_fail as "$outsider" env CAIRN_URI="$(broker_uri b2)" cairn ping &&
 	stat -c "%a %G" "$shared/sockdir" >mode &&
 	echo "750 $grp" >expected &&
+	test_cmp expected mode &&
+	# the statedir, where the socket is not, stays closed to the group
+	stat -c "%a" "$shared/s2" >mode &&
+	echo 700 >expected &&
 	test_cmp expected mode
 '
 test_expect_success ROOT 'a socket directory of another user is still refused' '

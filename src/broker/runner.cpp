@@ -45,7 +45,9 @@ Runner::Runner(const RunOptions& opts)
 bool Runner::start(const Config& config) {
   try {
     SocketAccess access = socket_access(config);
-    statedir_ = std::make_unique<StateDir>(opts_.statedir, access);
+    // The statedir is opened to the group only when the socket is in it.
+    statedir_ =
+        std::make_unique<StateDir>(opts_.statedir, opts_.listen.empty() ? access : SocketAccess{});
     BrokerOptions bo;
     bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
     bo.statedir = statedir_->path();
