@@ -10,7 +10,7 @@ help_keys() {
 	cairn start --help-config | sed -n "s/^\([a-z][a-z0-9.-]*\) (.*/\1/p" | sort
 }
 man_keys() {
-	sed -n 's/^\.BR \([a-z][^ ]*\) " (.*/\1/p' "$CAIRN_SRCDIR/doc/man5/cairn.toml.5" |
+	sed -n 's/^\.BR \([a-z][^ ]*\) " (.*/\1/p' "$CAIRN_BUILDDIR/doc/man5/cairn.toml.5" |
 		sed 's/\\-/-/g' | sort
 }
 example_keys() {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "broker/builtin_modules.hpp"
+#include "broker/socket_access.hpp"
 #include "libstats/name.hpp"
 
 namespace cairn::broker {
@@ -134,6 +135,8 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
                      .documented_default("\"cairn.<rank>\""));
   keys.push_back(
       ConfigKey::integer("stats.max-packet", 1440, 64, 65507, "largest statsd datagram, bytes"));
+  keys.push_back(socket_group_key());
+  keys.push_back(socket_mode_key());
   // Loaded (and checked) when a tcp:// endpoint is bound.
   keys.push_back(ConfigKey::string("security.curve-cert", "",
                                    "the broker's secret CURVE certificate, for tcp://"));

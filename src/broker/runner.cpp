@@ -7,10 +7,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "broker/socket_access.hpp"
+#include "broker/systemd_notify.hpp"
 #include "libutil/process.hpp"
 
 namespace cairn::broker {
@@ -23,6 +28,13 @@ std::vector<std::string> initial_program_argv(const std::vector<std::string>& co
   return command;
 }
 
+// The socket path of an ipc:// endpoint; nullopt for any other.
+std::optional<std::string> ipc_socket_path(const std::string& uri) {
+  constexpr std::string_view kIpc = "ipc://";
+  if (uri.compare(0, kIpc.size(), kIpc) != 0) return std::nullopt;
+  return uri.substr(kIpc.size());
+}
+
 }  // namespace
 
 Runner::Runner(const RunOptions& opts)
@@ -32,12 +44,25 @@ Runner::Runner(const RunOptions& opts)
 
 bool Runner::start(const Config& config) {
   try {
-    statedir_ = std::make_unique<StateDir>(opts_.statedir);
+    SocketAccess access = socket_access(config);
+    // The statedir is opened to the group only when the socket is in it.
+    statedir_ =
+        std::make_unique<StateDir>(opts_.statedir, opts_.listen.empty() ? access : SocketAccess{});
     BrokerOptions bo;
     bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
     bo.statedir = statedir_->path();
     bo.rank = opts_.rank;
+    std::optional<std::string> ipc_path = ipc_socket_path(bo.listen);
+    // The statedir's socket directory is set up by StateDir; one given by --listen here.
+    if (ipc_path && !opts_.listen.empty() && access.configured())
+      apply_to_socket_dir(std::filesystem::path(*ipc_path).parent_path().string(), access);
     broker_ = std::make_unique<Broker>(loop_, config, bo);
+    if (ipc_path && access.configured()) apply_to_socket(*ipc_path, access);
+    if (!ipc_path && access.configured())
+      broker_->log().log(Level::kWarning,
+                         "broker.socket-group and broker.socket-mode apply to ipc:// endpoints "
+                         "only; " +
+                             bo.listen + " admits the clients of security.allowed-clients");
   } catch (const ConfigError& e) {
     std::cerr << "cairn: config: " << e.what() << std::endl;
     return false;
@@ -51,6 +76,9 @@ bool Runner::start(const Config& config) {
 int Runner::run() {
   sigint_.start();
   sigterm_.start();
+  // The endpoint is bound and every module created (start()): ready for systemd.
+  if (std::string warning = notify_ready(broker_->uri()); !warning.empty())
+    broker_->log().log(Level::kWarning, warning);
   if (!opts_.command.empty())
     start_initial_program();
   else

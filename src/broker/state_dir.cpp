@@ -58,7 +58,8 @@ std::string holder_pid(int fd) {
 
 }  // namespace
 
-StateDir::StateDir(const std::optional<std::string>& given) {
+StateDir::StateDir(const std::optional<std::string>& given, const SocketAccess& access)
+    : access_(access) {
   if (given) {
     std::error_code ec;
     path_ = fs::absolute(*given, ec).lexically_normal().string();
@@ -83,8 +84,9 @@ StateDir::StateDir(const std::optional<std::string>& given) {
   }
   try {
     lock();
-    socket_dir_ = private_dir(path_) ? path_ : path_ + "/run";
+    socket_dir_ = private_dir(path_) && !access_.configured() ? path_ : path_ + "/run";
     if (socket_dir_ != path_) make_socket_dir();
+    if (access_.shared()) open_path_for_group(path_, access_);
   } catch (...) {
     if (temporary_) {
       std::error_code ec;
@@ -152,10 +154,13 @@ void StateDir::make_socket_dir() {
                     "chown it to {}, or give another --statedir",
                     dir, describe_uid(st.st_uid), describe_uid(geteuid()), dir,
                     user_name(geteuid())));
-  if ((st.st_mode & 07777) != 0700 && fchmod(fd.get(), 0700) < 0)
+  if (access_.configured()) {
+    set_dir_access(fd.get(), dir, access_);
+  } else if ((st.st_mode & 07777) != 0700 && fchmod(fd.get(), 0700) < 0) {
     throw StartupError("statedir", fmt::format("{} must be a directory of mode 0700 owned "
                                                "by you: {}",
                                                dir, std::strerror(errno)));
+  }
 }
 
 std::string StateDir::socket_uri() const {

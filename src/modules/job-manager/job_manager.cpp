@@ -74,6 +74,21 @@ JobManager::~JobManager() {
 void JobManager::event(const char* topic, const Job& job) {
   if (plugins_.size() == 0) return;
   cairn_plugin_args args;
+  fill_args(job, args);
+  plugins_.call(topic, &args);
+}
+
+util::Status JobManager::load_plugin(const std::string& path_or_name, Conf conf) {
+  if (auto loaded = plugins_.load(path_or_name, std::move(conf)); !loaded) return loaded;
+  for (const auto& [id, e] : jobs_) {
+    cairn_plugin_args args;
+    fill_args(e->job, args);
+    plugins_.call_newest("job.new", &args);
+  }
+  return {};
+}
+
+void JobManager::fill_args(const Job& job, cairn_plugin_args& args) {
   args.set_int("id", static_cast<int64_t>(job.id));
   args.set_int("state", static_cast<int64_t>(job.state));
   if (job.prev_state != 0) args.set_int("prev_state", job.prev_state);
@@ -87,7 +102,6 @@ void JobManager::event(const char* topic, const Job& job) {
     args.set_int("exit_code", job.exit_code);
   }
   args.set_string("command", job.command_line.c_str());
-  plugins_.call(topic, &args);
 }
 
 void JobManager::transition(Entry& e, State next) {

@@ -47,6 +47,12 @@ class JobManager {
   // cannot be started still makes a job (it ends with exit code 127 or 126 and an error).
   util::Result<uint64_t> submit(std::vector<std::string> command);
 
+  // Loads a plugin (PluginHost::load) and tells it of every job already known, active or
+  // inactive and not yet purged, by calling its job.new handlers with the job's current state,
+  // so that a plugin loaded into a busy broker starts from the true picture (as flux-core's
+  // job manager does). Only this plugin sees these calls; no job.state.* event is repeated.
+  util::Status load_plugin(const std::string& path_or_name, Conf conf = {});
+
   // Calls `fn` once the job is INACTIVE (now, if it is). False if no such job.
   bool wait(uint64_t id, Waiter fn);
 
@@ -60,6 +66,8 @@ class JobManager {
 
   void transition(Entry& e, State next);
   void event(const char* topic, const Job& job);
+  // The plugins' view of a job (cairn_plugin_arg_*): what `event` passes.
+  static void fill_args(const Job& job, cairn_plugin_args& args);
   void run(Entry& e);
   void on_readable(Entry& e, bool is_stdout);
   void on_exit(Entry& e, int status);

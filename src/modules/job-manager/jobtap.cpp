@@ -174,16 +174,21 @@ std::vector<PluginInfo> PluginHost::list() const {
 
 void PluginHost::call(const char* topic, cairn_plugin_args* args) {
   // By index: a handler may add handlers (to its own plugin) while we iterate.
-  for (size_t i = 0; i < plugins_.size(); i++) {
-    cairn_plugin* p = plugins_[i].get();
-    for (size_t j = 0; j < p->handlers.size(); j++) {
-      const auto& h = p->handlers[j];
-      if (fnmatch(h.glob.c_str(), topic, 0) != 0) continue;
-      int rc = h.cb(p, topic, args, h.arg);
-      if (rc < 0) {
-        p->log(LOG_ERR, std::string(topic) + " callback failed (returned " + std::to_string(rc) +
-                            "); the job goes on");
-      }
+  for (size_t i = 0; i < plugins_.size(); i++) call_plugin(*plugins_[i], topic, args);
+}
+
+void PluginHost::call_newest(const char* topic, cairn_plugin_args* args) {
+  if (!plugins_.empty()) call_plugin(*plugins_.back(), topic, args);
+}
+
+void PluginHost::call_plugin(cairn_plugin& p, const char* topic, cairn_plugin_args* args) {
+  for (size_t j = 0; j < p.handlers.size(); j++) {
+    const auto& h = p.handlers[j];
+    if (fnmatch(h.glob.c_str(), topic, 0) != 0) continue;
+    int rc = h.cb(&p, topic, args, h.arg);
+    if (rc < 0) {
+      p.log(LOG_ERR, std::string(topic) + " callback failed (returned " + std::to_string(rc) +
+                         "); the job goes on");
     }
   }
 }

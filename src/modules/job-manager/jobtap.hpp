@@ -149,12 +149,17 @@ class PluginHost {
   // Calls every handler whose glob matches `topic`, in load order. A handler returning < 0 is
   // logged; the rest still run.
   void call(const char* topic, cairn_plugin_args* args);
+  // As call(), for the most recently loaded plugin only (JobManager::load_plugin tells it of
+  // the jobs that already exist).
+  void call_newest(const char* topic, cairn_plugin_args* args);
 
   // The plugin's name for a path: its file name without ".so".
   static std::string name_of(const std::string& path);
 
  private:
   std::optional<std::string> resolve(const std::string& path_or_name) const;
+  // Calls p's handlers whose glob matches `topic`; a failing one is logged.
+  static void call_plugin(cairn_plugin& p, const char* topic, cairn_plugin_args* args);
 
   StatsFactory stats_;
   LogFn log_;

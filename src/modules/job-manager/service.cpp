@@ -97,7 +97,7 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
       jobs_(ctx.loop(), plugins_,
             [this](std::string blob, StoreDone done) { store_blob(std::move(blob), done); }) {
   for (const auto& name : ctx.config().list("job-manager.plugins")) {
-    if (auto loaded = plugins_.load(name); !loaded) {
+    if (auto loaded = jobs_.load_plugin(name); !loaded) {
       throw std::runtime_error("job-manager.plugins: cannot load " + name + ": " +
                                loaded.error().text);
     }
@@ -201,7 +201,7 @@ void JobManagerModule::jobtap_load(const msg::Message& req, const ResponderPtr& 
     }
   }
   std::string target = path->get<std::string>();
-  if (auto loaded = plugins_.load(target, std::move(conf)); !loaded) {
+  if (auto loaded = jobs_.load_plugin(target, std::move(conf)); !loaded) {
     r->error(loaded.error().errnum, loaded.error().text);
     return;
   }

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,28 +55,93 @@ class PluginStatsTest : public ::testing::Test {
                       {}};
   JobManager jm_{loop_, plugins_, [](std::string, StoreDone done) { done(std::string("ref")); }};
 
-  void run_true() {
-    uint64_t id = jm_.submit({"true"}).value();
+  // Runs `true` as a job of `jm` (default: the fixture's) until it is inactive.
+  void run_true(JobManager* jm = nullptr) {
+    if (!jm) jm = &jm_;
+    uint64_t id = jm->submit({"true"}).value();
     bool timed_out = false;
     Timer guard(loop_, 10.0, 0, [&](Timer&) { timed_out = true; });
     guard.start();
-    while (jm_.find(id)->state != State::kInactive && !timed_out) loop_.run_once(true);
-    ASSERT_EQ(jm_.find(id)->state, State::kInactive);
+    while (jm->find(id)->state != State::kInactive && !timed_out) loop_.run_once(true);
+    ASSERT_EQ(jm->find(id)->state, State::kInactive);
   }
 };
+
+// The last value each gauge line in `lines` gave ("cairn.0.jobs.state.run" -> "1"); a delta
+// (+N / -N) is kept as written, so a test can see that none was sent.
+std::map<std::string, std::string> last_gauges(const std::vector<std::string>& lines) {
+  std::map<std::string, std::string> last;
+  for (const auto& l : lines) {
+    size_t colon = l.find(':');
+    if (colon == std::string::npos || l.size() < 2 || l.compare(l.size() - 2, 2, "|g") != 0)
+      continue;
+    last[l.substr(0, colon)] = l.substr(colon + 1, l.size() - colon - 3);
+  }
+  return last;
+}
+
+bool any_gauge_delta(const std::vector<std::string>& lines) {
+  return std::any_of(lines.begin(), lines.end(), [](const std::string& l) {
+    size_t colon = l.find(':');
+    return colon != std::string::npos && colon + 1 < l.size() &&
+           (l[colon + 1] == '+' || l[colon + 1] == '-') && l.find("|g") != std::string::npos;
+  });
+}
 
 TEST_F(PluginStatsTest, JobStatsReportsStateGaugesCountersAndRunTime) {
   ASSERT_TRUE(plugins_.load(JOB_STATS_PLUGIN).ok());
   run_true();
   auto lines = lines_of(sink_.drain(2000));
   EXPECT_TRUE(has(lines, "cairn.0.jobs.submitted:1|c"));
+  // Absolute counts: each state was entered (1) and left (0), never a +1/-1 change.
   for (const char* s : {"new", "depend", "priority", "sched", "run", "cleanup"}) {
-    EXPECT_TRUE(has(lines, std::string("cairn.0.jobs.state.") + s + ":+1|g")) << s;
-    EXPECT_TRUE(has(lines, std::string("cairn.0.jobs.state.") + s + ":-1|g")) << s;
+    EXPECT_TRUE(has(lines, std::string("cairn.0.jobs.state.") + s + ":1|g")) << s;
+    EXPECT_TRUE(has(lines, std::string("cairn.0.jobs.state.") + s + ":0|g")) << s;
   }
-  EXPECT_TRUE(has(lines, "cairn.0.jobs.state.inactive:+1|g"));
+  EXPECT_FALSE(any_gauge_delta(lines));
+  EXPECT_EQ(last_gauges(lines)["cairn.0.jobs.state.inactive"], "1");
+  EXPECT_EQ(last_gauges(lines)["cairn.0.jobs.state.run"], "0");
   EXPECT_TRUE(has_prefix(lines, "cairn.0.jobs.run-time:"));
   EXPECT_TRUE(has(lines, "cairn.0.jobs.finished:1|c"));
+}
+
+TEST_F(PluginStatsTest, JobStatsSendsEveryStateAtLoadSoOldValuesAreReplaced) {
+  ASSERT_TRUE(plugins_.load(JOB_STATS_PLUGIN).ok());
+  auto last = last_gauges(lines_of(sink_.drain(2000)));
+  for (const char* s : {"new", "depend", "priority", "sched", "run", "cleanup", "inactive"})
+    EXPECT_EQ(last[std::string("cairn.0.jobs.state.") + s], "0") << s;
+}
+
+TEST_F(PluginStatsTest, JobStatsLoadedWhileAJobRunsCountsItAndItsDestroy) {
+  std::optional<JobManager> jm;
+  jm.emplace(loop_, plugins_, [](std::string, StoreDone done) { done(std::string("ref")); });
+  ASSERT_TRUE(jm->submit({"sleep", "60"}).ok());
+  ASSERT_TRUE(jm->load_plugin(JOB_STATS_PLUGIN).ok());
+  auto lines = lines_of(sink_.drain(2000));
+  auto last = last_gauges(lines);
+  EXPECT_EQ(last["cairn.0.jobs.state.run"], "1");
+  EXPECT_EQ(last["cairn.0.jobs.state.inactive"], "0");
+  EXPECT_FALSE(any_gauge_delta(lines));
+  // Replayed jobs are not submitted again.
+  EXPECT_FALSE(has_prefix(lines, "cairn.0.jobs.submitted"));
+  // The job manager goes away (the job is killed): job.destroy takes the job out of RUN.
+  jm.reset();
+  lines = lines_of(sink_.drain(2000));
+  EXPECT_EQ(last_gauges(lines)["cairn.0.jobs.state.run"], "0");
+  EXPECT_FALSE(any_gauge_delta(lines));
+}
+
+TEST_F(PluginStatsTest, JobStatsForgetsPurgedJobs) {
+  Options opts;
+  opts.max_inactive = 1;
+  JobManager jm(
+      loop_, plugins_, [](std::string, StoreDone done) { done(std::string("ref")); }, opts);
+  ASSERT_TRUE(jm.load_plugin(JOB_STATS_PLUGIN).ok());
+  for (int i = 0; i < 3; i++) run_true(&jm);
+  auto lines = lines_of(sink_.drain(2000));
+  // Three jobs finished, one is kept: the gauge says 1, not 3.
+  EXPECT_EQ(last_gauges(lines)["cairn.0.jobs.state.inactive"], "1");
+  EXPECT_FALSE(has(lines, "cairn.0.jobs.state.inactive:3|g"));
 }
 
 TEST_F(PluginStatsTest, JobStatsSettingsAreCheckedAtLoad) {
