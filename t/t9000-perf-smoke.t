@@ -147,7 +147,15 @@ test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
 	"$PERF/jobs-bench" 20 1 >out 2>err &&
 	grep "^0 " out && grep "^1 " out && grep "^5 " out
 '
-test_expect_success 'stats-bench: a filtered run says what it left out, with no NaN' '
+# stats-bench is built only when configure found Google Benchmark; CI must have it.
+if test -x "$PERF/stats-bench"; then
+	test_set_prereq STATS_BENCH
+elif test "$CI" = true; then
+	test_expect_success 'stats-bench is built (CI=true: Google Benchmark is required)' 'false'
+else
+	say "stats-bench not built (configure found no Google Benchmark: install libbenchmark-dev); its checks are skipped"
+fi
+test_expect_success STATS_BENCH 'stats-bench: a filtered run says what it left out, with no NaN' '
 	"$PERF/stats-bench" --benchmark_filter=CounterHandleAdd --benchmark_repetitions=1 \
 		--benchmark_min_time=0.01 >out 2>err &&
 	grep "handle Counter::add: .* ns/op" out &&
@@ -157,7 +165,7 @@ test_expect_success 'stats-bench: a filtered run says what it left out, with no 
 # Colour codes (ESC) only on a terminal or when asked for; NO_COLOR and --benchmark_color=false
 # win over a request made earlier on the line.
 esc=$(printf "\033")
-test_expect_success 'stats-bench: no colour codes when stdout is not a terminal, or with NO_COLOR' '
+test_expect_success STATS_BENCH 'stats-bench: no colour codes when stdout is not a terminal, or with NO_COLOR' '
 	quick="--benchmark_filter=CounterHandleAdd --benchmark_repetitions=1 --benchmark_min_time=0.01" &&
 	"$PERF/stats-bench" $quick >plain &&
 	grep "Counter" plain && ! grep -q "$esc" plain &&
