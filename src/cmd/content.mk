@@ -3,6 +3,7 @@
 noinst_LTLIBRARIES += src/cmd/libbulk.la
 src_cmd_libbulk_la_SOURCES = src/cmd/netstring.hpp src/cmd/netstring.cpp \
 	src/cmd/progress.hpp src/cmd/progress.cpp
+src_cmd_cairn_SOURCES += src/cmd/pipeline.hpp src/cmd/pipeline.cpp
 src_cmd_cairn_LDADD += src/cmd/libbulk.la
 
 check_PROGRAMS += src/cmd/test/bulk_test
