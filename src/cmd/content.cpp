@@ -52,6 +52,19 @@ util::Error stdout_error() {
   return util::Error{errno ? errno : EIO, std::string("stdout: ") + std::strerror(errno)};
 }
 
+// The next line of standard input, without its newline, into `line`; false at its end. Through
+// stdio's getline(3): std::getline on std::cin, synchronized with stdio, reads a byte at a time.
+bool read_line(std::string& line) {
+  static char* buffer = nullptr;  // grows to the longest line, kept for the next
+  static size_t capacity = 0;
+  ssize_t n = ::getline(&buffer, &capacity, stdin);
+  if (n < 0) return false;
+  size_t size = static_cast<size_t>(n);
+  if (size > 0 && buffer[size - 1] == '\n') --size;
+  line.assign(buffer, size);
+  return true;
+}
+
 // The whole of the file `path` ('-': standard input), or "content store: PATH: <why>" (a
 // directory fails its read() with EISDIR).
 util::Result<std::string> read_file(const std::string& path) {
@@ -80,7 +93,7 @@ ItemSource store_source(StoreInput input, const std::vector<std::string>& files)
   switch (input) {
     case StoreInput::kLines:
       return [line = size_t{0}](Item& item) mutable -> util::Result<bool> {
-        if (!std::getline(std::cin, item.payload)) return false;
+        if (!read_line(item.payload)) return false;
         item.label = "line " + std::to_string(++line);
         return true;
       };
@@ -227,7 +240,7 @@ int load(const std::vector<std::string>& blobrefs, bool bulk, const std::string&
   ItemSource source;
   if (bulk) {
     source = [line = size_t{0}](Item& item) mutable -> util::Result<bool> {
-      if (!std::getline(std::cin, item.payload)) return false;
+      if (!read_line(item.payload)) return false;
       ++line;
       if (auto ok = check_blobref(item.payload, "line " + std::to_string(line) + ": "); !ok)
         return ok.error();
