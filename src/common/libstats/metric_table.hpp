@@ -7,10 +7,12 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "libstats/line_text.hpp"
 #include "libstats/stats.hpp"
 
 namespace cairn::stats {
@@ -18,14 +20,47 @@ namespace cairn::stats {
 // statsd keeps the types apart: "x" as a counter and "x" as a gauge are two metrics.
 enum class Kind : uint8_t { kCounter, kGauge, kTimer };
 
-struct Slot : detail::SlotValues {
-  Slot(Kind k, std::string_view n) : name(n), kind(k) {}
-  std::string name;              // without the context's prefix
-  std::string head;              // "PREFIX.NAME:", rebuilt when the prefix changes
-  uint32_t head_generation = 0;  // the context's prefix generation `head` was built for
+// A metric. What a flush reads of a pending slot (its values, kind, next_pending and line
+// head) comes first, in the slot's first two cache lines; the name and samples follow. A head
+// that does not fit head_inline lives in head_heap. Slots never move (the head may point into
+// the slot itself), so they are neither copied nor moved.
+struct alignas(64) Slot : detail::SlotValues {
+  Slot(Kind k, std::string_view n) : kind(k), name(n) {}
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+  // Makes the head "PREFIX.NAME:" ("NAME:" for an empty prefix) followed by kHeadPadding zero
+  // bytes, built for the context's prefix generation `generation`.
+  void set_head(std::string_view prefix, uint32_t generation) {
+    size_t size = (prefix.empty() ? 0 : prefix.size() + 1) + name.size() + 1;
+    char* p = head_inline;
+    if (size + kHeadPadding > sizeof head_inline) {
+      head_heap = std::make_unique<char[]>(size + kHeadPadding);
+      p = head_heap.get();
+    }
+    head = p;
+    if (!prefix.empty()) {
+      std::memcpy(p, prefix.data(), prefix.size());
+      p += prefix.size();
+      *p++ = '.';
+    }
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = ':';
+    std::memset(p, 0, kHeadPadding);
+    head_size = static_cast<uint32_t>(size);
+    head_generation = generation;
+  }
+
   Kind kind;
+  uint32_t head_generation = 0;  // the context's prefix generation `head` was built for (0: none)
+  uint32_t head_size = 0;        // of "PREFIX.NAME:", without the padding
   Slot* next_pending = nullptr;  // the context's pending list, in first-update order
-  std::vector<double> samples;   // timer: the samples of the period (capacity is kept)
+  const char* head = nullptr;    // head_inline or head_heap
+  char head_inline[64];
+  std::unique_ptr<char[]> head_heap;
+  std::string name;             // without the context's prefix
+  std::vector<double> samples;  // timer: the samples of the period (capacity is kept)
 };
 
 class MetricTable {

@@ -121,6 +121,14 @@ void Sender::add(const Line* lines, size_t n) {
   used_ += need;
 }
 
+void Sender::add_int_line_slow(std::string_view head, int64_t value, bool plus,
+                               std::string_view suffix) {
+  char text[kMaxIntText];
+  char* end = write_int(text, value, plus);
+  Line line{head, {text, static_cast<size_t>(end - text)}, suffix};
+  add(&line, 1);
+}
+
 void Sender::close_packet() {
   sizes_[closed_++] = used_;
   used_ = 0;

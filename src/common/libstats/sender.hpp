@@ -7,10 +7,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "libstats/line_text.hpp"
 #include "libstats/stats.hpp"
 #include "libutil/fd.hpp"
 
@@ -41,6 +43,24 @@ class Sender {
   // first sending the packet if the unit does not fit. A unit that can never fit is dropped and
   // its lines counted in dropped_lines.
   void add(const Line* lines, size_t n);
+  // The same for the one line head + value + suffix of a counter or gauge (`plus`: a '+'
+  // before a non-negative value), the flush's hot path: while the line surely fits in the
+  // current packet it is written there directly, else add() decides, so the packets are
+  // exactly add()'s. `head` must be followed in memory by kHeadPadding readable bytes, and
+  // `suffix` (at most 4 bytes) by readable bytes up to 4: both are copied in whole blocks.
+  void add_int_line(std::string_view head, int64_t value, bool plus, std::string_view suffix) {
+    if (enabled() && used_ + head.size() + kIntLineRoom <= max_packet_) [[likely]] {
+      char* start = packet(closed_) + used_;
+      char* out = start;
+      for (size_t i = 0; i < head.size(); i += kHeadPadding)
+        std::memcpy(out + i, head.data() + i, kHeadPadding);
+      out = write_int(out + head.size(), value, plus);
+      std::memcpy(out, suffix.data(), 4);
+      used_ += static_cast<size_t>(out - start) + suffix.size();
+      return;
+    }
+    add_int_line_slow(head, value, plus, suffix);
+  }
   // Sends the current packet and any full ones waiting, if any.
   void send_packet();
 
@@ -49,6 +69,11 @@ class Sender {
   }
 
  private:
+  // Room past a head that add_int_line() may write into: the longest value and suffix (more
+  // than a block copy's overrun, which is under kHeadPadding bytes).
+  static constexpr size_t kIntLineRoom = kMaxIntText + 4;
+  static_assert(kIntLineRoom >= kHeadPadding);
+  void add_int_line_slow(std::string_view head, int64_t value, bool plus, std::string_view suffix);
   bool open(const std::string& text);
   static char* write(char* out, const Line& line);
   // Closes the current packet; sends the batch when it is full.

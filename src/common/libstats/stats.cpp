@@ -14,10 +14,12 @@
 //   nothing is ever pending: each update is formatted and sent as its own datagram.
 // - A disabled context (no endpoint) has no timer and no slots: by-name calls only check the
 //   name, handles carry a null slot and do nothing.
-// - Steady state allocates nothing: a slot's line head "PREFIX.NAME:" is built once per prefix,
-//   values are formatted into stack buffers, and each line is copied once into the sender's
-//   packet buffer (encoding is linear in the bytes sent); timer sample vectors keep their
-//   capacity across periods and are bounded by kMaxSamples (the rest count as dropped_samples).
+// - Steady state allocates nothing: a slot's line head "PREFIX.NAME:" is built once per prefix
+//   (inside the slot unless it is long); a flush writes each counter and gauge line straight
+//   into the sender's packet buffer (Sender::add_int_line: head, digits, suffix, no
+//   intermediate copy), other lines are formatted into stack buffers and copied once; timer
+//   sample vectors keep their capacity across periods and are bounded by kMaxSamples (the rest
+//   count as dropped_samples). Names were checked when their slot was made, never at a flush.
 // - Everything runs on the loop's thread; nothing here is thread-safe.
 // - Signed arithmetic on metric values wraps (via uint64_t) instead of overflowing.
 #include "libstats/stats.hpp"
@@ -76,6 +78,8 @@ struct Value {
   std::string_view view() const { return {buf, len}; }
 };
 
+// Each is followed in memory by its literal's NUL, so 4 bytes may be read from any of them
+// (Sender::add_int_line).
 constexpr std::string_view kCounterSuffix = "|c\n";
 constexpr std::string_view kGaugeSuffix = "|g\n";
 constexpr std::string_view kTimerSuffix = "|ms\n";
@@ -83,10 +87,7 @@ constexpr std::string_view kTimerSuffix = "|ms\n";
 // An integer; with `sign`, non-negative values get an explicit '+' (a statsd gauge delta).
 [[gnu::always_inline]] inline Value format_int(int64_t v, bool sign = false) {
   Value out;
-  char* p = out.buf;
-  if (sign && v >= 0) *p++ = '+';
-  p = std::to_chars(p, out.buf + sizeof out.buf, v).ptr;
-  out.len = static_cast<size_t>(p - out.buf);
+  out.len = static_cast<size_t>(write_int(out.buf, v, sign) - out.buf);
   return out;
 }
 
@@ -146,15 +147,12 @@ struct Context::Impl {
     sender->add(lines, n);
     sender->send_packet();
   }
-  // The "PREFIX.NAME:" of a slot, built once per prefix (allocates only then).
-  std::string_view line_head(Slot* s) {
-    if (s->head_generation != prefix_generation) {
-      s->head.clear();
-      if (!prefix.empty()) s->head.append(prefix).append(".");
-      s->head.append(s->name).append(":");
-      s->head_generation = prefix_generation;
-    }
-    return s->head;
+  // The "PREFIX.NAME:" of a slot, built once per prefix (allocates only then, and only for a
+  // long one), followed in memory by kHeadPadding bytes for Sender::add_int_line().
+  [[gnu::always_inline]] std::string_view line_head(Slot* s) {
+    if (s->head_generation != prefix_generation) [[unlikely]]
+      s->set_head(prefix, prefix_generation);
+    return {s->head, s->head_size};
   }
   Line line(Slot* s, const Value& v, std::string_view suffix) {
     return Line{line_head(s), v.view(), suffix};
@@ -227,24 +225,21 @@ struct Context::Impl {
     if (!s->pending) mark_pending(s);
   }
 
-  // Appends the lines of one pending slot and resets it for the next period.
+  // Appends the lines of one pending slot and resets it for the next period. Counters and
+  // gauges, the bulk of a flush, go straight into the packet (Sender::add_int_line).
   void emit(Slot* s) {
     switch (s->kind) {
-      case Kind::kCounter: {
-        Value v = format_int(s->value);
-        Line l = line(s, v, kCounterSuffix);
-        sender->add(&l, 1);
+      case Kind::kCounter:
+        sender->add_int_line(line_head(s), s->value, false, kCounterSuffix);
         s->value = 0;
         break;
-      }
       case Kind::kGauge:
-        if (s->gauge_set) {
+        if (!s->gauge_set)
+          sender->add_int_line(line_head(s), s->delta, true, kGaugeSuffix);
+        else if (s->value >= 0)
+          sender->add_int_line(line_head(s), s->value, false, kGaugeSuffix);
+        else
           add_gauge_abs(s, s->value);
-        } else {
-          Value v = format_int(s->delta, true);
-          Line l = line(s, v, kGaugeSuffix);
-          sender->add(&l, 1);
-        }
         s->gauge_set = false;
         s->delta = 0;
         break;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libtest/udp_sink.hpp"
@@ -405,6 +406,89 @@ TEST_F(StatsTest, FlushSplitsPacketsOnLineBoundaries) {
   EXPECT_EQ(all, expected);
   EXPECT_EQ(stats.self_counters().packets, packets.size());
   EXPECT_EQ(stats.self_counters().bytes, expected.size());
+}
+
+// The packets a flush must send: `units` (a line, or the two lines of a negative gauge) packed
+// greedily in order, each packet at most `max` bytes; a unit longer than `max` is dropped.
+std::vector<std::string> reference_packets(const std::vector<std::string>& units, size_t max) {
+  std::vector<std::string> packets;
+  std::string packet;
+  for (const auto& unit : units) {
+    if (unit.size() > max) continue;
+    if (packet.size() + unit.size() > max) packets.push_back(std::exchange(packet, ""));
+    packet += unit;
+  }
+  if (!packet.empty()) packets.push_back(packet);
+  return packets;
+}
+
+TEST_F(StatsTest, FlushSendsExactlyTheKnownLinesAtEveryPacketSize) {
+  // Counters, gauges set and incremented, extreme and negative values, names short and long
+  // (heads kept inside the slot and on the heap), at packet sizes around every line boundary:
+  // the datagrams must be the greedy packing of the known lines, byte for byte.
+  const std::string prefix = "cairn.0";
+  const std::string long_name = "job-manager." + std::string(70, 'q');
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (size_t max : {24, 31, 40, 57, 64, 100, 129, 200, 1440}) {
+    SCOPED_TRACE("max_packet " + std::to_string(max));
+    Stats stats(loop_, options(max));
+    auto ctx = stats.context(prefix, 1);
+    std::vector<std::string> units;
+    auto line = [&](const std::string& name, const std::string& value, const char* type) {
+      return prefix + "." + name + ":" + value + "|" + type + "\n";
+    };
+    for (int i = 0; i < 60; ++i) {
+      std::string name = (i % 7 == 3 ? long_name : "m") + std::to_string(i);
+      int64_t v = i % 5 == 0 ? kMax - i : i % 5 == 1 ? kMin + i : (i - 30) * 123457;
+      switch (i % 4) {
+        case 0:
+          ctx->counter_add(name, v);
+          units.push_back(line(name, std::to_string(v), "c"));
+          break;
+        case 1:
+          ctx->gauge_set(name, v);
+          units.push_back(v < 0 ? line(name, "0", "g") + line(name, std::to_string(v), "g")
+                                : line(name, std::to_string(v), "g"));
+          break;
+        case 2:
+          ctx->gauge_inc(name, v);
+          units.push_back(line(name, (v >= 0 ? "+" : "") + std::to_string(v), "g"));
+          break;
+        case 3:
+          ctx->gauge_inc(name, 0);
+          units.push_back(line(name, "+0", "g"));
+          break;
+      }
+    }
+    ctx->flush();
+    auto expected = reference_packets(units, max);
+    std::vector<std::string> got;
+    while (auto p = sink_.recv(got.size() < expected.size() ? 2000 : 0)) got.push_back(*p);
+    EXPECT_EQ(got, expected);
+  }
+}
+
+TEST_F(StatsTest, LineHeadsFollowPrefixChangesBetweenLongAndShort) {
+  Stats stats(loop_, options(65507));
+  const std::string long_prefix(127, 'p');
+  auto ctx = stats.context(long_prefix, 1);
+  auto g = ctx->gauge("g");
+  g.set(1);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), long_prefix + ".g:1|g\n");
+  EXPECT_TRUE(ctx->set_prefix("s").ok());
+  g.set(2);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "s.g:2|g\n");
+  EXPECT_TRUE(ctx->set_prefix("").ok());
+  g.set(3);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "g:3|g\n");
+  EXPECT_TRUE(ctx->set_prefix(long_prefix).ok());
+  g.set(4);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), long_prefix + ".g:4|g\n");
 }
 
 TEST_F(StatsTest, FlushOfManyMetricsFillsPacketsCloseToMax) {
