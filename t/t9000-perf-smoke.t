@@ -147,6 +147,17 @@ test_expect_success 'jobs-bench: 0, 1 and 5 plugins' '
 	"$PERF/jobs-bench" 20 1 >out 2>err &&
 	grep "^0 " out && grep "^1 " out && grep "^5 " out
 '
+test_expect_success 'bulk-bench: --netstrings against redis-cli --pipe, one ratio' '
+	CAIRN=$CAIRN_BUILDDIR/src/cmd/cairn sh "$CAIRN_SRCDIR/t/perf/bulk-bench.sh" \
+		--count 300 --size 100 --trials 2 >out 2>err &&
+	grep "^cairn content store --netstrings (sqlite) *[0-9]* blobs/s \[[0-9]*-[0-9]*\]$" out &&
+	grep "^redis-cli --pipe (SET) *[0-9]* blobs/s" out &&
+	grep "^ratio cairn/redis [0-9.]* (target >= 0.5" out
+'
+test_expect_success 'bulk-bench rejects a bad option with its usage' '
+	test_expect_code 2 sh "$CAIRN_SRCDIR/t/perf/bulk-bench.sh" --sideways 2>err &&
+	grep "^usage: bulk-bench.sh" err
+'
 # stats-bench is built only when configure found Google Benchmark; CI must have it.
 if test -x "$PERF/stats-bench"; then
 	test_set_prereq STATS_BENCH
