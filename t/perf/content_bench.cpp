@@ -213,8 +213,11 @@ int client_main(const Params& p) {
     return std::vector<std::string>(v.begin() + static_cast<std::ptrdiff_t>(s.first),
                                     v.begin() + static_cast<std::ptrdiff_t>(s.first + s.n));
   };
+  // Each share's requests are cut out before the clock starts.
+  std::vector<std::vector<std::string>> work(shares.size());
+  for (size_t i = 0; i < shares.size(); i++) work[i] = slice(blobs, shares[i]);
   auto st = in_parallel(clients, shares, [&](cairn::client::Client& c, Share& s) {
-    return pipelined(c, "content.store", slice(blobs, s), p.depth, &s.replies);
+    return pipelined(c, "content.store", work[&s - shares.data()], p.depth, &s.replies);
   });
   if (!st) return 1;
   std::vector<std::string> refs;
@@ -225,8 +228,9 @@ int client_main(const Params& p) {
     std::cerr << "content-bench: content.flush: " << f.error_text() << std::endl;
     return 1;
   }
+  for (size_t i = 0; i < shares.size(); i++) work[i] = slice(refs, shares[i]);
   auto ld = in_parallel(clients, shares, [&](cairn::client::Client& c, Share& s) {
-    return pipelined(c, "content.load", slice(refs, s), p.depth, &s.replies);
+    return pipelined(c, "content.load", work[&s - shares.data()], p.depth, &s.replies);
   });
   if (!ld) return 1;
   std::vector<std::string> loaded;
