@@ -2,7 +2,7 @@
 test_description='cairn-metrics(7) lists every metric name the broker and the shipped job-stats
 plugin send'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
-. "$(dirname "$0")/lib/metrics.sh"
+. "$CAIRN_SRCDIR/t/lib/metrics.sh"
 
 CAIRN_PLUGIN_PATH=$CAIRN_BUILDDIR/src/modules/job-manager/plugins/.libs
 export CAIRN_PLUGIN_PATH

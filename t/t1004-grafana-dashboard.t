@@ -2,7 +2,7 @@
 test_description='the shipped Grafana dashboard reads only metrics cairn-metrics(7) lists, each in
 the statsd namespace of its type'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
-. "$(dirname "$0")/lib/metrics.sh"
+. "$CAIRN_SRCDIR/t/lib/metrics.sh"
 
 DASHBOARD=$CAIRN_SRCDIR/etc/grafana/cairn-graphite.json
 
