@@ -11,15 +11,19 @@
 
 namespace cairn::broker {
 
-void Endpoint::send(const std::string& identity, bool delimiter, const msg::Message& reply,
-                    std::string_view payload) {
+bool Endpoint::send_envelope(const std::string& identity, bool delimiter) {
   void* s = socket_.get();
   constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+  return zmq_send(s, identity.data(), identity.size(), kMore) >= 0 &&
+         (!delimiter || zmq_send(s, "", 0, kMore) >= 0);
+}
+
+void Endpoint::send(const std::string& identity, bool delimiter, const msg::Message& reply,
+                    std::string_view payload) {
   // A client that went away, or one that does not read, loses its reply; the broker
   // never blocks on it.
-  bool sent = zmq_send(s, identity.data(), identity.size(), kMore) >= 0 &&
-              (!delimiter || zmq_send(s, "", 0, kMore) >= 0) &&
-              msg::send_body(s, reply, reply.topic, payload, ZMQ_DONTWAIT);
+  bool sent = send_envelope(identity, delimiter) &&
+              msg::send_body(socket_.get(), reply, reply.topic, payload, ZMQ_DONTWAIT);
   if (!sent)
     log_.log(Level::kDebug,
              fmt::format("reply to {} not sent: {}", reply.topic, zmq_strerror(zmq_errno())));
@@ -46,11 +50,8 @@ void Endpoint::queue(const std::string& identity, bool delimiter, const msg::Mes
 
 void Endpoint::send_batch(PeerBatch& peer) {
   if (peer.batch.count() == 0) return;
-  void* s = socket_.get();
-  constexpr int kMore = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-  bool sent = zmq_send(s, peer.identity.data(), peer.identity.size(), kMore) >= 0 &&
-              (!peer.delimiter || zmq_send(s, "", 0, kMore) >= 0) &&
-              msg::send_frame(s, peer.batch.frame(), ZMQ_DONTWAIT);
+  bool sent = send_envelope(peer.identity, peer.delimiter) &&
+              msg::send_frame(socket_.get(), peer.batch.frame(), ZMQ_DONTWAIT);
   if (!sent)
     log_.log(Level::kDebug, fmt::format("batch of {} replies not sent: {}", peer.batch.count(),
                                         zmq_strerror(zmq_errno())));

@@ -46,6 +46,8 @@ class Endpoint {
     msg::BatchWriter batch;
   };
   void send_batch(PeerBatch& peer);
+  // The routing parts in front of every reply: [identity, (empty delimiter,)], never blocking.
+  bool send_envelope(const std::string& identity, bool delimiter);
 
   msg::ZmqSocket socket_;
   Log& log_;
