@@ -55,6 +55,7 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   stats_ = std::make_unique<stats::Stats>(loop_, std::move(so));
   stats_ctx_ = stats_->context(config_.string("stats.prefix"), config_.number("stats.period"));
   requests_ = stats_ctx_->counter("broker.requests");
+  replies_refused_ = stats_ctx_->counter("broker.replies-refused");
 
   bind(opts_.listen);
   watcher_ =
@@ -144,7 +145,8 @@ void Broker::bind(const std::string& uri) {
   msg::ZmqSocket socket(zctx_, ZMQ_ROUTER);
   if (!socket) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
   void* router = socket.get();
-  endpoint_ = std::make_shared<Endpoint>(std::move(socket), log_);
+  endpoint_ = std::make_shared<Endpoint>(
+      std::move(socket), log_, static_cast<uint64_t>(config_.integer("broker.peer-queue-limit")));
   if (uri.rfind("tcp://", 0) == 0) setup_curve();
   if (zmq_bind(router, uri.c_str()) < 0)
     throw StartupError("listen", fmt::format("cannot bind {}: {}", uri, zmq_strerror(zmq_errno())));
@@ -278,6 +280,10 @@ void Broker::add_builtin_services() {
 
 void Broker::heartbeat() {
   log_.report_suppressed();
+  if (endpoint_) {
+    endpoint_->sweep();
+    replies_refused_.total(static_cast<int64_t>(endpoint_->replies_refused()));
+  }
   // Hooks may register further hooks; index so growth during the loop is safe.
   for (size_t i = 0; i < heartbeat_hooks_.size(); ++i) heartbeat_hooks_[i]();
 }

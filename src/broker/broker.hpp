@@ -104,6 +104,7 @@ class Broker {
   std::unique_ptr<stats::Stats> stats_;
   std::unique_ptr<stats::Context> stats_ctx_;
   stats::Counter requests_;
+  stats::Counter replies_refused_;  // Endpoint::replies_refused(), published each heartbeat
 
   // ZeroMQ: context, ROUTER, optional ZAP handler; `endpoint_` is what responders point to.
   // Declared in this order so the sockets close before the context terminates.

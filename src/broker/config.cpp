@@ -135,6 +135,9 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
                      .documented_default("\"cairn.<rank>\""));
   keys.push_back(
       ConfigKey::integer("stats.max-packet", 1440, 64, 65507, "largest statsd datagram, bytes"));
+  keys.push_back(ConfigKey::integer("broker.peer-queue-limit", 134217728, 1048576, int64_t{1} << 40,
+                                    "bytes of replies a client may leave unread before further "
+                                    "large replies to it become ENOBUFS errors"));
   keys.push_back(socket_group_key());
   keys.push_back(socket_mode_key());
   // Loaded (and checked) when a tcp:// endpoint is bound.

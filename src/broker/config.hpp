@@ -26,7 +26,7 @@ class ConfigError : public std::runtime_error {
   std::string key_;
 };
 
-// The broker's own keys (heartbeat.*, stats.*, security.*). stats.prefix defaults to
+// The broker's own keys (heartbeat.*, stats.*, broker.*, security.*). stats.prefix defaults to
 // "cairn.<rank>", stats.endpoint to `statsd_env` ($CAIRN_STATSD, empty if unset).
 ConfigKeys broker_config_keys(int rank, const std::string& statsd_env);
 // The broker's keys followed by each built-in module's, in module order.

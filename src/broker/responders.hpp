@@ -3,10 +3,13 @@
 // answer per request, later ones ignored, EIO if dropped unanswered; no Endpoint, nothing sent.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -20,14 +23,23 @@ namespace cairn::broker {
 
 // The ROUTER socket as responders see it: the Broker owns it and destroys it first at shutdown;
 // responders hold a weak_ptr to it.
+//
+// Bounded replies: ZeroMQ keeps the replies a peer has not read yet, up to a count of messages
+// however large each is. So every reply or batch of kTrackBytes or more is handed over without
+// a copy, and its bytes are counted against its peer until libzmq frees it (written to the
+// connection, or dropped). A reply that would take a peer past `peer_queue_limit` bytes is
+// replaced by an ENOBUFS error; one reply is always let through to a peer with nothing queued,
+// so any single reply can be read. Smaller replies are copied and not counted: ZeroMQ's
+// high-water mark (1000 messages) bounds those to about 4 MB a peer.
 class Endpoint {
  public:
-  Endpoint(msg::ZmqSocket socket, Log& log) : socket_(std::move(socket)), log_(log) {}
+  Endpoint(msg::ZmqSocket socket, Log& log, uint64_t peer_queue_limit)
+      : socket_(std::move(socket)), log_(log), peer_queue_limit_(peer_queue_limit) {}
   // [identity, (empty delimiter,) header, topic, payload]: the header from `reply`'s fields,
-  // its topic, and `payload`, each straight from its buffer (no Frames built). Never blocks:
-  // a reply the socket cannot take now is dropped and logged at debug level.
+  // its topic, and `payload`. Never blocks: a reply the socket cannot take now is dropped and
+  // logged at debug level.
   void send(const std::string& identity, bool delimiter, const msg::Message& reply,
-            std::string_view payload);
+            std::string&& payload);
   // The same reply added to the peer's batch, which leaves at the next flush() (or sooner, once
   // it holds kBatchBytes): for a peer that sends batches, and so reads them.
   void queue(const std::string& identity, bool delimiter, const msg::Message& reply,
@@ -35,25 +47,48 @@ class Endpoint {
   // Sends every peer's batch as [identity, (empty delimiter,) batch]. The broker calls it once
   // per loop iteration, before the loop waits.
   void flush();
+  // Forgets the peers with nothing queued (call it now and then: from the heartbeat).
+  void sweep();
   void* socket() const { return socket_.get(); }
+  // Replies replaced by ENOBUFS because their peer was not reading (total).
+  uint64_t replies_refused() const { return refused_; }
 
   static constexpr size_t kBatchBytes = 256 * 1024;
+  static constexpr size_t kTrackBytes = 4096;
+
+  // Bytes of one peer's replies that libzmq holds. Shared with the messages in flight, whose
+  // free callbacks (on libzmq's I/O thread) subtract their bytes.
+  struct PeerQueue {
+    std::atomic<uint64_t> bytes{0};
+  };
 
  private:
   struct PeerBatch {
     std::string identity;
     bool delimiter = false;
     msg::BatchWriter batch;
+    std::shared_ptr<PeerQueue> queue;  // looked up once the batch reaches kTrackBytes
   };
   void send_batch(PeerBatch& peer);
   // The routing parts in front of every reply: [identity, (empty delimiter,)], never blocking.
   bool send_envelope(const std::string& identity, bool delimiter);
+  std::shared_ptr<PeerQueue>& queue_of(const std::string& identity);
+  // Whether `bytes` more (after `pending` not yet handed over) may go to a peer with `queued`
+  // bytes in libzmq; if not, counts and logs the refusal.
+  bool admit(uint64_t queued, uint64_t pending, uint64_t bytes);
+  // The ENOBUFS reply (fields, and its `text`) sent instead of one of `bytes` to a peer with
+  // `ahead` bytes unread.
+  msg::Message refusal(const msg::Message& reply, uint64_t ahead, uint64_t bytes,
+                       std::string& text) const;
 
   msg::ZmqSocket socket_;
   Log& log_;
+  uint64_t peer_queue_limit_;
+  uint64_t refused_ = 0;
   // Batches being built, one per peer with replies this iteration; their buffers are reused.
   std::vector<PeerBatch> peers_;
   size_t peers_used_ = 0;
+  std::unordered_map<std::string, std::shared_ptr<PeerQueue>> queues_;
 };
 
 // Rules every responder keeps: one final answer (ok, error or end), later ones ignored (a

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "libmsg/batch.hpp"
+#include "libmsg/zmq_io.hpp"
 #include "libtest/temp_dir.hpp"
 
 using namespace cairn;
@@ -299,6 +300,72 @@ TEST_F(BrokerTest, ABatchIsServedInOrderAndItsRepliesLeaveAsOneBatch) {
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(later[0].matchtag, 3u);
   EXPECT_EQ(later[0].payload, "late");
+}
+
+TEST_F(BrokerTest, RepliesAClientLeavesUnreadAreBoundedInBytesTheRestAreEnobufs) {
+  Broker& b = start({"broker.peer-queue-limit=1048576"});
+  constexpr size_t kReply = 256 * 1024;
+  int served = 0;
+  b.register_service("test.big", [&](const msg::Message& req, ResponderPtr r) {
+    ++served;
+    r->ok(std::string(req.payload == "huge" ? 2 * 1048576 : kReply, 'x'));
+  });
+  // A client that stops reading: libzmq's receive queue on its side holds one message and the
+  // kernel little, so the rest of what the broker sends it waits in the broker.
+  void* sock = zmq_socket(zctx_, ZMQ_DEALER);
+  int one = 1, small = 4096, linger = 0;
+  zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one);
+  zmq_setsockopt(sock, ZMQ_RCVBUF, &small, sizeof small);
+  zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+  ASSERT_EQ(zmq_connect(sock, b.uri().c_str()), 0);
+  constexpr int kRequests = 64;  // 16 MiB of replies
+  for (int i = 1; i <= kRequests; ++i) {
+    auto frames = msg::encode(msg::Message::request("test.big", "", static_cast<uint32_t>(i)));
+    ASSERT_TRUE(msg::send_frames(sock, frames));
+  }
+  ASSERT_TRUE(run_until(
+      loop_, [&] { return served == kRequests; }, 20));
+  EXPECT_TRUE(log_has(b, "past broker.peer-queue-limit (1048576)"));
+  // Reading now: every request has its answer, the first ones whole, the rest refused.
+  int ok = 0, refused = 0;
+  std::string why;
+  for (int i = 0; i < kRequests; ++i) {
+    zmq_pollitem_t item{sock, 0, ZMQ_POLLIN, 0};
+    ASSERT_TRUE(run_until(
+        loop_, [&] { return zmq_poll(&item, 1, 0) > 0; }, 10))
+        << i;
+    msg::Frames frames;
+    ASSERT_EQ(msg::recv_frames(sock, frames), 1);
+    auto d = msg::decode(std::move(frames));
+    ASSERT_TRUE(d) << d.error().text;
+    if (d->errnum == 0) {
+      EXPECT_EQ(d->payload.size(), kReply);
+      ++ok;
+    } else {
+      EXPECT_EQ(d->errnum, ENOBUFS);
+      why = d->payload;
+      ++refused;
+    }
+  }
+  zmq_close(sock);
+  EXPECT_GE(ok, 4);  // the limit's worth at least
+  EXPECT_GE(refused, kRequests / 2);
+  EXPECT_NE(why.find("bytes of earlier replies to this client are still unread, past the "
+                     "broker's broker.peer-queue-limit (1048576); read replies as they arrive"),
+            std::string::npos)
+      << why;
+  // A client that reads as it goes gets everything, and a reply larger than the limit still
+  // reaches a client with nothing unread.
+  Client& reader = client();
+  for (int i = 0; i < 8; ++i) {
+    auto r = reader.rpc(loop_, "test.big");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->errnum, 0);
+  }
+  auto huge = reader.rpc(loop_, "test.big", "huge");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->errnum, 0);
+  EXPECT_EQ(huge->payload.size(), 2u * 1048576);
 }
 
 TEST_F(BrokerTest, AMalformedBatchIsDroppedAndLoggedAndTheBrokerStillAnswers) {

@@ -206,6 +206,7 @@ void Cache::mark_dirty(uint32_t idx) {
   e.flags |= kDirty;
   e.epoch = epoch_;
   stats_.dirty++;
+  stats_.dirty_size += e.size;
   if (dirty_epochs_.empty() || dirty_epochs_.back().first != epoch_)
     dirty_epochs_.emplace_back(epoch_, 0);
   dirty_epochs_.back().second++;
@@ -271,12 +272,14 @@ void Cache::on_write_done(uint32_t idx, int errnum) {
   }
   start_writes();
   finish_flushes();
+  if (room_cb_ && !dirty_full()) std::exchange(room_cb_, nullptr)();
 }
 
 void Cache::mark_clean(uint32_t idx) {
   Entry& e = entry(idx);
   e.flags &= static_cast<uint8_t>(~kDirty);
   stats_.dirty--;
+  stats_.dirty_size -= e.size;
   auto it = std::lower_bound(dirty_epochs_.begin(), dirty_epochs_.end(),
                              std::make_pair(e.epoch, uint64_t{0}));
   if (it != dirty_epochs_.end() && it->first == e.epoch && --it->second == 0)
@@ -400,26 +403,30 @@ void Cache::flush(FlushCallback cb) {
   start_writes();
 }
 
-void Cache::dropcache() {
+uint64_t Cache::dropcache() {
+  uint64_t before = stats_.size;
   while (lru_head_ != kNil) {
     uint32_t idx = lru_head_;
     lru_unlink(idx);
     free_entry(idx);
   }
+  return before - stats_.size;
 }
 
-void Cache::purge() {
+uint64_t Cache::purge() {
   if (backing_ && !failed_.empty()) {
     requeue_failed();
     start_writes();
   }
   double now = clock_();
+  uint64_t before = stats_.size;
   while (stats_.size > opts_.purge_target_size && lru_head_ != kNil) {
     uint32_t idx = lru_head_;
     if (now - entry(idx).last_used < opts_.purge_old_entry) break;
     lru_unlink(idx);
     free_entry(idx);
   }
+  return before - stats_.size;
 }
 
 CacheStats Cache::stats() const {

@@ -45,12 +45,14 @@ struct Options {
   uint32_t flush_batch_limit = 256;       // backing-store writes in flight
   uint64_t purge_target_size = 16777216;  // purge drops clean entries while size exceeds this
   double purge_old_entry = 10;            // ... and only entries unused this many seconds
+  uint64_t dirty_limit = 0;  // with a backing store: dirty bytes past which dirty_full(); 0: none
 };
 
 struct CacheStats {
   uint64_t count = 0;              // entries
   uint64_t valid = 0;              // entries holding their blob
   uint64_t dirty = 0;              // entries not yet on the backing store
+  uint64_t dirty_size = 0;         // bytes of the dirty entries' blobs
   uint64_t size = 0;               // bytes of valid blobs
   uint64_t flush_batch_count = 0;  // writes in flight
   uint64_t flush_queue = 0;        // dirty entries waiting for a write slot
@@ -99,12 +101,23 @@ class Cache {
   // of one of those entries that fails; ENOSYS without a backing store.
   void flush(FlushCallback cb);
 
-  // Drops every clean valid entry.
-  void dropcache();
+  // Whether the dirty bytes have reached dirty_limit (never without a backing store, whose
+  // dirty entries could never drain): a caller that honours the bound holds its stores until
+  // when_room() calls back. A store is never refused for it.
+  bool dirty_full() const {
+    return backing_ && opts_.dirty_limit != 0 && stats_.dirty_size >= opts_.dirty_limit;
+  }
+  // Calls `cb` once, after a backing write completes and dirty_full() is false (not from inside
+  // this call, even if it is false now: only a completed write makes room). A later call
+  // replaces an earlier callback not yet called.
+  void when_room(std::function<void()> cb) { room_cb_ = std::move(cb); }
+
+  // Drops every clean valid entry; returns the bytes of the blobs dropped.
+  uint64_t dropcache();
 
   // Heartbeat work: retries failed writes, then drops least recently used clean entries unused
-  // for purge_old_entry seconds while size exceeds purge_target_size.
-  void purge();
+  // for purge_old_entry seconds while size exceeds purge_target_size. Returns the bytes dropped.
+  uint64_t purge();
 
   CacheStats stats() const;
 
@@ -188,6 +201,7 @@ class Cache {
   std::deque<FlushWaiter> flush_waiters_;                   // ascending epochs
   uint64_t epoch_ = 0;                                      // epoch of entries marked dirty now
   std::deque<std::pair<uint64_t, uint64_t>> dirty_epochs_;  // (epoch, dirty entries), ascending
+  std::function<void()> room_cb_;                           // when_room(); empty once called
 
   CacheStats stats_;
 };

@@ -7,12 +7,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
+#include "libutil/memory.hpp"
 #include "modules/content/backings.hpp"
 #include "modules/content/cache.hpp"
 #include "modules/content/checked_backing.hpp"
@@ -27,12 +30,23 @@ using broker::ResponderPtr;
 
 std::string errno_text(int errnum) { return std::strerror(errnum); }
 
+void refuse_store(const ResponderPtr& r) {
+  r->error(ESHUTDOWN,
+           "the broker is shutting down: the blob was not stored (blobs stored before the "
+           "shutdown began are being written to the backing store)");
+}
+
 class ContentModule : public broker::Module {
  public:
   explicit ContentModule(ModuleContext& ctx);
 
  private:
   void store(const msg::Message& req, ResponderPtr r);
+  void store_now(std::string_view blob, const ResponderPtr& r);
+  // Stores held back by content.dirty-limit, in arrival order, as far as the cache has room.
+  void release_held();
+  // Gives the heap back to the kernel after a purge or dropcache freed `dropped` bytes.
+  void after_drop(uint64_t dropped);
   void load(const msg::Message& req, ResponderPtr r);
   void flush(ResponderPtr r);
   void heartbeat();
@@ -53,7 +67,17 @@ class ContentModule : public broker::Module {
   bool backing_failing_ = false;          // a warning was logged and no recovery since
   std::string backing_name_;              // content.backing
   bool shutting_down_ = false;            // the shutdown flush has begun: stores are refused
+  // Stores waiting for the dirty bytes to fall under content.dirty-limit (their clients wait).
+  struct HeldStore {
+    std::string blob;
+    ResponderPtr responder;
+  };
+  std::deque<HeldStore> held_;
+  uint64_t held_bytes_ = 0;
 };
+
+// Freeing less than this is not worth a walk of the heap.
+constexpr uint64_t kReleaseAfterBytes = 16 * 1024 * 1024;
 
 ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_context()) {
   const broker::ConfigValues& config = ctx.config();
@@ -63,6 +87,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   opts.flush_batch_limit = static_cast<uint32_t>(config.integer("content.flush-batch-limit"));
   opts.purge_target_size = static_cast<uint64_t>(config.integer("content.purge-target-size"));
   opts.purge_old_entry = config.number("content.purge-old-entry");
+  opts.dirty_limit = static_cast<uint64_t>(config.integer("content.dirty-limit"));
 
   if (stats_) {
     count_ = stats_->gauge("content-cache.count");
@@ -112,7 +137,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
                        [this](const msg::Message& req, ResponderPtr r) { load(req, r); });
   ctx.register_service("content.flush", [this](const msg::Message&, ResponderPtr r) { flush(r); });
   ctx.register_service("content.dropcache", [this](const msg::Message&, ResponderPtr r) {
-    cache_->dropcache();
+    after_drop(cache_->dropcache());
     r->ok();
   });
   ctx.register_service("content.stats-get",
@@ -120,6 +145,8 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   ctx.on_heartbeat([this] { heartbeat(); });
   ctx.on_shutdown([this](std::function<void()> done) {
     shutting_down_ = true;  // from now on stores are refused; what is dirty gets written
+    for (auto& h : std::exchange(held_, {})) refuse_store(h.responder);
+    held_bytes_ = 0;
     if (!cache_->has_backing()) {
       done();
       return;
@@ -133,17 +160,41 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
 
 void ContentModule::store(const msg::Message& req, ResponderPtr r) {
   if (shutting_down_) {
-    r->error(ESHUTDOWN,
-             "the broker is shutting down: the blob was not stored (blobs stored before the "
-             "shutdown began are being written to the backing store)");
+    refuse_store(r);
     return;
   }
-  auto stored = cache_->store(req.payload);
+  // Past content.dirty-limit a store waits, behind any already waiting, until backing writes
+  // make room; its client sees a slow reply, never an error.
+  if (!held_.empty() || cache_->dirty_full()) {
+    if (held_.empty()) cache_->when_room([this] { release_held(); });
+    held_.push_back({req.payload, std::move(r)});
+    held_bytes_ += req.payload.size();
+    return;
+  }
+  store_now(req.payload, r);
+}
+
+void ContentModule::store_now(std::string_view blob, const ResponderPtr& r) {
+  auto stored = cache_->store(blob);
   if (!stored) {
     r->error(stored.error().errnum, stored.error().text);
     return;
   }
   r->ok(util::blobref_format(*stored));
+}
+
+void ContentModule::release_held() {
+  while (!held_.empty() && !cache_->dirty_full()) {
+    HeldStore h = std::move(held_.front());
+    held_.pop_front();
+    held_bytes_ -= h.blob.size();
+    store_now(h.blob, h.responder);
+  }
+  if (!held_.empty()) cache_->when_room([this] { release_held(); });
+}
+
+void ContentModule::after_drop(uint64_t dropped) {
+  if (dropped >= kReleaseAfterBytes) util::release_free_memory();
 }
 
 void ContentModule::load(const msg::Message& req, ResponderPtr r) {
@@ -178,7 +229,7 @@ void ContentModule::flush(ResponderPtr r) {
 }
 
 void ContentModule::heartbeat() {
-  cache_->purge();
+  after_drop(cache_->purge());
   report_backing_errors();
   publish_gauges();
 }
@@ -241,6 +292,9 @@ std::string ContentModule::stats_json() const {
       {"count", s.count},
       {"valid", s.valid},
       {"dirty", s.dirty},
+      {"dirty-size", s.dirty_size},
+      {"stores-waiting", held_.size()},
+      {"stores-waiting-size", held_bytes_},
       {"size", s.size},
       {"flush-batch-count", s.flush_batch_count},
       {"flush-queue", s.flush_queue},
@@ -280,6 +334,10 @@ broker::ConfigKeys config_keys() {
                          "backing-store writes in flight"),
       ConfigKey::integer("content.purge-target-size", 16777216, 0, int64_t{1} << 50,
                          "bytes the cache purges down to on each heartbeat"),
+      ConfigKey::integer("content.dirty-limit", 268435456, 0, int64_t{1} << 50,
+                         "bytes of blobs not yet on the backing store past which stores wait "
+                         "(their clients see slow replies, never errors) until writes catch up; "
+                         "0: no bound; no effect with content.backing = none"),
       ConfigKey::number("content.purge-old-entry", 10.0, 0, 31536000,
                         "seconds a clean entry must be unused before it may be purged"),
       ConfigKey::choice("content.backing", "sqlite", backings, backing_help),

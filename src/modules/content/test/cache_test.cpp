@@ -480,3 +480,50 @@ TEST(Cache, AFlushAnsweredFromItsCallbackCanFlushAgain) {
   f.state->complete();
   EXPECT_EQ(*inner, 0);
 }
+
+TEST(Cache, PastTheDirtyLimitTheCacheIsFullUntilAWriteLandsAndCallsBack) {
+  Options o;
+  o.dirty_limit = 250;
+  Fixture f(o);
+  f.store(blob_n(1));
+  f.store(blob_n(2));
+  EXPECT_EQ(f.cache.stats().dirty_size, 200u);
+  EXPECT_FALSE(f.cache.dirty_full());
+  f.store(blob_n(3));  // a store is never refused: the caller holds the next ones
+  EXPECT_EQ(f.cache.stats().dirty_size, 300u);
+  EXPECT_TRUE(f.cache.dirty_full());
+  int called = 0;
+  f.cache.when_room([&] { ++called; });
+  EXPECT_EQ(called, 0);
+  f.state->store_errno = EIO;  // failed writes make no room
+  f.state->complete();
+  EXPECT_EQ(called, 0);
+  EXPECT_TRUE(f.cache.dirty_full());
+  f.state->store_errno = 0;
+  f.cache.purge();  // retries the failed writes
+  f.state->complete();
+  EXPECT_EQ(called, 1);
+  EXPECT_EQ(f.cache.stats().dirty_size, 0u);
+  EXPECT_FALSE(f.cache.dirty_full());
+}
+
+TEST(Cache, WithoutABackingStoreTheDirtyLimitNeverApplies) {
+  Options o;
+  o.dirty_limit = 1;
+  Fixture f(o, false);
+  f.store(blob_n(1));
+  EXPECT_EQ(f.cache.stats().dirty_size, 100u);
+  EXPECT_FALSE(f.cache.dirty_full());  // nothing could ever drain it
+}
+
+TEST(Cache, DropcacheAndPurgeReturnTheBytesTheyDropped) {
+  Options o;
+  o.purge_target_size = 250;
+  o.purge_old_entry = 0;
+  Fixture f(o);
+  for (int i = 0; i < 5; ++i) f.store(blob_n(i));
+  f.state->complete();
+  EXPECT_EQ(f.cache.purge(), 300u);  // down to 200 bytes
+  EXPECT_EQ(f.cache.dropcache(), 200u);
+  EXPECT_EQ(f.cache.dropcache(), 0u);
+}

@@ -33,6 +33,26 @@ class FakeContext : public broker::testing::FakeContext {
 
 using test::TempDir;
 
+// A content module over a files backing (<dir>/blobs) in a fake broker, `limit` its
+// content.dirty-limit. break_store() removes the directory, so every write fails (ENOENT, even
+// for root); mend_store() puts it back, and a flush then retries the failed writes.
+struct FilesModule {
+  explicit FilesModule(int64_t limit = 268435456) {
+    std::filesystem::create_directory(files_dir);
+    EXPECT_EQ(ctx.set("content.backing", std::string("files")), "");
+    EXPECT_EQ(ctx.set("files.dir", files_dir), "");
+    EXPECT_EQ(ctx.set("content.dirty-limit", limit), "");
+    mod = content::create_module(ctx);
+  }
+  void break_store() { std::filesystem::remove_all(files_dir); }
+  void mend_store() { std::filesystem::create_directory(files_dir); }
+
+  TempDir dir;
+  std::string files_dir = dir.path() + "/blobs";
+  FakeContext ctx{dir.path()};
+  std::unique_ptr<broker::Module> mod;
+};
+
 }  // namespace
 
 TEST(ContentService, StoreAndLoadRoundTripThroughTopics) {
@@ -166,15 +186,9 @@ TEST(ContentService, ShutdownFlushesDirtyBlobsToTheStatedir) {
 }
 
 TEST(ContentService, BlobsTheShutdownFlushCannotWriteAreReportedLost) {
-  TempDir dir;
-  std::string files_dir = dir.path() + "/blobs";
-  std::filesystem::create_directory(files_dir);
-  FakeContext ctx(dir.path());
-  ASSERT_EQ(ctx.set("content.backing", std::string("files")), "");
-  ASSERT_EQ(ctx.set("files.dir", files_dir), "");
-  auto mod = content::create_module(ctx);
-  // Gone after the store opened it: every write fails (ENOENT), even for root.
-  std::filesystem::remove_all(files_dir);
+  FilesModule m;
+  FakeContext& ctx = m.ctx;
+  m.break_store();  // after the store opened it
   for (int i = 0; i < 3; i++) ctx.request("content.store", "doomed " + std::to_string(i));
   ctx.shutdown();
   ASSERT_EQ(ctx.lost_data_.size(), 1u);
@@ -206,6 +220,45 @@ TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten
   EXPECT_EQ(ctx.request("content.load", ref).payload, "before");
   EXPECT_EQ(ctx.request("content.load", util::blobref_hash(util::HashType::kSha1, "after")).errnum,
             ENOENT);
+}
+
+TEST(ContentService, PastTheDirtyLimitStoresWaitForTheBackingStoreNotFail) {
+  FilesModule m(1000);
+  FakeContext& ctx = m.ctx;
+  m.break_store();
+  auto stats = [&] { return nlohmann::json::parse(ctx.request("content.stats-get").payload); };
+  std::vector<std::string> blobs;
+  for (char c : std::string("abcd")) blobs.emplace_back(600, c);
+  EXPECT_EQ(ctx.request("content.store", blobs[0]).errnum, 0);
+  EXPECT_EQ(ctx.request("content.store", blobs[1]).errnum, 0);  // 600 < 1000 when it came
+  auto c = ctx.send("content.store", blobs[2]);
+  auto d = ctx.send("content.store", blobs[3]);
+  ASSERT_TRUE(ctx.run_until([&] { return stats()["failed-writes"] == 2; }));
+  EXPECT_FALSE(c->answered);
+  EXPECT_FALSE(d->answered);
+  nlohmann::json s = stats();
+  EXPECT_EQ(s["dirty-size"], 1200);
+  EXPECT_EQ(s["stores-waiting"], 2);
+  EXPECT_EQ(s["stores-waiting-size"], 1200);
+  // The backing store recovers: the waiting stores go through, in order.
+  m.mend_store();
+  auto flushed = ctx.send("content.flush");
+  ASSERT_TRUE(ctx.run_until([&] { return c->answered && d->answered && flushed->answered; }));
+  EXPECT_EQ(c->errnum, 0) << c->payload;
+  EXPECT_EQ(c->payload, util::blobref_hash(util::HashType::kSha1, blobs[2]));
+  EXPECT_EQ(d->payload, util::blobref_hash(util::HashType::kSha1, blobs[3]));
+  EXPECT_EQ(stats()["stores-waiting"], 0);
+  for (const auto& b : blobs)
+    EXPECT_EQ(ctx.request("content.load", util::blobref_hash(util::HashType::kSha1, b)).payload, b);
+  // A store still waiting when shutdown begins is refused, not lost silently.
+  ASSERT_EQ(ctx.request("content.flush").errnum, 0);  // c and d too
+  m.break_store();
+  ctx.request("content.store", std::string(1200, 'e'));
+  auto f = ctx.send("content.store", std::string(10, 'f'));
+  EXPECT_FALSE(f->answered);
+  ctx.begin_shutdown();
+  ASSERT_TRUE(ctx.run_until([&] { return f->answered; }));
+  EXPECT_EQ(f->errnum, ESHUTDOWN);
 }
 
 TEST(ContentService, HeartbeatSendsTheFiveGaugesOverUdp) {
