@@ -4,14 +4,25 @@ backing store cannot keep up, and the heap after the cache drops what it holds
 
 Each case measures the broker'"'"'s resident size from /proc (VmHWM, the peak, or VmRSS) against a
 stated bound, and would exceed it many times over without the bound it tests. Under
-AddressSanitizer freed memory sits in a quarantine first (256 MiB by default); it is kept small
-here so that the sizes mean the same in both builds.'
+AddressSanitizer freed memory sits in a quarantine first (256 MiB by default), which is kept to
+16 MiB here, and shadow memory and red zones come on top: a sanitizer build gets 48 MiB more on
+every bound, which still leaves each far below what the broker grows by without its bound.'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
 . "$CAIRN_SRCDIR/t/lib/broker.sh"
 
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=16"
 export ASAN_OPTIONS
 FLOOD="$CAIRN_BUILDDIR/src/common/libclient/test/flood"
+SLACK_MIB=0
+if ldd "$(command -v cairn)" 2>/dev/null | grep -q libasan; then
+	SLACK_MIB=48
+fi
+
+# below NAME WHAT KIB MIB: says the growth, and checks KIB is under MIB (plus SLACK_MIB) MiB.
+below() {
+	say "$2 of broker $1: $(( $3 / 1024 )) MiB (bound: $4 + $SLACK_MIB MiB)"
+	test "$3" -lt $(( ($4 + SLACK_MIB) * 1024 ))
+}
 
 # kib FIELD NAME: a line of the broker NAME's /proc status (VmRSS, VmHWM), in KiB.
 kib() {
@@ -35,18 +46,17 @@ test_expect_success 'start a broker that queues at most 16 MiB of replies per cl
 	kib VmHWM q >q.base
 '
 # The client waits for a line on this FIFO, which the test holds open (as fd 8, read-write so
-# that opening it does not wait) until it lets the client read.
+# that opening it does not wait) until it lets the client read; closing it lets the client go
+# even if a test failed first.
 mkfifo q.go && exec 8<>q.go
 test_expect_success 'a client sends 300 pings of 1 MiB and reads none of the replies' '
-	( "$FLOOD" "$(broker_uri q)" 300 1048576 "flood marker" <q.go >q.flood 2>q.flood.err
-	  echo $? >q.flood.status ) &
+	( "$FLOOD" "$(broker_uri q)" 300 1048576 "flood marker" <q.go >q.flood 2>q.flood.err 8>&-
+	  echo $? >q.flood.status ) 8>&- &
 	echo "sha1-$(printf "flood marker" | sha1sum | cut -d" " -f1)" >q.marker &&
 	wait_for 180 env CAIRN_URI="$(broker_uri q)" cairn content load "$(cat q.marker)"
 '
 test_expect_success 'the broker grew by about the limit, not by the 300 MiB of replies' '
-	peak=$(kib VmHWM q) && base=$(cat q.base) &&
-	say "peak resident size grew by $(( (peak - base) / 1024 )) MiB (bound: 64 MiB)" &&
-	test $(( peak - base )) -lt $(( 64 * 1024 ))
+	below q "peak resident size growth" $(( $(kib VmHWM q) - $(cat q.base) )) 64
 '
 test_expect_success 'reading now, the client gets a reply to everything: whole ones, then ENOBUFS' '
 	echo go >&8 &&
@@ -62,10 +72,12 @@ test_expect_success 'reading now, the client gets a reply to everything: whole o
 	grep "past the broker.s broker.peer-queue-limit (16777216); read replies as they arrive" q.flood
 '
 exec 8>&-
-test_expect_success 'the refusals are logged, a burst of them, and counted' '
+test_expect_success 'the refusals are logged, a few of the 200 and more' '
 	CAIRN_URI=$(broker_uri q) cairn dmesg >q.dmesg &&
 	grep "its client has [0-9]* bytes of replies it has not read, past broker.peer-queue-limit" q.dmesg &&
-	test $(grep -c "past broker.peer-queue-limit" q.dmesg) -le 5 &&
+	test $(grep -c "past broker.peer-queue-limit" q.dmesg) -lt 100
+'
+test_expect_success 'stop the broker' '
 	stop_broker q
 '
 
@@ -103,9 +115,7 @@ test_expect_success 'four writers store 128 MiB: past 8 MiB dirty, their stores 
 	! test -s w1.status && ! test -s w2.status && ! test -s w3.status && ! test -s w4.status
 '
 test_expect_success 'the broker holds the limit and what is in flight, not 128 MiB' '
-	peak=$(kib VmHWM d) && base=$(cat d.base) &&
-	say "peak resident size grew by $(( (peak - base) / 1024 )) MiB (bound: 56 MiB)" &&
-	test $(( peak - base )) -lt $(( 56 * 1024 ))
+	below d "peak resident size growth" $(( $(kib VmHWM d) - $(cat d.base) )) 56
 '
 test_expect_success 'once the file may grow, every writer finishes and nothing failed' '
 	prlimit --pid "$(cat d.pid)" --fsize=unlimited: &&
@@ -144,9 +154,7 @@ for i in range(2048):
 test_expect_success 'after dropcache the resident size falls back near where it started' '
 	CAIRN_URI=$(broker_uri t) cairn content dropcache &&
 	test "$(stat_of t size)" -eq 0 &&
-	rss=$(kib VmRSS t) && base=$(cat t.base) &&
-	say "resident size after dropcache: $(( (rss - base) / 1024 )) MiB above the start (bound: 32 MiB)" &&
-	test $(( rss - base )) -lt $(( 32 * 1024 ))
+	below t "resident size growth after dropcache" $(( $(kib VmRSS t) - $(cat t.base) )) 32
 '
 test_expect_success 'and every blob still loads, from SQLite' '
 	CAIRN_URI=$(broker_uri t) cairn content load --bulk <t.refs >t.out &&

@@ -4,6 +4,8 @@
 #   broker_signal NAME SIG             send SIG to it
 #   broker_wait NAME                   wait (bounded) for it to exit; its status is in NAME.status
 # Every wait is bounded, so a broker that hangs fails the test instead of hanging make check.
+# A broker still running when the script ends (a test failed before stopping it) is killed then,
+# so that it cannot keep make check waiting on its output.
 # BROKER_PREFIX, if set, is a command that runs cairn (and execs it, keeping its pid), e.g.
 # "prlimit --fsize=65536:" to start the broker with a resource limit.
 
@@ -14,6 +16,7 @@ broker_start() {
 	  echo $! >"$_bs_name.pid"
 	  wait $!
 	  echo $? >"$_bs_name.status" ) &
+	cleanup "_broker_reap $_bs_name"
 	if ! wait_for 20 _broker_up_or_gone "$_bs_name" || ! test -s "$_bs_name.uri"; then
 		echo "broker_start: $_bs_name did not come up:" >&2
 		cat "$_bs_name.err" >&2
@@ -21,6 +24,12 @@ broker_start() {
 	fi
 }
 _broker_up_or_gone() { test -s "$1.uri" || test -s "$1.status"; }
+_broker_reap() {
+	if test -s "$1.pid" && ! test -s "$1.status"; then
+		kill -s KILL "$(cat "$1.pid")" 2>/dev/null
+	fi
+	return 0
+}
 
 broker_signal() {
 	wait_for 10 test -s "$1.pid" && kill -s "$2" "$(cat "$1.pid")"
