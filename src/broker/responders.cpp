@@ -66,7 +66,7 @@ void Endpoint::flush() {
   if (peers_.size() > kKept) peers_.resize(kKept);
 }
 
-void RouterResponder::deliver(std::string&& payload) {
+void RouterResponder::deliver(std::string_view payload) {
   auto ep = endpoint_.lock();
   if (!ep) return;
   if (batched_)
@@ -75,8 +75,8 @@ void RouterResponder::deliver(std::string&& payload) {
     ep->send(identity_, delimiter_, reply_, payload);
 }
 
-void LocalResponder::deliver(std::string&& payload) {
-  reply_.payload = std::move(payload);
+void LocalResponder::deliver(std::string_view payload) {
+  reply_.payload.assign(payload);
   on_response_(reply_);
 }
 

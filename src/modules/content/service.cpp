@@ -32,8 +32,8 @@ class ContentModule : public broker::Module {
   explicit ContentModule(ModuleContext& ctx);
 
  private:
-  void store(const msg::Message& req, ResponderPtr r);
-  void load(const msg::Message& req, ResponderPtr r);
+  void store(const msg::Message& req, const ResponderPtr& r);
+  void load(const msg::Message& req, const ResponderPtr& r);
   void flush(ResponderPtr r);
   void heartbeat();
   void report_backing_errors();
@@ -107,9 +107,9 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   cache_ = std::make_unique<Cache>(opts, std::move(backing), [&loop] { return loop.now(); });
 
   ctx.register_service("content.store",
-                       [this](const msg::Message& req, ResponderPtr r) { store(req, r); });
+                       [this](const msg::Message& req, const ResponderPtr& r) { store(req, r); });
   ctx.register_service("content.load",
-                       [this](const msg::Message& req, ResponderPtr r) { load(req, r); });
+                       [this](const msg::Message& req, const ResponderPtr& r) { load(req, r); });
   ctx.register_service("content.flush", [this](const msg::Message&, ResponderPtr r) { flush(r); });
   ctx.register_service("content.dropcache", [this](const msg::Message&, ResponderPtr r) {
     cache_->dropcache();
@@ -131,7 +131,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   });
 }
 
-void ContentModule::store(const msg::Message& req, ResponderPtr r) {
+void ContentModule::store(const msg::Message& req, const ResponderPtr& r) {
   if (shutting_down_) {
     r->error(ESHUTDOWN,
              "the broker is shutting down: the blob was not stored (blobs stored before the "
@@ -143,10 +143,11 @@ void ContentModule::store(const msg::Message& req, ResponderPtr r) {
     r->error(stored.error().errnum, stored.error().text);
     return;
   }
-  r->ok(util::blobref_format(*stored));
+  char blobref[util::kMaxBlobrefSize];
+  r->ok(std::string_view(blobref, util::blobref_format(*stored, blobref)));
 }
 
-void ContentModule::load(const msg::Message& req, ResponderPtr r) {
+void ContentModule::load(const msg::Message& req, const ResponderPtr& r) {
   auto d = util::blobref_parse(req.payload);
   if (!d || d->type != cache_->options().hash) {
     // One text for every malformed blobref: it names the form this cache's hash takes.
@@ -156,9 +157,14 @@ void ContentModule::load(const msg::Message& req, ResponderPtr r) {
                          2 * util::digest_size(cache_->options().hash)));
     return;
   }
+  // A hit is answered here, without the callback (and the copy of `r` it would hold).
+  if (auto hit = cache_->lookup(*d)) {
+    r->ok(*hit);
+    return;
+  }
   cache_->load(*d, [r](const util::Result<std::string_view>& blob) {
     if (blob)
-      r->ok(std::string(*blob));
+      r->ok(*blob);
     else
       r->error(blob.error().errnum, blob.error().text);
   });
