@@ -128,10 +128,14 @@ class ProgressLine {
   Clock::time_point start_, last_;
 };
 
-// Sends `payloads` with `depth` requests in flight; each reply must be a success.
+// Sends `payloads` with `depth` requests in flight; each reply must be a success. Replies are
+// kept in `replies`, or, with `expected` (one per payload), checked against it on arrival and
+// dropped: keeping 200 MB of loaded blobs would time the client's page faults, not the broker
+// (redis-benchmark keeps no replies either).
 std::optional<Result> pipelined(cairn::client::Client& c, const std::string& topic,
                                 const std::vector<std::string>& payloads, size_t depth,
-                                std::vector<std::string>* replies) {
+                                std::vector<std::string>* replies,
+                                const std::string* expected = nullptr) {
   ProgressLine progress_line(topic, payloads.size());
   std::unordered_map<uint32_t, std::pair<size_t, Clock::time_point>> in_flight;
   std::vector<double> lat;
@@ -154,6 +158,11 @@ std::optional<Result> pipelined(cairn::client::Client& c, const std::string& top
     lat.push_back(
         std::chrono::duration<double, std::micro>(Clock::now() - it->second.second).count());
     if (replies) (*replies)[it->second.first] = std::move(r.payload);
+    if (expected && r.payload != expected[it->second.first]) {
+      std::cerr << "content-bench: " << topic << ": blob " << it->second.first
+                << " differs from the one stored" << std::endl;
+      return std::nullopt;
+    }
     in_flight.erase(it);
     done++;
     if (done % 256 == 0 || done == payloads.size()) progress_line.update(done);
@@ -230,15 +239,10 @@ int client_main(const Params& p) {
   }
   for (size_t i = 0; i < shares.size(); i++) work[i] = slice(refs, shares[i]);
   auto ld = in_parallel(clients, shares, [&](cairn::client::Client& c, Share& s) {
-    return pipelined(c, "content.load", work[&s - shares.data()], p.depth, &s.replies);
+    return pipelined(c, "content.load", work[&s - shares.data()], p.depth, nullptr,
+                     blobs.data() + s.first);
   });
   if (!ld) return 1;
-  std::vector<std::string> loaded;
-  for (auto& s : shares) loaded.insert(loaded.end(), s.replies.begin(), s.replies.end());
-  if (loaded != blobs) {
-    std::cerr << "content-bench: loaded blobs differ from stored ones" << std::endl;
-    return 1;
-  }
   nlohmann::json j = {{"store", {st->ops, st->p50_us, st->p99_us}},
                       {"load", {ld->ops, ld->p50_us, ld->p99_us}}};
   std::cout << j.dump() << std::endl;
