@@ -55,7 +55,8 @@ size_t blobref_format(const Digest& d, char* buf) {
   std::memcpy(buf, name.data(), name.size());
   char* p = buf + name.size();
   *p++ = '-';
-  for (size_t i = 0; i < d.size(); i++) {
+  const size_t n = d.size();  // out of line: not asked again for every byte
+  for (size_t i = 0; i < n; i++) {
     *p++ = kHex[d.bytes[i] >> 4];
     *p++ = kHex[d.bytes[i] & 0xf];
   }
@@ -83,7 +84,7 @@ Result<Digest> blobref_parse(std::string_view text) {
   }
   Digest d;
   d.type = *type;
-  for (size_t i = 0; i < d.size(); i++)
+  for (size_t i = 0, n = d.size(); i < n; i++)
     d.bytes[i] = static_cast<uint8_t>(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
   return d;
 }
