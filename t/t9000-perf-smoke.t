@@ -55,7 +55,8 @@ test_expect_success 'content-bench: store and load through brokers, against the 
 		--memory-entries 2000 >out 2>err &&
 	grep "^zmq echo .*ops/s" out &&
 	for line in "cairn store " "cairn load " "cairn store +t" "cairn store mem"; do
-		grep "^$line.*ops/s .*p50 .*p99" out || return 1
+		grep "^$line.*ops/s .*p50 .*p99 .*cpu/request broker [0-9.]* us, client [0-9.]* us" \
+			out || return 1
 	done &&
 	grep "^ratio store/echo" out &&
 	grep "^memory only: store/echo" out &&

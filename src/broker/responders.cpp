@@ -90,7 +90,7 @@ msg::Message Endpoint::refusal(const msg::Message& reply, uint64_t ahead, uint64
 }
 
 void Endpoint::send(const std::string& identity, bool delimiter, const msg::Message& reply,
-                    std::string&& payload) {
+                    std::string_view payload) {
   // A client that went away, or one that does not read, loses its reply; the broker
   // never blocks on it.
   void* s = socket_.get();
@@ -101,7 +101,7 @@ void Endpoint::send(const std::string& identity, bool delimiter, const msg::Mess
     auto& queue = queue_of(identity);
     uint64_t queued = queue->bytes.load(std::memory_order_relaxed);
     if (admit(queued, 0, payload.size())) {
-      sent = send_head(s, reply) && send_tracked(s, std::move(payload), queue);
+      sent = send_head(s, reply) && send_tracked(s, std::string(payload), queue);
     } else {
       std::string text;
       msg::Message r = refusal(reply, queued, payload.size(), text);
@@ -178,17 +178,17 @@ void Endpoint::sweep() {
   });
 }
 
-void RouterResponder::deliver(std::string&& payload) {
+void RouterResponder::deliver(std::string_view payload) {
   auto ep = endpoint_.lock();
   if (!ep) return;
   if (batched_)
     ep->queue(identity_, delimiter_, reply_, payload);
   else
-    ep->send(identity_, delimiter_, reply_, std::move(payload));
+    ep->send(identity_, delimiter_, reply_, payload);
 }
 
-void LocalResponder::deliver(std::string&& payload) {
-  reply_.payload = std::move(payload);
+void LocalResponder::deliver(std::string_view payload) {
+  reply_.payload.assign(payload);
   on_response_(reply_);
 }
 

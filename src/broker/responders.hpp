@@ -39,7 +39,7 @@ class Endpoint {
   // its topic, and `payload`. Never blocks: a reply the socket cannot take now is dropped and
   // logged at debug level.
   void send(const std::string& identity, bool delimiter, const msg::Message& reply,
-            std::string&& payload);
+            std::string_view payload);
   // The same reply added to the peer's batch, which leaves at the next flush() (or sooner, once
   // it holds kBatchBytes): for a peer that sends batches, and so reads them.
   void queue(const std::string& identity, bool delimiter, const msg::Message& reply,
@@ -98,18 +98,18 @@ class OnceResponder : public Responder {
  public:
   explicit OnceResponder(const msg::Message& request)
       : reply_(msg::Message::response(request, {})) {}
-  void ok(std::string payload) override { finish(0, std::move(payload)); }
-  void error(int errnum, std::string text) override { finish(errnum, std::move(text)); }
+  void ok(std::string_view payload) override { finish(0, payload); }
+  void error(int errnum, std::string_view text) override { finish(errnum, text); }
   void end() override { finish(ENODATA, {}); }
 
  protected:
   // Sends reply_ (its errnum set) with `payload`.
-  virtual void deliver(std::string&& payload) = 0;
-  void finish(int errnum, std::string&& payload) {
+  virtual void deliver(std::string_view payload) = 0;
+  void finish(int errnum, std::string_view payload) {
     if (done_) return;
     done_ = true;
     reply_.errnum = errnum;
-    deliver(std::move(payload));
+    deliver(payload);
   }
   void answer_if_dropped() {
     if (done_) return;  // the common case: answered; build no error message
@@ -131,12 +131,12 @@ class RouterResponder final : public OnceResponder {
         delimiter_(delimiter),
         batched_(batched) {}
   ~RouterResponder() override { answer_if_dropped(); }
-  void stream(std::string payload) override {
-    if (!done_) deliver(std::move(payload));  // reply_.errnum is still 0
+  void stream(std::string_view payload) override {
+    if (!done_) deliver(payload);  // reply_.errnum is still 0
   }
 
  private:
-  void deliver(std::string&& payload) override;
+  void deliver(std::string_view payload) override;
   std::weak_ptr<Endpoint> endpoint_;
   std::string identity_;
   bool delimiter_;
@@ -150,10 +150,10 @@ class LocalResponder final : public OnceResponder {
       : OnceResponder(request), on_response_(std::move(on_response)) {}
   ~LocalResponder() override { answer_if_dropped(); }
   // Module-to-module calls are plain requests: a stream's first response answers.
-  void stream(std::string payload) override { ok(std::move(payload)); }
+  void stream(std::string_view payload) override { ok(payload); }
 
  private:
-  void deliver(std::string&& payload) override;
+  void deliver(std::string_view payload) override;
   std::function<void(const msg::Message&)> on_response_;
 };
 

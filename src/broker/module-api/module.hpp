@@ -25,12 +25,13 @@ namespace cairn::broker {
 // Handle for answering one request; copyable, may be kept and used after the handler returns
 // (e.g. when a backing-store read completes). Exactly one of ok()/error() answers a plain
 // request; a streaming request gets any number of stream() calls then end() or error().
+// Payloads are views, read only during the call: a reply is copied once, where it leaves.
 class Responder {
  public:
   virtual ~Responder() = default;
-  virtual void ok(std::string payload = {}) = 0;
-  virtual void error(int errnum, std::string text = {}) = 0;
-  virtual void stream(std::string payload) = 0;
+  virtual void ok(std::string_view payload = {}) = 0;
+  virtual void error(int errnum, std::string_view text = {}) = 0;
+  virtual void stream(std::string_view payload) = 0;
   virtual void end() = 0;  // ENODATA: the stream is over
 };
 using ResponderPtr = std::shared_ptr<Responder>;

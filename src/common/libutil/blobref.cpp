@@ -19,7 +19,7 @@ std::optional<HashType> hash_type_from_name(std::string_view name) {
 
 Hasher::Hasher(HashType type)
     : type_(type),
-      md_(type == HashType::kSha256 ? EVP_sha256() : EVP_sha1()),
+      md_(EVP_MD_fetch(nullptr, type == HashType::kSha256 ? "SHA256" : "SHA1", nullptr)),
       ctx_(EVP_MD_CTX_new()) {
   if (!md_ || !ctx_)
     throw std::runtime_error("OpenSSL: cannot set up " + std::string(hash_name(type)));
@@ -29,8 +29,8 @@ Digest Hasher::hash(std::string_view data) {
   Digest d;
   d.type = type_;
   unsigned int len = 0;
-  // EVP_DigestInit_ex on an existing context reuses its buffers.
-  if (EVP_DigestInit_ex(ctx_.get(), md_, nullptr) != 1 ||
+  // Initialising an existing context with the same algorithm reuses its buffers.
+  if (EVP_DigestInit_ex2(ctx_.get(), md_.get(), nullptr) != 1 ||
       EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1 ||
       EVP_DigestFinal_ex(ctx_.get(), d.bytes.data(), &len) != 1 || len != d.size()) {
     // Only a broken OpenSSL gets here; a wrong digest would corrupt the store.
@@ -55,7 +55,8 @@ size_t blobref_format(const Digest& d, char* buf) {
   std::memcpy(buf, name.data(), name.size());
   char* p = buf + name.size();
   *p++ = '-';
-  for (size_t i = 0; i < d.size(); i++) {
+  const size_t n = d.size();  // out of line: not asked again for every byte
+  for (size_t i = 0; i < n; i++) {
     *p++ = kHex[d.bytes[i] >> 4];
     *p++ = kHex[d.bytes[i] & 0xf];
   }
@@ -83,7 +84,7 @@ Result<Digest> blobref_parse(std::string_view text) {
   }
   Digest d;
   d.type = *type;
-  for (size_t i = 0; i < d.size(); i++)
+  for (size_t i = 0, n = d.size(); i < n; i++)
     d.bytes[i] = static_cast<uint8_t>(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
   return d;
 }

@@ -305,15 +305,12 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
     cb(util::Error{EPROTO, fmt::format("the blobref is not {}", util::hash_name(opts_.hash))});
     return;
   }
-  uint32_t idx = find(key);
+  if (auto hit = lookup(key)) {
+    cb(*hit);
+    return;
+  }
+  uint32_t idx = find(key);  // probed again on a miss only, which is slow anyway
   if (idx != kNil) {
-    Entry& e = entry(idx);
-    if (e.flags & kValid) {
-      stats_.load_hits++;
-      touch(idx);
-      cb(blob(e));
-      return;
-    }
     // A backing read of this key is in flight: wait for it instead of issuing another.
     stats_.load_misses++;
     load_waiters_[idx].push_back(std::move(cb));
@@ -330,6 +327,15 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
   backing_->load(key, [this, idx](int errnum, std::string data) {
     on_load_done(idx, errnum, std::move(data));
   });
+}
+
+std::optional<std::string_view> Cache::lookup(const util::Digest& key) {
+  if (key.type != opts_.hash) return std::nullopt;
+  uint32_t idx = find(key);
+  if (idx == kNil || !(entry(idx).flags & kValid)) return std::nullopt;
+  stats_.load_hits++;
+  touch(idx);
+  return blob(entry(idx));
 }
 
 void Cache::on_load_done(uint32_t idx, int errnum, std::string data) {

@@ -29,6 +29,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -95,6 +96,11 @@ class Cache {
   // no copy exists anywhere; EPROTO if key is not of the cache's hash type; EBADMSG if the
   // backing store's copy is corrupt; the backing store's errno if its read failed.
   void load(const util::Digest& key, LoadCallback cb);
+
+  // The blob of `key` if it is in memory (a hit, counted and marked used as load() would);
+  // nullopt otherwise, counting nothing: the caller then calls load(). The view is valid until
+  // the cache is next changed. A key of another hash type is never found.
+  std::optional<std::string_view> lookup(const util::Digest& key);
 
   // Calls cb with success once every entry that is dirty now is on the backing store (retrying
   // failed writes; entries stored later do not delay it), or with the errno of the first write

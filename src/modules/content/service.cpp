@@ -41,13 +41,13 @@ class ContentModule : public broker::Module {
   explicit ContentModule(ModuleContext& ctx);
 
  private:
-  void store(const msg::Message& req, ResponderPtr r);
+  void store(const msg::Message& req, const ResponderPtr& r);
   void store_now(std::string_view blob, const ResponderPtr& r);
   // Stores held back by content.dirty-limit, in arrival order, as far as the cache has room.
   void release_held();
   // Gives the heap back to the kernel after a purge or dropcache freed `dropped` bytes.
   void after_drop(uint64_t dropped);
-  void load(const msg::Message& req, ResponderPtr r);
+  void load(const msg::Message& req, const ResponderPtr& r);
   void flush(ResponderPtr r);
   void heartbeat();
   void report_backing_errors();
@@ -132,9 +132,9 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   cache_ = std::make_unique<Cache>(opts, std::move(backing), [&loop] { return loop.now(); });
 
   ctx.register_service("content.store",
-                       [this](const msg::Message& req, ResponderPtr r) { store(req, r); });
+                       [this](const msg::Message& req, const ResponderPtr& r) { store(req, r); });
   ctx.register_service("content.load",
-                       [this](const msg::Message& req, ResponderPtr r) { load(req, r); });
+                       [this](const msg::Message& req, const ResponderPtr& r) { load(req, r); });
   ctx.register_service("content.flush", [this](const msg::Message&, ResponderPtr r) { flush(r); });
   ctx.register_service("content.dropcache", [this](const msg::Message&, ResponderPtr r) {
     after_drop(cache_->dropcache());
@@ -158,7 +158,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   });
 }
 
-void ContentModule::store(const msg::Message& req, ResponderPtr r) {
+void ContentModule::store(const msg::Message& req, const ResponderPtr& r) {
   if (shutting_down_) {
     refuse_store(r);
     return;
@@ -167,7 +167,7 @@ void ContentModule::store(const msg::Message& req, ResponderPtr r) {
   // make room; its client sees a slow reply, never an error.
   if (!held_.empty() || cache_->dirty_full()) {
     if (held_.empty()) cache_->when_room([this] { release_held(); });
-    held_.push_back({req.payload, std::move(r)});
+    held_.push_back({req.payload, r});
     held_bytes_ += req.payload.size();
     return;
   }
@@ -180,7 +180,8 @@ void ContentModule::store_now(std::string_view blob, const ResponderPtr& r) {
     r->error(stored.error().errnum, stored.error().text);
     return;
   }
-  r->ok(util::blobref_format(*stored));
+  char blobref[util::kMaxBlobrefSize];
+  r->ok(std::string_view(blobref, util::blobref_format(*stored, blobref)));
 }
 
 void ContentModule::release_held() {
@@ -197,7 +198,7 @@ void ContentModule::after_drop(uint64_t dropped) {
   if (dropped >= kReleaseAfterBytes) util::release_free_memory();
 }
 
-void ContentModule::load(const msg::Message& req, ResponderPtr r) {
+void ContentModule::load(const msg::Message& req, const ResponderPtr& r) {
   auto d = util::blobref_parse(req.payload);
   if (!d || d->type != cache_->options().hash) {
     // One text for every malformed blobref: it names the form this cache's hash takes.
@@ -207,9 +208,14 @@ void ContentModule::load(const msg::Message& req, ResponderPtr r) {
                          2 * util::digest_size(cache_->options().hash)));
     return;
   }
+  // A hit is answered here, without the callback (and the copy of `r` it would hold).
+  if (auto hit = cache_->lookup(*d)) {
+    r->ok(*hit);
+    return;
+  }
   cache_->load(*d, [r](const util::Result<std::string_view>& blob) {
     if (blob)
-      r->ok(std::string(*blob));
+      r->ok(*blob);
     else
       r->error(blob.error().errnum, blob.error().text);
   });

@@ -34,17 +34,17 @@ struct Reply {
 class RecordingResponder : public Responder {
  public:
   explicit RecordingResponder(std::shared_ptr<Reply> r) : r_(std::move(r)) {}
-  void ok(std::string payload) override { finish(0, std::move(payload)); }
-  void error(int errnum, std::string text) override { finish(errnum, std::move(text)); }
-  void stream(std::string payload) override { r_->parts.push_back(std::move(payload)); }
+  void ok(std::string_view payload) override { finish(0, payload); }
+  void error(int errnum, std::string_view text) override { finish(errnum, text); }
+  void stream(std::string_view payload) override { r_->parts.emplace_back(payload); }
   void end() override { finish(ENODATA, {}); }
 
  private:
-  void finish(int errnum, std::string payload) {
+  void finish(int errnum, std::string_view payload) {
     EXPECT_FALSE(r_->answered) << "answered twice";
     r_->answered = true;
     r_->errnum = errnum;
-    r_->payload = std::move(payload);
+    r_->payload.assign(payload);
   }
   std::shared_ptr<Reply> r_;
 };

@@ -87,6 +87,24 @@ TEST(Cache, StoreReturnsDigestOfDataAndLoadHitsWithoutBackingRead) {
   EXPECT_EQ(f.cache.stats().load_hits, 1u);
 }
 
+TEST(Cache, LookupAnswersHitsAndLeavesMissesToLoad) {
+  Fixture f;
+  util::Digest d = f.store("abc");
+  auto hit = f.cache.lookup(d);
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(*hit, "abc");
+  EXPECT_EQ(f.cache.stats().load_hits, 1u);
+  // Not in memory: nothing is counted and no backing read starts; load() does both.
+  f.state->complete();
+  f.cache.dropcache();
+  EXPECT_FALSE(f.cache.lookup(d).has_value());
+  EXPECT_EQ(f.cache.stats().load_misses, 0u);
+  EXPECT_EQ(f.state->loads, 0);
+  util::Digest other = d;
+  other.type = util::HashType::kSha256;
+  EXPECT_FALSE(f.cache.lookup(other).has_value());
+}
+
 TEST(Cache, Sha256CacheProducesSha256Blobrefs) {
   Options o;
   o.hash = util::HashType::kSha256;
