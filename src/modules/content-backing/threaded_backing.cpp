@@ -47,30 +47,50 @@ void ThreadedBacking::load(const util::Digest& key, LoadCallback cb) {
   enqueue({id, key, {}, true});
 }
 
+bool ThreadedBacking::claim_wake() {
+  if (queue_.empty() || sleeping_ == 0 || waking_) return false;
+  waking_ = true;
+  return true;
+}
+
 void ThreadedBacking::enqueue(Request req) {
+  bool wake;
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(req);
+    wake = claim_wake();
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void ThreadedBacking::worker_main() {
   for (;;) {
     Request req;
+    bool wake_next;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      while (!stopping_ && queue_.empty()) {
+        sleeping_++;
+        wake_.wait(lock);
+        sleeping_--;
+        waking_ = false;  // the pending wake-up (if any) has landed, here or in another worker
+      }
       if (stopping_) return;
       req = queue_.front();
       queue_.pop_front();
+      wake_next = claim_wake();
     }
+    if (wake_next) wake_.notify_one();
     Result res = run(req);
+    bool first;
     {
       std::lock_guard lock(mutex_);
+      first = finished_.empty();
       finished_.push_back(std::move(res));
     }
-    async_.send();  // one wake-up carries whatever has finished by the time the loop looks
+    // One wake-up carries whatever has finished by the time the loop looks; a result that
+    // joins others not yet taken rides on the wake-up their first one sent.
+    if (first) async_.send();
   }
 }
 

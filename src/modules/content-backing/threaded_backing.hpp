@@ -7,8 +7,14 @@
 // - The queue of requests (id, key, a view of the data) and the finished results are shared
 //   under mutex_; a worker takes one request at a time and calls the BlockingStore with no lock
 //   held, so up to `threads` calls run at once.
+// - Wake-ups: at most one sleeping worker is being woken at any time (waking_). The worker woken
+//   takes a request and, if more are queued, wakes the next one before its call. So a slow
+//   store still gets every thread within a few wake-ups, while a fast one (files in the page
+//   cache) is served by the workers already running, without a futex wake and a context switch
+//   per request.
 // - A result reaches its callback in the Async's handler, which takes every result finished so
-//   far at once (many completions per wake-up).
+//   far at once (many completions per wake-up); only the worker whose result finds finished_
+//   empty sends the Async.
 // Destruction (on the reactor thread) drops the requests not yet started, interrupts the calls
 // running (BlockingStore::interrupt), joins the workers and drops every undelivered callback
 // without calling it: no callback runs after, or during, the destructor.
@@ -85,6 +91,9 @@ class ThreadedBacking : public Backing {
   };
 
   void enqueue(Request req);
+  // Under mutex_: whether a sleeping worker should be notified for the queued requests (and
+  // if so, marks the wake-up as pending). Notify after unlocking.
+  bool claim_wake();
   void worker_main();
   Result run(const Request& req);
   void deliver();
@@ -97,11 +106,13 @@ class ThreadedBacking : public Backing {
   uint64_t next_id_ = 1;
   uint64_t deliveries_ = 0;
 
-  std::mutex mutex_;  // guards queue_, finished_, stopping_
+  std::mutex mutex_;  // guards queue_, finished_, stopping_, sleeping_, waking_
   std::condition_variable wake_;
   std::deque<Request> queue_;
   std::vector<Result> finished_;
   bool stopping_ = false;
+  unsigned sleeping_ = 0;  // workers waiting on wake_
+  bool waking_ = false;    // a worker has been notified and has not taken the lock yet
 
   reactor::Async async_;
   std::vector<std::thread> workers_;  // last: started once everything they use exists
