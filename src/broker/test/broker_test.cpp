@@ -302,6 +302,88 @@ TEST_F(BrokerTest, ABatchIsServedInOrderAndItsRepliesLeaveAsOneBatch) {
   EXPECT_EQ(later[0].payload, "late");
 }
 
+// What a client that stopped reading got, once it reads: whole replies, ENOBUFS refusals, and
+// the last refusal's text.
+struct UnreadTally {
+  int ok = 0;
+  int refused = 0;
+  std::string why;
+};
+
+// Sends `count` test.big requests (each answered with `reply` bytes), as single messages or as
+// one batch, from a client that stops reading: libzmq's receive queue on its side holds one
+// message and the kernel little, so the rest of what the broker sends it waits in the broker.
+// Once the broker has served them all, reads every answer.
+UnreadTally flood_unread(reactor::Loop& loop, void* zctx, const std::string& uri, const int& served,
+                         int count, size_t reply, bool batched) {
+  UnreadTally t;
+  void* sock = zmq_socket(zctx, ZMQ_DEALER);
+  int one = 1, small = 4096, linger = 0;
+  zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one);
+  zmq_setsockopt(sock, ZMQ_RCVBUF, &small, sizeof small);
+  zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+  EXPECT_EQ(zmq_connect(sock, uri.c_str()), 0);
+  msg::BatchWriter batch;
+  for (int i = 1; i <= count; ++i) {
+    auto req = msg::Message::request("test.big", "", static_cast<uint32_t>(i));
+    if (batched)
+      batch.add(req, req.topic, req.payload);
+    else
+      EXPECT_TRUE(msg::send_frames(sock, msg::encode(req)));
+  }
+  if (batched) EXPECT_TRUE(msg::send_frames(sock, {batch.frame()}));
+  EXPECT_TRUE(run_until(
+      loop, [&] { return served == count; }, 20));
+  int answered = 0;
+  while (answered < count) {
+    zmq_pollitem_t item{sock, 0, ZMQ_POLLIN, 0};
+    if (!run_until(
+            loop, [&] { return zmq_poll(&item, 1, 0) > 0; }, 10)) {
+      ADD_FAILURE() << "only " << answered << " of " << count << " answers came";
+      break;
+    }
+    msg::Frames frames;
+    EXPECT_EQ(msg::recv_frames(sock, frames), 1);
+    std::vector<msg::Message> replies;
+    if (batched) {
+      EXPECT_EQ(frames.size(), 1u) << "expected a one-frame batch";
+      auto reader = msg::BatchReader::open(frames.at(0));
+      EXPECT_TRUE(reader) << reader.error().text;
+      if (!reader) break;
+      for (msg::Message m; !reader->done() && reader->next(m);) replies.push_back(std::move(m));
+    } else {
+      auto d = msg::decode(std::move(frames));
+      EXPECT_TRUE(d) << d.error().text;
+      if (!d) break;
+      replies.push_back(std::move(d).value());
+    }
+    for (const auto& m : replies) {
+      ++answered;
+      if (m.errnum == 0) {
+        EXPECT_EQ(m.payload.size(), reply);
+        ++t.ok;
+      } else {
+        EXPECT_EQ(m.errnum, ENOBUFS);
+        t.why = m.payload;
+        ++t.refused;
+      }
+    }
+  }
+  zmq_close(sock);
+  return t;
+}
+
+// At least `min_ok` whole replies (the limit's worth), at least half of `count` refused.
+void expect_bounded(const UnreadTally& t, int count, int min_ok) {
+  EXPECT_GE(t.ok, min_ok);
+  EXPECT_GE(t.refused, count / 2);
+  EXPECT_EQ(t.ok + t.refused, count);
+  EXPECT_NE(t.why.find("bytes of earlier replies to this client are still unread, past the "
+                       "broker's broker.peer-queue-limit (1048576); read replies as they arrive"),
+            std::string::npos)
+      << t.why;
+}
+
 TEST_F(BrokerTest, RepliesAClientLeavesUnreadAreBoundedInBytesTheRestAreEnobufs) {
   Broker& b = start({"broker.peer-queue-limit=1048576"});
   constexpr size_t kReply = 256 * 1024;
@@ -310,50 +392,10 @@ TEST_F(BrokerTest, RepliesAClientLeavesUnreadAreBoundedInBytesTheRestAreEnobufs)
     ++served;
     r->ok(std::string(req.payload == "huge" ? 2 * 1048576 : kReply, 'x'));
   });
-  // A client that stops reading: libzmq's receive queue on its side holds one message and the
-  // kernel little, so the rest of what the broker sends it waits in the broker.
-  void* sock = zmq_socket(zctx_, ZMQ_DEALER);
-  int one = 1, small = 4096, linger = 0;
-  zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one);
-  zmq_setsockopt(sock, ZMQ_RCVBUF, &small, sizeof small);
-  zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
-  ASSERT_EQ(zmq_connect(sock, b.uri().c_str()), 0);
   constexpr int kRequests = 64;  // 16 MiB of replies
-  for (int i = 1; i <= kRequests; ++i) {
-    auto frames = msg::encode(msg::Message::request("test.big", "", static_cast<uint32_t>(i)));
-    ASSERT_TRUE(msg::send_frames(sock, frames));
-  }
-  ASSERT_TRUE(run_until(
-      loop_, [&] { return served == kRequests; }, 20));
+  UnreadTally t = flood_unread(loop_, zctx_, b.uri(), served, kRequests, kReply, false);
   EXPECT_TRUE(log_has(b, "past broker.peer-queue-limit (1048576)"));
-  // Reading now: every request has its answer, the first ones whole, the rest refused.
-  int ok = 0, refused = 0;
-  std::string why;
-  for (int i = 0; i < kRequests; ++i) {
-    zmq_pollitem_t item{sock, 0, ZMQ_POLLIN, 0};
-    ASSERT_TRUE(run_until(
-        loop_, [&] { return zmq_poll(&item, 1, 0) > 0; }, 10))
-        << i;
-    msg::Frames frames;
-    ASSERT_EQ(msg::recv_frames(sock, frames), 1);
-    auto d = msg::decode(std::move(frames));
-    ASSERT_TRUE(d) << d.error().text;
-    if (d->errnum == 0) {
-      EXPECT_EQ(d->payload.size(), kReply);
-      ++ok;
-    } else {
-      EXPECT_EQ(d->errnum, ENOBUFS);
-      why = d->payload;
-      ++refused;
-    }
-  }
-  zmq_close(sock);
-  EXPECT_GE(ok, 4);  // the limit's worth at least
-  EXPECT_GE(refused, kRequests / 2);
-  EXPECT_NE(why.find("bytes of earlier replies to this client are still unread, past the "
-                     "broker's broker.peer-queue-limit (1048576); read replies as they arrive"),
-            std::string::npos)
-      << why;
+  expect_bounded(t, kRequests, 4);  // four payloads of 256 KiB fill 1 MiB
   // A client that reads as it goes gets everything, and a reply larger than the limit still
   // reaches a client with nothing unread.
   Client& reader = client();
@@ -366,6 +408,20 @@ TEST_F(BrokerTest, RepliesAClientLeavesUnreadAreBoundedInBytesTheRestAreEnobufs)
   ASSERT_TRUE(huge);
   EXPECT_EQ(huge->errnum, 0);
   EXPECT_EQ(huge->payload.size(), 2u * 1048576);
+}
+
+TEST_F(BrokerTest, RepliesToABatchAreBoundedTooTheRestAreEnobufsInsideTheBatch) {
+  Broker& b = start({"broker.peer-queue-limit=1048576"});
+  constexpr size_t kReply = 256 * 1024;
+  int served = 0;
+  b.register_service("test.big", [&](const msg::Message&, ResponderPtr r) {
+    ++served;
+    r->ok(std::string(kReply, 'x'));
+  });
+  constexpr int kRequests = 64;
+  // A batch counts its framing too: three replies and their entry headers fit under 1 MiB.
+  expect_bounded(flood_unread(loop_, zctx_, b.uri(), served, kRequests, kReply, true), kRequests,
+                 3);
 }
 
 TEST_F(BrokerTest, AMalformedBatchIsDroppedAndLoggedAndTheBrokerStillAnswers) {
