@@ -17,8 +17,10 @@ class Backing {
  public:
   // errnum 0: stored; else the reason (ENOSPC for a full disk, EIO for an I/O error).
   using StoreCallback = std::function<void(int errnum)>;
-  // errnum 0 and the blob; ENOENT if the store has no copy; another errno on failure.
-  using LoadCallback = std::function<void(int errnum, std::string data)>;
+  // errnum 0 and the blob; ENOENT if the store has no copy; another errno on failure. `data`
+  // is the backing store's own buffer, valid only during the call: a caller that keeps the
+  // blob copies it (the cache does, once, into its own buffer).
+  using LoadCallback = std::function<void(int errnum, std::string_view data)>;
 
   virtual ~Backing() = default;
   // Writes `data` under `key`. `data` stays valid and unchanged until `cb` runs (the cache

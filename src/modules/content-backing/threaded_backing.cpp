@@ -130,7 +130,7 @@ void ThreadedBacking::deliver() {
     bool is_load = std::holds_alternative<LoadCallback>(cb);
     if (errnum != 0 && on_error_ && !(is_load && errnum == ENOENT)) on_error_(res.error);
     if (is_load)
-      std::get<LoadCallback>(cb)(errnum, std::move(res.data));
+      std::get<LoadCallback>(cb)(errnum, res.data);
     else
       std::get<StoreCallback>(cb)(errnum);
   }

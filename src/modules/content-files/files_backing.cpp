@@ -141,12 +141,12 @@ util::Result<std::string> FilesStore::get(const util::Digest& key) {
   if (!fd) return sys_error(errno, "cannot open " + path);
   struct stat st;
   if (::fstat(fd.get(), &st) < 0) return sys_error(errno, "cannot stat " + path);
-  // One byte more than the size, so the read that sees the end needs no reallocation.
+  // A blob's file never changes once renamed into place, so its size is all there is to read:
+  // no read to see the end. (A file that is not what it should be fails the content check.)
   std::string data;
-  data.resize(static_cast<size_t>(st.st_size) + 1);
+  data.resize(static_cast<size_t>(st.st_size));
   size_t have = 0;
-  for (;;) {
-    if (have == data.size()) data.resize(2 * data.size());  // it grew since fstat
+  while (have < data.size()) {
     ssize_t n = ::read(fd.get(), data.data() + have, data.size() - have);
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <new>
 #include <utility>
 
@@ -123,7 +124,13 @@ void RadosBacking::load(const util::Digest& key, LoadCallback cb) {
   Op& op = add(key, &id);
   op.is_load = true;
   op.loaded = std::move(cb);
-  op.data.resize(sizes_.first_read);
+  if (spare_buffers_.empty()) {
+    op.data = std::make_unique_for_overwrite<char[]>(sizes_.first_read);
+  } else {
+    op.data = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+  }
+  op.capacity = sizes_.first_read;
   op.step = sizes_.first_read;
   submit(id, op);
 }
@@ -148,7 +155,7 @@ void RadosBacking::start(uint64_t id, Op& op) {
     io_->write_full(op.oid.data(), op.blob, done_for(id));
   } else {
     // The first read also fetches the object's size.
-    io_->read(op.oid.data(), op.have, op.data.data() + op.have, op.step,
+    io_->read(op.oid.data(), op.have, op.data.get() + op.have, op.step,
               op.sized ? nullptr : &op.size, done_for(id));
   }
 }
@@ -204,12 +211,16 @@ void RadosBacking::loaded(std::unordered_map<uint64_t, Op>::iterator it, int res
   }
   op.have += static_cast<uint64_t>(result);
   if (op.have >= op.size) {
-    op.data.resize(op.size);
+    op.have = op.size;
     return finish_load(it, 0);
   }
-  if (op.data.size() < op.size) {
+  if (op.capacity < op.size) {
     try {
-      op.data.resize(op.size);  // no read into the buffer is outstanding now
+      // No read into the buffer is outstanding now.
+      auto larger = std::make_unique_for_overwrite<char[]>(op.size);
+      std::memcpy(larger.get(), op.data.get(), op.have);
+      op.data = std::move(larger);
+      op.capacity = op.size;
     } catch (const std::bad_alloc&) {
       return finish_load(it, ENOMEM);
     }
@@ -220,9 +231,12 @@ void RadosBacking::loaded(std::unordered_map<uint64_t, Op>::iterator it, int res
 
 void RadosBacking::finish_load(std::unordered_map<uint64_t, Op>::iterator it, int errnum) {
   LoadCallback cb = std::move(it->second.loaded);
-  std::string data = errnum == 0 ? std::move(it->second.data) : std::string();
+  std::unique_ptr<char[]> data = std::move(it->second.data);  // lives through the call
+  size_t size = errnum == 0 ? it->second.have : 0;
+  bool reusable = it->second.capacity == sizes_.first_read;
   ops_.erase(it);
-  cb(errnum, std::move(data));
+  cb(errnum, std::string_view(data.get(), size));
+  if (reusable && spare_buffers_.size() < kSpareBuffers) spare_buffers_.push_back(std::move(data));
 }
 
 }  // namespace cairn::content

@@ -10,7 +10,7 @@
 // a request is in ops_ from its start until its callback is taken out to be called, so each
 // callback runs at most once and only on the reactor thread, never inside store()/load(); a
 // request has at most one operation in flight, or is waiting_ to start its next one, or
-// neither (its result is on the way); a load's buffer is resized only while no read into it is
+// neither (its result is on the way); a load's buffer is replaced only while no read into it is
 // outstanding; destruction destroys the RadosIo first (which cancels and waits for every
 // operation), then drops the callbacks not yet delivered without calling them.
 #pragma once
@@ -78,11 +78,14 @@ class RadosBacking : public Backing {
     StoreCallback stored;   // a store's callback, or
     LoadCallback loaded;    // a load's
     std::string_view blob;  // a store's data: valid until its callback (the Backing contract)
-    std::string data;       // a load's buffer
-    uint64_t size = 0;      // the object's size, known after the first read
-    uint64_t have = 0;      // bytes read so far
-    bool sized = false;     // the first read has come back
-    size_t step = 0;        // bytes the next or current operation moves: its budget
+    // A load's buffer, of `capacity` bytes, not zeroed first: librados writes every byte it
+    // reads, and only the `have` bytes read reach the callback.
+    std::unique_ptr<char[]> data;
+    size_t capacity = 0;
+    uint64_t size = 0;   // the object's size, known after the first read
+    uint64_t have = 0;   // bytes read so far
+    bool sized = false;  // the first read has come back
+    size_t step = 0;     // bytes the next or current operation moves: its budget
     bool in_flight = false;
   };
   struct Finished {
@@ -105,7 +108,12 @@ class RadosBacking : public Backing {
   uint64_t next_id_ = 1;
   std::vector<Finished> delivering_;  // deliver()'s buffer, kept to avoid allocating each time
   std::deque<uint64_t> waiting_;      // requests whose next operation waits for room, in order
-  uint64_t inflight_bytes_ = 0;       // the steps of the operations in flight
+  // First-read buffers of loads that have finished, for the next loads: a cold load of a small
+  // blob then neither allocates its 64 KiB nor touches fresh pages (the heap shrank under a
+  // freed batch of them and grew again for the next). At most kSpareBuffers are kept.
+  static constexpr size_t kSpareBuffers = 64;
+  std::vector<std::unique_ptr<char[]>> spare_buffers_;
+  uint64_t inflight_bytes_ = 0;  // the steps of the operations in flight
   uint64_t inflight_ops_ = 0;
 
   std::mutex mutex_;                // guards finished_

@@ -252,7 +252,7 @@ void SqliteBacking::deliver() {
     if (auto* s = std::get_if<StoreReq>(&c.req))
       s->cb(c.errnum);
     else if (auto* l = std::get_if<LoadReq>(&c.req))
-      l->cb(c.errnum, std::move(c.data));
+      l->cb(c.errnum, c.data);
     else if (auto* p = std::get_if<PragmaReq>(&c.req))
       p->cb(c.errnum);
   }

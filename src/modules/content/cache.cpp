@@ -324,9 +324,8 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
   idx = alloc_entry(key);
   entry(idx).flags = kLoading;
   load_waiters_[idx].push_back(std::move(cb));
-  backing_->load(key, [this, idx](int errnum, std::string data) {
-    on_load_done(idx, errnum, std::move(data));
-  });
+  backing_->load(
+      key, [this, idx](int errnum, std::string_view data) { on_load_done(idx, errnum, data); });
 }
 
 std::optional<std::string_view> Cache::lookup(const util::Digest& key) {
@@ -338,7 +337,7 @@ std::optional<std::string_view> Cache::lookup(const util::Digest& key) {
   return blob(entry(idx));
 }
 
-void Cache::on_load_done(uint32_t idx, int errnum, std::string data) {
+void Cache::on_load_done(uint32_t idx, int errnum, std::string_view data) {
   Entry& e = entry(idx);
   e.flags &= static_cast<uint8_t>(~kLoading);
   std::vector<LoadCallback> waiters;

@@ -176,7 +176,7 @@ class Cache {
   void mark_dirty(uint32_t idx);
   void start_writes();
   void on_write_done(uint32_t idx, int errnum);
-  void on_load_done(uint32_t idx, int errnum, std::string data);
+  void on_load_done(uint32_t idx, int errnum, std::string_view data);
   void requeue_failed();
   void mark_clean(uint32_t idx);
   // Answers the flushes whose epochs hold no dirty entry any more.

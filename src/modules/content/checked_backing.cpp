@@ -37,7 +37,7 @@ void CheckedBacking::store(const util::Digest& key, std::string_view data, Store
 
 void CheckedBacking::load(const util::Digest& key, LoadCallback cb) {
   auto start = std::chrono::steady_clock::now();
-  inner_->load(key, [this, key, start, cb = std::move(cb)](int errnum, std::string data) {
+  inner_->load(key, [this, key, start, cb = std::move(cb)](int errnum, std::string_view data) {
     metrics_.load_ms.record(ms_since(start));
     if (errnum == 0 && hasher_.hash(data) != key) {
       counts_.corrupt++;
@@ -53,7 +53,7 @@ void CheckedBacking::load(const util::Digest& key, LoadCallback cb) {
       counts_.read_errors++;
       metrics_.read_errors.add(1);
     }
-    cb(errnum, std::move(data));
+    cb(errnum, data);
   });
 }
 

@@ -143,7 +143,7 @@ TEST(ThreadedBacking, EveryCallbackRunsExactlyOnceOnTheLoopThreadAfterTheCallRet
       if (std::this_thread::get_id() != loop_thread) wrong_thread++;
       if (errnum != 0) store_errors++;
       if (++stored[i] == 1) {
-        b.load(digest(blobs[i]), [&, i](int errnum, std::string data) {
+        b.load(digest(blobs[i]), [&, i](int errnum, std::string_view data) {
           if (std::this_thread::get_id() != loop_thread) wrong_thread++;
           if (errnum != 0 || data != blobs[i]) load_errors++;
           loaded[i]++;
@@ -170,7 +170,7 @@ TEST(ThreadedBacking, LoadOfAbsentKeyIsEnoentAndIsNotReportedAsAFailure) {
   ThreadedBacking b(loop, std::make_unique<FakeStore>(std::make_shared<FakeStore::Shared>()), 2,
                     [&](const util::Error& e) { reported.push_back(e); });
   int got = -1;
-  b.load(digest("absent"), [&](int errnum, std::string) { got = errnum; });
+  b.load(digest("absent"), [&](int errnum, std::string_view) { got = errnum; });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, ENOENT);
   EXPECT_TRUE(reported.empty());
@@ -189,7 +189,7 @@ TEST(ThreadedBacking, ErrorsPassThroughWithErrnoAndText) {
                     [&](const util::Error& e) { reported.push_back(e); });
   int put_errno = -1, get_errno = -1;
   b.store(digest(bad), bad, [&](int errnum) { put_errno = errnum; });
-  b.load(digest(unreadable), [&](int errnum, std::string) { get_errno = errnum; });
+  b.load(digest(unreadable), [&](int errnum, std::string_view) { get_errno = errnum; });
   run_until(loop, [&] { return put_errno != -1 && get_errno != -1; });
   EXPECT_EQ(put_errno, EACCES);
   EXPECT_EQ(get_errno, EIO);
@@ -213,7 +213,7 @@ TEST(ThreadedBacking, AnExceptionFromTheStoreBecomesTheRequestsError) {
                     [&](const util::Error& e) { reported.push_back(e); });
   int put_errno = -1, get_errno = -1;
   b.store(digest("x"), "x", [&](int errnum) { put_errno = errnum; });
-  b.load(digest("x"), [&](int errnum, std::string) { get_errno = errnum; });
+  b.load(digest("x"), [&](int errnum, std::string_view) { get_errno = errnum; });
   ASSERT_TRUE(run_until(loop, [&] { return put_errno != -1 && get_errno != -1; }));
   EXPECT_EQ(put_errno, ENOMEM);
   EXPECT_EQ(get_errno, EIO);
@@ -293,7 +293,7 @@ TEST(ThreadedBacking, DestructionWithWorkInFlightRunsNoCallbackAndStartsNothingN
       b->store(digest(s), s, [&called, w](int) { called++; });
     }
     auto w = std::make_shared<Witness>(Witness{loop_thread, &destroyed_elsewhere});
-    b->load(digest(blobs[0]), [&called, w](int, std::string) { called++; });
+    b->load(digest(blobs[0]), [&called, w](int, std::string_view) { called++; });
     ASSERT_TRUE(shared->wait_running(2));
     b.reset();
   }

@@ -311,7 +311,7 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
   EXPECT_FALSE(has_temporary(dir.path() + "/blobs"));
   int got = -1;
   std::string out;
-  b->load(digest(data), [&](int errnum, std::string d) {
+  b->load(digest(data), [&](int errnum, std::string_view d) {
     got = errnum;
     out = std::move(d);
   });
@@ -319,7 +319,7 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
   EXPECT_EQ(got, 0);
   EXPECT_EQ(out, data);
   got = -1;
-  b->load(digest("absent"), [&](int errnum, std::string) { got = errnum; });
+  b->load(digest("absent"), [&](int errnum, std::string_view) { got = errnum; });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, ENOENT);
   EXPECT_TRUE(logged.empty());

@@ -49,7 +49,7 @@ std::pair<int, std::string> load_sync(reactor::Loop& loop, SqliteBacking& b,
                                       const util::Digest& key) {
   int result = -1;
   std::string out;
-  b.load(key, [&](int errnum, std::string data) {
+  b.load(key, [&](int errnum, std::string_view data) {
     result = errnum;
     out = std::move(data);
   });

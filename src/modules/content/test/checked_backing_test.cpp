@@ -38,7 +38,7 @@ TEST(CheckedBacking, ServesABlobThatMatchesItsHashAndCountsItsBytes) {
   f.state->complete();
   EXPECT_EQ(stored, 0);
   int calls = 0;
-  f.backing.load(key, [&](int e, std::string got) {
+  f.backing.load(key, [&](int e, std::string_view got) {
     calls++;
     EXPECT_EQ(e, 0);
     EXPECT_EQ(got, "hello");
@@ -56,7 +56,7 @@ TEST(CheckedBacking, RefusesATamperedCopyWithEbadmsgAndReportsItOnce) {
   util::Digest key = digest_of("original");
   f.state->blobs[util::blobref_format(key)] = "tampered";
   int calls = 0;
-  f.backing.load(key, [&](int e, std::string got) {
+  f.backing.load(key, [&](int e, std::string_view got) {
     calls++;
     EXPECT_EQ(e, EBADMSG);
     EXPECT_EQ(got, "");
@@ -72,7 +72,7 @@ TEST(CheckedBacking, RefusesATamperedCopyWithEbadmsgAndReportsItOnce) {
 TEST(CheckedBacking, CountsReadFailuresButNotMissingBlobs) {
   Fixture f;
   int got = -1;
-  f.backing.load(digest_of("never stored"), [&](int e, std::string) { got = e; });
+  f.backing.load(digest_of("never stored"), [&](int e, std::string_view) { got = e; });
   f.state->complete();
   EXPECT_EQ(got, ENOENT);
   EXPECT_EQ(f.backing.counts().read_errors, 0u);
