@@ -6,14 +6,38 @@
 # S3_BUCKET and S3_CREDENTIALS (content-bench reads them). The cluster is stopped, and its
 # directory removed, when COMMAND ends or this script is interrupted; the exit status is
 # COMMAND's. The OSD keeps objects in memory (1 GiB at most): remove what you write.
+# --cpus CLUSTER:COMMAND (taskset CPU lists, e.g. 1:0) runs the cluster's daemons on CLUSTER and
+# COMMAND on COMMAND, as when Ceph runs on nodes of its own: on a small machine the OSD otherwise
+# takes CPU from the client being measured, and a ratio against the raw client measures that.
 usage() {
-	echo "usage: with-ceph.sh [--rgw] COMMAND [ARG...]" >&2
+	echo "usage: with-ceph.sh [--rgw] [--cpus CLUSTER:COMMAND] COMMAND [ARG...]" >&2
 	exit 2
 }
 rgw=
-if test "$1" = --rgw; then
-	rgw=--rgw
+cpus=
+while test $# -gt 0; do
+	case "$1" in
+	--rgw) rgw=--rgw ;;
+	--cpus)
+		test $# -ge 2 || usage
+		cpus=$2
+		shift
+		;;
+	*) break ;;
+	esac
 	shift
+done
+cluster_cpus=
+command_cpus=
+if test -n "$cpus"; then
+	cluster_cpus=${cpus%%:*}
+	command_cpus=${cpus#*:}
+	if test -z "$cluster_cpus" || test -z "$command_cpus" || test "$cpus" = "$cluster_cpus"; then
+		echo "with-ceph.sh: --cpus wants CLUSTER:COMMAND, two CPU lists such as 1:0 (got $cpus)" >&2
+		exit 2
+	fi
+	# The cluster's daemons inherit this shell's CPUs; taskset names a bad list itself.
+	taskset -pc "$cluster_cpus" $$ >/dev/null || exit 2
 fi
 test $# -ge 1 || usage
 case "$1" in -*) usage ;; esac
@@ -35,4 +59,8 @@ if ! ceph_available $rgw; then
 	exit 1
 fi
 ceph_start $rgw || exit 1
-"$@"
+if test -n "$command_cpus"; then
+	taskset -c "$command_cpus" "$@"
+else
+	"$@"
+fi
