@@ -51,14 +51,15 @@ test_expect_success 'ping-instructions.sh without valgrind says how to install i
 	grep "valgrind is not installed (apt-get install valgrind)" err
 '
 test_expect_success 'content-bench: store and load through brokers, against the echo' '
-	"$PERF/content-bench" --count 300 --size 1024 --depth 16 --repeat 1 --skip-redis \
+	"$PERF/content-bench" --count 300 --size 1024 --depth 16 --repeat 2 --skip-redis \
 		--memory-entries 2000 >out 2>err &&
-	grep "^zmq echo .*ops/s" out &&
+	grep "^2 runs of each; figures are the median run" out &&
+	grep "^zmq echo .*ops/s .*\[[0-9]*-[0-9]*\]$" out &&
 	for line in "cairn store " "cairn load " "cairn store +t" "cairn store mem"; do
-		grep "^$line.*ops/s .*p50 .*p99 .*cpu/request broker [0-9.]* us, client [0-9.]* us" \
+		grep "^$line.*ops/s .*p50 .*p99 .*cpu/request broker [0-9.]* us, client [0-9.]* us \[[0-9]*-[0-9]*\]$" \
 			out || return 1
 	done &&
-	grep "^ratio store/echo" out &&
+	grep "^ratio store/echo [0-9.]* \[[0-9.]*-[0-9.]*\], load/echo [0-9.]* \[" out &&
 	grep "^memory only: store/echo" out &&
 	grep "^telemetry on/off" out &&
 	grep "^memory per entry beyond the blob" out

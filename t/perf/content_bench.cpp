@@ -64,7 +64,7 @@ struct Params {
   std::string cairn;  // path of the cairn command
   bool client_mode = false;
   bool skip_redis = false;
-  int repeat = 3;  // runs of each phase; the best is reported (the machine may be shared)
+  int repeat = 5;  // runs of each phase; the median run and the range are reported
 };
 
 struct Result {
@@ -105,6 +105,47 @@ std::string fmt_result(const Result& r) {
     text += fmt::format("  cpu/request broker {:.1f} us, client {:.1f} us", r.broker_cpu_us,
                         r.client_cpu_us);
   return text;
+}
+
+// Every run of one measurement, in the order made.
+struct Runs {
+  std::vector<Result> all;
+  void add(const Result& r) { all.push_back(r); }
+  bool empty() const { return all.empty(); }
+  // The run whose rate is the median (the lower middle one for an even count).
+  Result median_run() const {
+    std::vector<Result> v = all;
+    std::sort(v.begin(), v.end(), [](const Result& a, const Result& b) { return a.ops < b.ops; });
+    return v.empty() ? Result{} : v[(v.size() - 1) / 2];
+  }
+  std::string text() const {
+    if (all.empty()) return "no run";
+    auto [lo, hi] = std::minmax_element(
+        all.begin(), all.end(), [](const Result& a, const Result& b) { return a.ops < b.ops; });
+    return fmt::format("{} [{:.0f}-{:.0f}]", fmt_result(median_run()), lo->ops, hi->ops);
+  }
+};
+
+// A store phase and a load phase, run by run.
+struct RunPair {
+  Runs store, load;
+  void add(const std::optional<std::pair<Result, Result>>& r) {
+    if (!r) return;
+    store.add(r->first);
+    load.add(r->second);
+  }
+  bool empty() const { return store.empty(); }
+};
+
+// The median [range] of a's rate over b's, run i against run i.
+std::string ratio(const Runs& a, const Runs& b, const char* f = "{:.2f}") {
+  std::vector<double> r;
+  for (size_t i = 0; i < std::min(a.all.size(), b.all.size()); i++)
+    r.push_back(a.all[i].ops / b.all[i].ops);
+  if (r.empty()) return "n/a";
+  auto [lo, hi] = std::minmax_element(r.begin(), r.end());
+  return fmt::format(fmt::runtime(f), cairn::bench::median(r)) + " [" +
+         fmt::format(fmt::runtime(f), *lo) + "-" + fmt::format(fmt::runtime(f), *hi) + "]";
 }
 
 // ---- the broker, through libclient ---------------------------------------------------------
@@ -519,7 +560,7 @@ int main(int argc, char** argv) {
   app.add_flag("--client", p.client_mode, "internal: run the workload against $CAIRN_URI");
   app.add_flag("--skip-redis", p.skip_redis, "do not run the redis baseline");
   app.add_option("--repeat", p.repeat,
-                 "runs of each phase; the best is reported (with --backing: median and range)")
+                 "runs of each phase; each figure is the median run and the range")
       ->check(CLI::PositiveNumber);
   cairn::bench::BackingBench backing;  // --backing and its options: content_bench_backing.cpp
   cairn::bench::add_backing_options(app, backing);
@@ -544,21 +585,13 @@ int main(int argc, char** argv) {
   progress(fmt::format("memory: {} blobs of 64 bytes in the Cache class", p.memory_entries));
   double mem = memory_per_entry(p.memory_entries, 64);
 
-  auto best = [](Result a, const Result& b) { return b.ops > a.ops ? b : a; };
-  auto best_pair = [&](std::optional<std::pair<Result, Result>>& acc,
-                       const std::optional<std::pair<Result, Result>>& r) {
-    if (!r) return;
-    if (!acc)
-      acc = r;
-    else
-      acc = std::make_pair(best(acc->first, r->first), best(acc->second, r->second));
-  };
-
-  Result echo;
+  // Every run is kept: each figure is the median run [the range of the runs' rates], and each
+  // ratio the median [range] of the ratios of runs made side by side (run i against run i).
+  Runs echo;
   for (int i = 0; i < p.repeat; i++) {
     progress(fmt::format("raw ZeroMQ DEALER/ROUTER echo, run {}/{}", i + 1, p.repeat));
     try {
-      echo = best(echo, zmq_echo(p));
+      echo.add(zmq_echo(p));
     } catch (const std::exception& e) {
       std::cerr << "content-bench: " << e.what() << std::endl;
       return 1;
@@ -572,75 +605,76 @@ int main(int argc, char** argv) {
   // The runs alternate so that a load change on the machine hits all alike. The memory-only
   // broker (content.backing=none) shows what the SQLite write-back costs the store phase; it is
   // the one comparable with redis, which runs without persistence.
-  std::optional<std::pair<Result, Result>> off, on, mem_only, unbatched;
+  RunPair off, on, mem_only, unbatched;
   for (int i = 0; i < p.repeat; i++) {
     progress(fmt::format("broker, telemetry off, run {}/{}", i + 1, p.repeat));
-    best_pair(off, run_broker(p, self.c_str(), {"stats.endpoint="}));
+    off.add(run_broker(p, self.c_str(), {"stats.endpoint="}));
     progress(fmt::format("broker, each request its own message, run {}/{}", i + 1, p.repeat));
-    best_pair(unbatched, run_broker(p, self.c_str(), {"stats.endpoint="}, 1));
+    unbatched.add(run_broker(p, self.c_str(), {"stats.endpoint="}, 1));
     progress(fmt::format("broker, telemetry on, run {}/{}", i + 1, p.repeat));
-    best_pair(on, run_broker(p, self.c_str(), telemetry));
+    on.add(run_broker(p, self.c_str(), telemetry));
     progress(fmt::format("broker, memory only, run {}/{}", i + 1, p.repeat));
-    best_pair(mem_only, run_broker(p, self.c_str(), {"stats.endpoint=", "content.backing=none"}));
+    mem_only.add(run_broker(p, self.c_str(), {"stats.endpoint=", "content.backing=none"}));
   }
   close(sink);
 
-  std::optional<std::pair<Result, Result>> rd;
+  RunPair rd;
   for (int i = 0; i < p.repeat && !p.skip_redis; i++) {
     progress(fmt::format("redis-server + redis-benchmark, run {}/{}", i + 1, p.repeat));
-    best_pair(rd, redis(p));
+    rd.add(redis(p));
   }
 
+  std::cout << fmt::format("{} runs of each; figures are the median run [the range of rates]\n",
+                           p.repeat);
   std::cout << fmt::format("memory per entry beyond the blob: {:.1f} bytes (target <= 128)\n", mem);
-  std::cout << "zmq echo        " << fmt_result(echo) << "\n";
-  if (off) {
-    std::cout << "cairn store     " << fmt_result(off->first) << "\n";
-    std::cout << "cairn load      " << fmt_result(off->second) << "\n";
+  std::cout << "zmq echo        " << echo.text() << "\n";
+  if (!off.empty()) {
+    std::cout << "cairn store     " << off.store.text() << "\n";
+    std::cout << "cairn load      " << off.load.text() << "\n";
   }
-  if (on) {
-    std::cout << "cairn store +t  " << fmt_result(on->first) << "\n";
-    std::cout << "cairn load +t   " << fmt_result(on->second) << "\n";
+  if (!on.empty()) {
+    std::cout << "cairn store +t  " << on.store.text() << "\n";
+    std::cout << "cairn load +t   " << on.load.text() << "\n";
   }
-  if (mem_only) {
-    std::cout << "cairn store mem " << fmt_result(mem_only->first) << "\n";
-    std::cout << "cairn load mem  " << fmt_result(mem_only->second) << "\n";
+  if (!mem_only.empty()) {
+    std::cout << "cairn store mem " << mem_only.store.text() << "\n";
+    std::cout << "cairn load mem  " << mem_only.load.text() << "\n";
   }
-  if (unbatched) {
-    std::cout << "cairn store 1/m " << fmt_result(unbatched->first) << "\n";
-    std::cout << "cairn load 1/m  " << fmt_result(unbatched->second) << "\n";
+  if (!unbatched.empty()) {
+    std::cout << "cairn store 1/m " << unbatched.store.text() << "\n";
+    std::cout << "cairn load 1/m  " << unbatched.load.text() << "\n";
   }
-  if (rd) {
-    std::cout << "redis SET       " << fmt_result(rd->first) << "\n";
-    std::cout << "redis GET       " << fmt_result(rd->second) << "\n";
+  if (!rd.empty()) {
+    std::cout << "redis SET       " << rd.store.text() << "\n";
+    std::cout << "redis GET       " << rd.load.text() << "\n";
   } else if (!p.skip_redis) {
     std::cout << "redis: not installed or did not start; baseline skipped\n";
   }
-  if (off) {
-    std::cout << fmt::format("ratio store/echo {:.2f}, load/echo {:.2f}\n",
-                             off->first.ops / echo.ops, off->second.ops / echo.ops);
-    if (unbatched)
+  if (!off.empty()) {
+    std::cout << fmt::format("ratio store/echo {}, load/echo {}\n", ratio(off.store, echo),
+                             ratio(off.load, echo));
+    if (!unbatched.empty())
       std::cout << fmt::format(
-          "unbatched (one message per request): store/echo {:.2f}, load/echo {:.2f} (target >= "
-          "0.8)\n",
-          unbatched->first.ops / echo.ops, unbatched->second.ops / echo.ops);
-    if (rd)
+          "unbatched (one message per request): store/echo {}, load/echo {} (target >= 0.8)\n",
+          ratio(unbatched.store, echo), ratio(unbatched.load, echo));
+    if (!rd.empty())
       std::cout << fmt::format(
-          "ratio store/redis SET {:.2f} (target >= 1.0 with one client), load/redis GET {:.2f} "
-          "(target >= 1.0)\n",
-          off->first.ops / rd->first.ops, off->second.ops / rd->second.ops);
-    if (mem_only) {
-      std::cout << fmt::format("memory only: store/echo {:.2f}, store/SQLite-backed store {:.2f}",
-                               mem_only->first.ops / echo.ops,
-                               mem_only->first.ops / off->first.ops);
-      if (rd)
+          "ratio store/redis SET {} (target >= 1.0 with one client), load/redis GET {} (target "
+          ">= 1.0)\n",
+          ratio(off.store, rd.store), ratio(off.load, rd.load));
+    if (!mem_only.empty()) {
+      std::cout << fmt::format("memory only: store/echo {}, store/SQLite-backed store {}",
+                               ratio(mem_only.store, echo), ratio(mem_only.store, off.store));
+      if (!rd.empty())
         std::cout << fmt::format(
-            ", store/redis SET {:.2f} (target >= 1.25 with one client), load/redis GET {:.2f}",
-            mem_only->first.ops / rd->first.ops, mem_only->second.ops / rd->second.ops);
+            ", store/redis SET {} (target >= 1.25 with one client), load/redis GET {}",
+            ratio(mem_only.store, rd.store), ratio(mem_only.load, rd.load));
       std::cout << "\n";
     }
-    if (on)
-      std::cout << fmt::format("telemetry on/off: store {:.3f}, load {:.3f} (target within 2%)\n",
-                               on->first.ops / off->first.ops, on->second.ops / off->second.ops);
+    if (!on.empty())
+      std::cout << fmt::format("telemetry on/off: store {}, load {} (target within 2%)\n",
+                               ratio(on.store, off.store, "{:.3f}"),
+                               ratio(on.load, off.load, "{:.3f}"));
   }
-  return off && on && mem_only && unbatched ? 0 : 1;
+  return !off.empty() && !on.empty() && !mem_only.empty() && !unbatched.empty() ? 0 : 1;
 }

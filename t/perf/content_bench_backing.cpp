@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -60,6 +61,13 @@
 #endif
 
 namespace cairn::bench {
+
+double median(std::vector<double> v) {
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 namespace {
 
@@ -135,12 +143,6 @@ Status parallel_for(size_t n, size_t threads, const std::function<Status(size_t)
   for (auto& t : pool) t.join();
   if (failed) return first;
   return {};
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // One comparison across runs: each side's blobs/s, and each run's ratio cairn/baseline.

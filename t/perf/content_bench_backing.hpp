@@ -33,6 +33,9 @@ struct Workload {
 void add_backing_options(CLI::App& app, BackingBench& b);
 
 // The benchmark: `cairn` is the cairn command, `self` this program (the brokers' client).
+// The median of v (the mean of the middle two for an even count); NaN for none.
+double median(std::vector<double> v);
+
 // Returns the exit status.
 int backing_bench_main(const BackingBench& b, const Workload& w, const std::string& cairn,
                        const std::string& self);
