@@ -105,4 +105,25 @@ test_expect_success 'a test script that fails leaves no daemon of its cluster be
 	test -f "$inner/mon.a.log" &&
 	test -z "$(CEPH_DIR=$inner ceph_pids)"
 '
+# t/perf/with-ceph.sh --cpus: the cluster on one CPU list, the command on another (both CPU 0
+# here, which every machine has). The command lists its own CPUs and those of the daemons, which
+# run with -c $CEPH_CONF; its exit status is with-ceph.sh's.
+test_expect_success 'with-ceph.sh --cpus runs the cluster and the command on the CPUs given' '
+	cat >affinity.sh <<-\EOF &&
+	taskset -pc $$ | sed "s/.*: /command /"
+	for p in $(pgrep -f -- "-c $CEPH_CONF"); do
+		echo "$(cat /proc/$p/comm) $(taskset -pc $p | sed "s/.*: //")"
+	done | sort -u
+	exit 3
+	EOF
+	test_expect_code 3 "$CAIRN_SRCDIR/t/perf/with-ceph.sh" --cpus 0:0 sh affinity.sh >out &&
+	printf "%s\n" "command 0" "ceph-mon 0" "ceph-osd 0" >expect &&
+	test_cmp expect out
+'
+test_expect_success 'with-ceph.sh refuses a --cpus that is not CLUSTER:COMMAND, naming it' '
+	test_expect_code 2 "$CAIRN_SRCDIR/t/perf/with-ceph.sh" --cpus 1 true 2>err &&
+	grep "with-ceph.sh: --cpus wants CLUSTER:COMMAND, two CPU lists such as 1:0 (got 1)" err &&
+	test_expect_code 2 "$CAIRN_SRCDIR/t/perf/with-ceph.sh" --cpus 2>err &&
+	grep "^usage: with-ceph.sh" err
+'
 test_done
