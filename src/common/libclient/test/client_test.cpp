@@ -553,6 +553,29 @@ TEST_F(ClientEnv, RpcTimeoutComesFromTheEnvironment) {
   }
 }
 
+TEST_F(ClientEnv, ABatchThatCannotBeSentAnswersEachOfItsRequestsWithTheError) {
+  // Nobody listens on this abstract socket: libzmq queues messages up to its high-water mark
+  // (1000), then a send waits CAIRN_RPC_TIMEOUT and fails with EAGAIN.
+  setenv("CAIRN_RPC_TIMEOUT", "0.1", 1);
+  auto c = Client::connect("ipc://@cairn-client-test-send-fails");
+  ASSERT_TRUE(c) << c.error().text;
+  c->set_batch_limit(3);  // every third send leaves, as one batch of 3
+  std::vector<uint32_t> tags;
+  // At most 1,100 messages: should a failed send go unanswered, the test ends within 10 s.
+  while (c->in_flight() == tags.size() && tags.size() < 3300) tags.push_back(must_send(*c, "t.x"));
+  // The batch that failed is answered at once, each request with the error, in order.
+  ASSERT_EQ(c->in_flight(), tags.size() - 3) << "no send failed in " << tags.size() << " requests";
+  ASSERT_EQ(tags.size() % 3, 0u);
+  ASSERT_GE(tags.size(), 3000u);  // the 1000 messages before it were queued
+  for (size_t i = tags.size() - 3; i < tags.size(); i++) {
+    Response r = c->recv_for(tags[i], milliseconds(kServerWaitMs));
+    EXPECT_EQ(r.matchtag, tags[i]);
+    EXPECT_EQ(r.topic, "t.x");
+    EXPECT_EQ(r.errnum, EAGAIN);
+    EXPECT_EQ(r.payload, std::string("cannot send the request: ") + zmq_strerror(EAGAIN));
+  }
+}
+
 TEST_F(ClientEnv, BadUriIsReported) {
   auto c = Client::connect("nonsense://x");
   ASSERT_FALSE(c.ok());
