@@ -628,26 +628,17 @@ int main(int argc, char** argv) {
                            p.repeat);
   std::cout << fmt::format("memory per entry beyond the blob: {:.1f} bytes (target <= 128)\n", mem);
   std::cout << "zmq echo        " << echo.text() << "\n";
-  if (!off.empty()) {
-    std::cout << "cairn store     " << off.store.text() << "\n";
-    std::cout << "cairn load      " << off.load.text() << "\n";
-  }
-  if (!on.empty()) {
-    std::cout << "cairn store +t  " << on.store.text() << "\n";
-    std::cout << "cairn load +t   " << on.load.text() << "\n";
-  }
-  if (!mem_only.empty()) {
-    std::cout << "cairn store mem " << mem_only.store.text() << "\n";
-    std::cout << "cairn load mem  " << mem_only.load.text() << "\n";
-  }
-  if (!unbatched.empty()) {
-    std::cout << "cairn store 1/m " << unbatched.store.text() << "\n";
-    std::cout << "cairn load 1/m  " << unbatched.load.text() << "\n";
-  }
-  if (!rd.empty()) {
-    std::cout << "redis SET       " << rd.store.text() << "\n";
-    std::cout << "redis GET       " << rd.load.text() << "\n";
-  } else if (!p.skip_redis) {
+  // Two lines per measured pair: its store (or SET) phase, then its load (or GET) phase.
+  auto print_pair = [](const RunPair& r, const char* store_label, const char* load_label) {
+    if (r.empty()) return;
+    std::cout << store_label << r.store.text() << "\n" << load_label << r.load.text() << "\n";
+  };
+  print_pair(off, "cairn store     ", "cairn load      ");
+  print_pair(on, "cairn store +t  ", "cairn load +t   ");
+  print_pair(mem_only, "cairn store mem ", "cairn load mem  ");
+  print_pair(unbatched, "cairn store 1/m ", "cairn load 1/m  ");
+  print_pair(rd, "redis SET       ", "redis GET       ");
+  if (rd.empty() && !p.skip_redis) {
     std::cout << "redis: not installed or did not start; baseline skipped\n";
   }
   if (!off.empty()) {

@@ -305,11 +305,11 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
     cb(util::Error{EPROTO, fmt::format("the blobref is not {}", util::hash_name(opts_.hash))});
     return;
   }
-  if (auto hit = lookup(key)) {
-    cb(*hit);
+  uint32_t idx = find(key);
+  if (auto blob = hit(idx)) {
+    cb(*blob);
     return;
   }
-  uint32_t idx = find(key);  // probed again on a miss only, which is slow anyway
   if (idx != kNil) {
     // A backing read of this key is in flight: wait for it instead of issuing another.
     stats_.load_misses++;
@@ -330,7 +330,10 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
 
 std::optional<std::string_view> Cache::lookup(const util::Digest& key) {
   if (key.type != opts_.hash) return std::nullopt;
-  uint32_t idx = find(key);
+  return hit(find(key));
+}
+
+std::optional<std::string_view> Cache::hit(uint32_t idx) {
   if (idx == kNil || !(entry(idx).flags & kValid)) return std::nullopt;
   stats_.load_hits++;
   touch(idx);

@@ -177,6 +177,8 @@ class Cache {
   void start_writes();
   void on_write_done(uint32_t idx, int errnum);
   void on_load_done(uint32_t idx, int errnum, std::string_view data);
+  // The blob of entry idx (kNil: none) if it is valid, counted as a hit and marked used.
+  std::optional<std::string_view> hit(uint32_t idx);
   void requeue_failed();
   void mark_clean(uint32_t idx);
   // Answers the flushes whose epochs hold no dirty entry any more.

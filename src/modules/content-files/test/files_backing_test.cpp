@@ -313,7 +313,7 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
   std::string out;
   b->load(digest(data), [&](int errnum, std::string_view d) {
     got = errnum;
-    out = std::move(d);
+    out = d;
   });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, 0);
