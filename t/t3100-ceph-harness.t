@@ -120,10 +120,12 @@ test_expect_success 'with-ceph.sh --cpus runs the cluster and the command on the
 	printf "%s\n" "command 0" "ceph-mon 0" "ceph-osd 0" >expect &&
 	test_cmp expect out
 '
-test_expect_success 'with-ceph.sh refuses a --cpus that is not CLUSTER:COMMAND, naming it' '
+test_expect_success 'with-ceph.sh refuses a --cpus that is not CLUSTER:COMMAND, or names no CPU it can use' '
 	test_expect_code 2 "$CAIRN_SRCDIR/t/perf/with-ceph.sh" --cpus 1 true 2>err &&
 	grep "with-ceph.sh: --cpus wants CLUSTER:COMMAND, two CPU lists such as 1:0 (got 1)" err &&
 	test_expect_code 2 "$CAIRN_SRCDIR/t/perf/with-ceph.sh" --cpus 2>err &&
-	grep "^usage: with-ceph.sh" err
+	grep "^usage: with-ceph.sh" err &&
+	test_expect_code 2 "$CAIRN_SRCDIR/t/perf/with-ceph.sh" --cpus 4096:0 true 2>err &&
+	grep "^taskset: failed to set pid [0-9]*.s affinity" err
 '
 test_done
