@@ -25,11 +25,13 @@ test_expect_success 'ping-bench whose raw echo cannot start fails saying so, wit
 	CAIRN_RAW_ECHO=/bin/true test_must_fail "$PERF/ping-bench" --trials 1 --requests 20 2>err &&
 	grep "raw echo: /bin/true exited before it bound" err
 '
-test_expect_success 'raw-echo: usage without a URI, and an endpoint it cannot bind named' '
+test_expect_success 'raw-echo: usage without a URI, and an endpoint it cannot bind named (ZeroMQ or stream)' '
 	test_expect_code 2 "$PERF/raw-echo" 2>err &&
 	grep "usage: raw-echo URI" err &&
 	test_expect_code 1 "$PERF/raw-echo" tcp://no-such-endpoint 2>err &&
-	grep "raw-echo: cannot bind tcp://no-such-endpoint: " err
+	grep "raw-echo: cannot bind tcp://no-such-endpoint: " err &&
+	test_expect_code 1 "$PERF/raw-echo" unix:/nonexistent/dir/echo.stream 2>err &&
+	grep "raw-echo: cannot bind unix:/nonexistent/dir/echo.stream: No such file or directory" err
 '
 test_expect_success 'ping-bench --drive needs CAIRN_URI and says so' '
 	(unset CAIRN_URI && test_expect_code 2 "$PERF/ping-bench" --drive raw 2>err) &&
@@ -55,6 +57,9 @@ test_expect_success 'content-bench: store and load through brokers, against the 
 		--memory-entries 2000 >out 2>err &&
 	grep "^2 runs of each; figures are the median run" out &&
 	grep "^zmq echo .*ops/s .*\[[0-9]*-[0-9]*\]$" out &&
+	grep "^zmq echo batch .*ops/s .*p50 .*\[[0-9]*-[0-9]*\]$" out &&
+	grep "^unix echo batch .*ops/s .*p50 .*\[[0-9]*-[0-9]*\]$" out &&
+	grep "^transport: unix echo batch/zmq echo batch [0-9.]* \[[0-9.]*-[0-9.]*\]$" out &&
 	for line in "cairn store " "cairn load " "cairn store +t" "cairn store mem"; do
 		grep "^$line.*ops/s .*p50 .*p99 .*cpu/request broker [0-9.]* us, client [0-9.]* us \[[0-9]*-[0-9]*\]$" \
 			out || return 1

@@ -2,6 +2,9 @@
 // baselines measured in the same run (doc/architecture.md, Tests and benchmarks):
 //   - raw ZeroMQ DEALER/ROUTER echo of the same payload at the same depth, the ROUTER in a child
 //     process as the broker is (upper bound);
+//   - the same store requests in batches of the depth (libmsg's format), each sent and echoed
+//     whole before the next, through raw-echo's ROUTER and through a plain Unix stream socket:
+//     what the transport alone costs a batch, with ZeroMQ's I/O threads and without;
 //   - redis-server + redis-benchmark SET/GET at the same size and pipeline depth, if installed;
 //   - memory per cache entry beyond the blob (the Cache class alone, mallinfo2);
 //   - the broker with telemetry on vs off;
@@ -16,6 +19,7 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -43,11 +47,13 @@
 
 #include "content_bench_backing.hpp"
 #include "libclient/client.hpp"
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 #include "libtest/loopback.hpp"
 #include "libtest/raw_echo.hpp"
+#include "libutil/fd.hpp"
 #include "modules/content/cache.hpp"
 
 namespace {
@@ -431,6 +437,104 @@ Result zmq_echo(const Params& p) {
   return summarize(p.count, secs, lat);
 }
 
+// ---- the same batches, echoed: what a broker could reach with no work of its own --------------
+
+// The frames of p.count store requests, p.depth to a batch (libmsg's batch format, as libclient
+// sends them to a pipelining caller).
+std::vector<std::string> store_batches(const Params& p) {
+  std::vector<std::string> frames;
+  cairn::msg::BatchWriter w;
+  for (size_t i = 0; i < p.count; i++) {
+    auto m = cairn::msg::Message::request("content.store", {}, static_cast<uint32_t>(i));
+    w.add(m, m.topic, blob(i, p.size));
+    if (w.count() == p.depth || i + 1 == p.count) {
+      frames.push_back(w.frame());
+      w.clear();
+    }
+  }
+  return frames;
+}
+
+// Sends each batch and waits for it to come back before the next: a pipelining client at depth
+// p.depth whose batch is answered whole. `round_trip` moves one batch there and back, throwing
+// std::runtime_error if it cannot. Each request's latency is its batch's round trip.
+Result batch_echo(const Params& p, const std::function<void(const std::string&)>& round_trip) {
+  std::vector<std::string> batches = store_batches(p);
+  std::vector<double> lat;
+  lat.reserve(p.count);
+  auto start = Clock::now();
+  for (const auto& b : batches) {
+    auto t = Clock::now();
+    round_trip(b);
+    double us = std::chrono::duration<double, std::micro>(Clock::now() - t).count();
+    auto reader = cairn::msg::BatchReader::open(b);
+    lat.insert(lat.end(), reader ? reader->count() : 0, us);
+  }
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  return summarize(p.count, secs, lat);
+}
+
+// Through raw-echo's ROUTER: one ZeroMQ message per batch, as between libclient and the broker.
+Result zmq_batch_echo(const Params& p) {
+  cairn::test::RawEcho server;
+  cairn::msg::ZmqContext ctx;
+  cairn::msg::ZmqSocket sock(ctx, ZMQ_DEALER);
+  void* dealer = sock.get();
+  cairn::test::RawEcho::bound_waits(dealer);
+  zmq_connect(dealer, server.uri().c_str());
+  zmq_msg_t reply;
+  zmq_msg_init(&reply);
+  auto fail = [&](const char* what) {
+    zmq_msg_close(&reply);
+    throw std::runtime_error(
+        fmt::format("raw echo: cannot {} a batch: {}", what, zmq_strerror(zmq_errno())));
+  };
+  Result r = batch_echo(p, [&](const std::string& b) {
+    if (zmq_send(dealer, b.data(), b.size(), 0) < 0) fail("send");
+    if (zmq_msg_recv(&reply, dealer, 0) < 0) fail("receive");
+    if (zmq_msg_size(&reply) != b.size()) fail("receive whole");
+  });
+  zmq_msg_close(&reply);
+  return r;
+}
+
+// Through raw-echo's plain Unix stream socket: the same bytes with no I/O thread on either side.
+Result stream_batch_echo(const Params& p) {
+  cairn::test::RawEcho server(cairn::test::RawEcho::default_program(),
+                              cairn::test::RawEcho::Transport::unix_stream);
+  std::string path = server.uri().substr(std::strlen("unix:"));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof addr.sun_path - 1));
+  cairn::util::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    throw std::runtime_error("raw stream echo: cannot connect to " + path + ": " +
+                             std::strerror(errno));
+  // A lost echo shows as a failed read, not a hang.
+  timeval tv{cairn::test::RawEcho::kTimeoutMs / 1000, 0};
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // Moves all of `len` bytes at `buf` with `io` (write or read), or throws saying what failed.
+  auto all = [&fd](auto io, auto* buf, size_t len, const char* what) {
+    for (size_t off = 0; off < len;) {
+      errno = 0;
+      ssize_t n = io(fd.get(), buf + off, len - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        throw std::runtime_error(
+            fmt::format("raw stream echo: cannot {} a batch: {}", what,
+                        errno != 0 ? std::strerror(errno) : "the echo closed the connection"));
+      off += static_cast<size_t>(n);
+    }
+  };
+  std::string back;
+  return batch_echo(p, [&](const std::string& b) {
+    all(::write, b.data(), b.size(), "send");
+    back.resize(b.size());
+    all(::read, back.data(), back.size(), "receive");
+  });
+}
+
 // ---- redis ------------------------------------------------------------------------------------
 
 int free_port() { return cairn::test::free_loopback_port(SOCK_STREAM); }
@@ -587,11 +691,17 @@ int main(int argc, char** argv) {
 
   // Every run is kept: each figure is the median run [the range of the runs' rates], and each
   // ratio the median [range] of the ratios of runs made side by side (run i against run i).
-  Runs echo;
+  Runs echo, zmq_batches, stream_batches;
   for (int i = 0; i < p.repeat; i++) {
-    progress(fmt::format("raw ZeroMQ DEALER/ROUTER echo, run {}/{}", i + 1, p.repeat));
     try {
+      progress(fmt::format("raw ZeroMQ DEALER/ROUTER echo, run {}/{}", i + 1, p.repeat));
       echo.add(zmq_echo(p));
+      progress(fmt::format("raw ZeroMQ echo of {}-request batches, run {}/{}", p.depth, i + 1,
+                           p.repeat));
+      zmq_batches.add(zmq_batch_echo(p));
+      progress(fmt::format("raw Unix stream socket echo of {}-request batches, run {}/{}", p.depth,
+                           i + 1, p.repeat));
+      stream_batches.add(stream_batch_echo(p));
     } catch (const std::exception& e) {
       std::cerr << "content-bench: " << e.what() << std::endl;
       return 1;
@@ -628,6 +738,8 @@ int main(int argc, char** argv) {
                            p.repeat);
   std::cout << fmt::format("memory per entry beyond the blob: {:.1f} bytes (target <= 128)\n", mem);
   std::cout << "zmq echo        " << echo.text() << "\n";
+  std::cout << "zmq echo batch  " << zmq_batches.text() << "\n";
+  std::cout << "unix echo batch " << stream_batches.text() << "\n";
   // Two lines per measured pair: its store (or SET) phase, then its load (or GET) phase.
   auto print_pair = [](const RunPair& r, const char* store_label, const char* load_label) {
     if (r.empty()) return;
@@ -662,6 +774,14 @@ int main(int argc, char** argv) {
             ratio(mem_only.store, rd.store), ratio(mem_only.load, rd.load));
       std::cout << "\n";
     }
+    // What the transport costs: the same batches echoed, each whole before the next, by a
+    // ZeroMQ ROUTER and by a plain stream socket, neither doing any work of its own.
+    std::cout << fmt::format("transport: unix echo batch/zmq echo batch {}",
+                             ratio(stream_batches, zmq_batches));
+    if (!rd.empty())
+      std::cout << fmt::format(", zmq echo batch/redis SET {}, zmq echo batch/redis GET {}",
+                               ratio(zmq_batches, rd.store), ratio(zmq_batches, rd.load));
+    std::cout << "\n";
     if (!on.empty())
       std::cout << fmt::format("telemetry on/off: store {}, load {} (target within 2%)\n",
                                ratio(on.store, off.store, "{:.3f}"),

@@ -1,10 +1,11 @@
-// The raw ZeroMQ baseline of the benchmarks: the raw-echo program (t/perf/raw_echo.cpp), a
-// ROUTER that sends every multipart message back unchanged on an ipc:// socket like the
-// broker's default endpoint. It runs as a process of its own, as the broker does, so both sides
-// of a comparison have the same shape. RawEcho spawns it (posix_spawn: the caller may already
-// run threads, so nothing runs between fork and exec) and waits, bounded, for it to bind; the
-// destructor kills it and removes the socket's directory. Every wait is bounded: a
-// benchmark that loses its echo fails, it never hangs.
+// The raw baselines of the benchmarks: the raw-echo program (t/perf/raw_echo.cpp), a ROUTER that
+// sends every multipart message back unchanged on an ipc:// socket like the broker's default
+// endpoint, or (Transport::unix_stream) a plain Unix stream socket that sends every byte back. It
+// runs as a process of its own, as the broker does, so both sides of a comparison have the same
+// shape. RawEcho spawns it (posix_spawn: the caller may already run threads, so nothing runs
+// between fork and exec) and waits, bounded, for it to bind; the destructor kills it and removes
+// the socket's directory. Every wait is bounded: a benchmark that loses its echo fails, it never
+// hangs.
 #pragma once
 
 #include <fcntl.h>
@@ -40,12 +41,16 @@ class RawEcho {
   // How long the echo may take to bind, and to answer a request.
   static constexpr int kTimeoutMs = 30000;
 
+  enum class Transport { zmq, unix_stream };
+
   // Starts `program` (default: default_program()). Throws std::runtime_error saying what failed.
-  explicit RawEcho(const std::string& program = default_program()) {
+  explicit RawEcho(const std::string& program = default_program(),
+                   Transport transport = Transport::zmq) {
     char tmpl[] = "/tmp/cairn-raw-echo-XXXXXX";
     if (!mkdtemp(tmpl)) throw std::runtime_error("raw echo: mkdtemp failed: " + errno_text());
     dir_ = tmpl;
-    uri_ = "ipc://" + dir_ + "/echo.sock";
+    uri_ = transport == Transport::zmq ? "ipc://" + dir_ + "/echo.sock"
+                                       : "unix:" + dir_ + "/echo.stream";
     int out[2];
     if (pipe2(out, O_CLOEXEC) != 0) fail("pipe failed: " + errno_text());
     posix_spawn_file_actions_t actions;
@@ -70,6 +75,7 @@ class RawEcho {
   RawEcho(const RawEcho&) = delete;
   RawEcho& operator=(const RawEcho&) = delete;
 
+  // ipc://PATH for a ZeroMQ echo, unix:PATH for a stream echo.
   const std::string& uri() const { return uri_; }
 
   // $CAIRN_RAW_ECHO, else raw-echo beside the running program (own_build_directory()).

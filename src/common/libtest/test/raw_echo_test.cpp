@@ -1,15 +1,21 @@
-// RawEcho, the benchmarks' raw ZeroMQ baseline: it starts and answers from a process that already
-// runs threads which allocate (as a benchmark does once its client is connected), it fails with
-// a message instead of hanging when the echo cannot start, and it leaves nothing behind.
+// RawEcho, the benchmarks' raw ZeroMQ baseline (and its plain stream socket variant): it starts
+// and answers from a process that already runs threads which allocate (as a benchmark does once
+// its client is connected), it fails with a message instead of hanging when the echo cannot
+// start, and it leaves nothing behind.
 #include "libtest/raw_echo.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -131,6 +137,56 @@ TEST(RawEcho, TheSocketDirectoryIsRemovedAndTheEchoEnded) {
     ASSERT_TRUE(echoes(echo));
   }
   std::string path = uri.substr(std::string("ipc://").size());
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path())) << path;
+}
+
+// Sends `data` through a connection to the stream echo at `uri` (unix:PATH), 16 KiB at a time,
+// each piece read back before the next goes (so that neither side's socket buffer fills); returns
+// what came back, short if the echo stopped.
+std::string stream_echoes(const std::string& uri, const std::string& data) {
+  std::string path = uri.substr(std::string("unix:").size());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof addr.sun_path - 1));
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (fd >= 0) close(fd);
+    return "connect failed";
+  }
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string back;
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = write(fd, data.data() + off, std::min<size_t>(data.size() - off, 16384));
+    if (w <= 0) break;
+    off += static_cast<size_t>(w);
+    char buf[65536];
+    while (back.size() < off) {
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r <= 0) break;
+      back.append(buf, static_cast<size_t>(r));
+    }
+  }
+  close(fd);
+  return back;
+}
+
+TEST(RawEcho, TheStreamEchoSendsBackEveryByteOnEachConnection) {
+  Watchdog watchdog(120);
+  std::string uri;
+  {
+    RawEcho echo(raw_echo_program(), RawEcho::Transport::unix_stream);
+    uri = echo.uri();
+    ASSERT_EQ(uri.rfind("unix:/tmp/cairn-raw-echo-", 0), 0u) << uri;
+    // More than the echo reads at once (64 KiB), with every byte value, on two connections
+    // one after the other.
+    std::string data(300000, '\0');
+    for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
+    EXPECT_TRUE(stream_echoes(uri, data) == data);
+    EXPECT_EQ(stream_echoes(uri, "second connection"), "second connection");
+  }
+  std::string path = uri.substr(std::string("unix:").size());
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path())) << path;
 }
 
