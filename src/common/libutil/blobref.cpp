@@ -1,7 +1,9 @@
 // Content hashing and blobref text form (see blobref.hpp).
 #include "libutil/blobref.hpp"
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -42,12 +44,17 @@ Digest Hasher::hash(std::string_view data) {
 namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// The value of each byte as a hex digit, or -1.
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int c = '0'; c <= '9'; c++) t[c] = static_cast<int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; c++) t[c] = static_cast<int8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; c++) t[c] = static_cast<int8_t>(c - 'A' + 10);
+  return t;
+}();
+
+int hexval(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
 }  // namespace
 
 size_t blobref_format(const Digest& d, char* buf) {
@@ -75,18 +82,24 @@ Result<Digest> blobref_parse(std::string_view text) {
   auto type = hash_type_from_name(text.substr(0, dash));
   if (!type) return Error{EINVAL, "malformed blobref: the hash is neither sha1 nor sha256"};
   std::string_view hex = text.substr(dash + 1);
-  for (char c : hex)
-    if (hexval(c) < 0) return Error{EINVAL, "malformed blobref: a digest character is not hex"};
-  if (hex.size() != 2 * digest_size(*type)) {
-    return Error{EPROTO, "malformed blobref: " + std::string(hash_name(*type)) + " takes " +
-                             std::to_string(2 * digest_size(*type)) + " hex digits, not " +
-                             std::to_string(hex.size())};
+  auto not_hex = [] { return Error{EINVAL, "malformed blobref: a digest character is not hex"}; };
+  const size_t digits = 2 * digest_size(*type);
+  if (hex.size() == digits) {  // the usual case: checked while decoded, in one pass
+    Digest d;
+    d.type = *type;
+    for (size_t i = 0; i < digits / 2; i++) {
+      int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+      if ((hi | lo) < 0) return not_hex();
+      d.bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    return d;
   }
-  Digest d;
-  d.type = *type;
-  for (size_t i = 0, n = d.size(); i < n; i++)
-    d.bytes[i] = static_cast<uint8_t>(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
-  return d;
+  // A wrong length: a character that is not hex is still the error named first.
+  for (char c : hex)
+    if (hexval(c) < 0) return not_hex();
+  return Error{EPROTO, "malformed blobref: " + std::string(hash_name(*type)) + " takes " +
+                           std::to_string(digits) + " hex digits, not " +
+                           std::to_string(hex.size())};
 }
 
 std::string blobref_hash(HashType type, std::string_view data) {

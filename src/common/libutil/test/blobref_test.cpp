@@ -68,6 +68,13 @@ TEST(Blobref, WrongFormIsEinval) {
   EXPECT_EQ(parse_errno("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070g"), EINVAL);
   EXPECT_EQ(parse_errno("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070\n"), EINVAL);
   EXPECT_EQ(parse_errno("SHA1-da39a3ee5e6b4b0d3255bfef95601890afd80709"), EINVAL);
+  // A bad digit in a high nibble, and bytes outside ASCII (negative as char), at the right
+  // length and at a wrong one: the character is named before the length.
+  EXPECT_EQ(parse_errno("sha1-Xa39a3ee5e6b4b0d3255bfef95601890afd80709"), EINVAL);
+  EXPECT_EQ(parse_errno("sha1-da39a3ee5e6b4b0d3255bfef95601890afd8070\xff"), EINVAL);
+  EXPECT_EQ(parse_errno("sha1-\x80a39a3ee5e6b4b0d3255bfef95601890afd80709"), EINVAL);
+  EXPECT_EQ(parse_errno("sha1-\xff\xff"), EINVAL);
+  EXPECT_EQ(parse_errno("sha256-da39a3ee5e6b4b0d3255bfef95601890afd8070g"), EINVAL);
 }
 
 TEST(Blobref, ParseErrorsSayWhatIsWrongWithoutQuotingTheInput) {
