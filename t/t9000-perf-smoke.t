@@ -31,7 +31,10 @@ test_expect_success 'raw-echo: usage without a URI, and an endpoint it cannot bi
 	test_expect_code 1 "$PERF/raw-echo" tcp://no-such-endpoint 2>err &&
 	grep "raw-echo: cannot bind tcp://no-such-endpoint: " err &&
 	test_expect_code 1 "$PERF/raw-echo" unix:/nonexistent/dir/echo.stream 2>err &&
-	grep "raw-echo: cannot bind unix:/nonexistent/dir/echo.stream: No such file or directory" err
+	grep "raw-echo: cannot bind unix:/nonexistent/dir/echo.stream: No such file or directory" err &&
+	long=unix:/$(printf "%0120d" 0) &&
+	test_expect_code 1 "$PERF/raw-echo" "$long" 2>err &&
+	grep "raw-echo: cannot bind $long: the path is longer than 107 bytes" err
 '
 test_expect_success 'ping-bench --drive needs CAIRN_URI and says so' '
 	(unset CAIRN_URI && test_expect_code 2 "$PERF/ping-bench" --drive raw 2>err) &&

@@ -19,7 +19,6 @@
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -498,18 +497,7 @@ Result zmq_batch_echo(const Params& p) {
 Result stream_batch_echo(const Params& p) {
   cairn::test::RawEcho server(cairn::test::RawEcho::default_program(),
                               cairn::test::RawEcho::Transport::unix_stream);
-  std::string path = server.uri().substr(std::strlen("unix:"));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof addr.sun_path - 1));
-  cairn::util::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw std::runtime_error("raw stream echo: cannot connect to " + path + ": " +
-                             std::strerror(errno));
-  // A lost echo shows as a failed read, not a hang.
-  timeval tv{cairn::test::RawEcho::kTimeoutMs / 1000, 0};
-  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  cairn::util::UniqueFd fd = server.connect_stream();
   // Moves all of `len` bytes at `buf` with `io` (write or read), or throws saying what failed.
   auto all = [&fd](auto io, auto* buf, size_t len, const char* what) {
     for (size_t off = 0; off < len;) {

@@ -576,11 +576,11 @@ std::optional<BrokerRun> run_broker(const std::string& cairn, const std::string&
                    j.value("warm", 0.0), j.value("warm-misses", uint64_t{0})};
 }
 
-// Sends `payloads` on `topic` with `depth` in flight; each reply must succeed. Replies go to
-// (*replies)[i] in the order of the payloads.
 // Warm loads per measurement, at least (the N blobs are loaded again until there are as many).
 constexpr size_t kMinWarmLoads = 200000;
 
+// Sends `payloads` on `topic` with `depth` in flight; each reply must succeed. Replies go to
+// (*replies)[i] in the order of the payloads.
 Status pipelined(client::Client& c, const char* topic, const std::vector<std::string>& payloads,
                  size_t depth, std::vector<std::string>* replies) {
   std::unordered_map<uint32_t, size_t> in_flight;

@@ -32,10 +32,10 @@ struct Workload {
 // Adds --backing, the backings' options, --broker-option and the internal ones to `app`.
 void add_backing_options(CLI::App& app, BackingBench& b);
 
-// The benchmark: `cairn` is the cairn command, `self` this program (the brokers' client).
 // The median of v (the mean of the middle two for an even count); NaN for none.
 double median(std::vector<double> v);
 
+// The benchmark: `cairn` is the cairn command, `self` this program (the brokers' client).
 // Returns the exit status.
 int backing_bench_main(const BackingBench& b, const Workload& w, const std::string& cairn,
                        const std::string& self);

@@ -12,10 +12,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -23,6 +26,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+
+#include "libutil/fd.hpp"
 
 extern char** environ;
 
@@ -77,6 +82,22 @@ class RawEcho {
 
   // ipc://PATH for a ZeroMQ echo, unix:PATH for a stream echo.
   const std::string& uri() const { return uri_; }
+
+  // A new connection to a stream echo, its sends and receives bounded by kTimeoutMs (a lost
+  // echo shows as a failed call, not a hang). Throws std::runtime_error saying what failed.
+  util::UniqueFd connect_stream() const {
+    std::string path = uri_.substr(std::strlen("unix:"));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof addr.sun_path - 1));
+    util::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("raw stream echo: cannot connect to " + path + ": " + errno_text());
+    timeval tv{kTimeoutMs / 1000, 0};
+    setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+  }
 
   // $CAIRN_RAW_ECHO, else raw-echo beside the running program (own_build_directory()).
   static std::string default_program() {

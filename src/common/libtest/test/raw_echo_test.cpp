@@ -5,8 +5,6 @@
 #include "libtest/raw_echo.hpp"
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -21,6 +19,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "libutil/fd.hpp"
 
 namespace {
 
@@ -140,35 +140,24 @@ TEST(RawEcho, TheSocketDirectoryIsRemovedAndTheEchoEnded) {
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path())) << path;
 }
 
-// Sends `data` through a connection to the stream echo at `uri` (unix:PATH), 16 KiB at a time,
+// Sends `data` through a new connection to the stream echo `echo`, 16 KiB at a time,
 // each piece read back before the next goes (so that neither side's socket buffer fills); returns
 // what came back, short if the echo stopped.
-std::string stream_echoes(const std::string& uri, const std::string& data) {
-  std::string path = uri.substr(std::string("unix:").size());
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof addr.sun_path - 1));
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    if (fd >= 0) close(fd);
-    return "connect failed";
-  }
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+std::string stream_echoes(const RawEcho& echo, const std::string& data) {
+  cairn::util::UniqueFd fd = echo.connect_stream();
   std::string back;
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t w = write(fd, data.data() + off, std::min<size_t>(data.size() - off, 16384));
+    ssize_t w = write(fd.get(), data.data() + off, std::min<size_t>(data.size() - off, 16384));
     if (w <= 0) break;
     off += static_cast<size_t>(w);
     char buf[65536];
     while (back.size() < off) {
-      ssize_t r = read(fd, buf, sizeof buf);
+      ssize_t r = read(fd.get(), buf, sizeof buf);
       if (r <= 0) break;
       back.append(buf, static_cast<size_t>(r));
     }
   }
-  close(fd);
   return back;
 }
 
@@ -183,8 +172,8 @@ TEST(RawEcho, TheStreamEchoSendsBackEveryByteOnEachConnection) {
     // one after the other.
     std::string data(300000, '\0');
     for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + i / 251);
-    EXPECT_TRUE(stream_echoes(uri, data) == data);
-    EXPECT_EQ(stream_echoes(uri, "second connection"), "second connection");
+    EXPECT_TRUE(stream_echoes(echo, data) == data);
+    EXPECT_EQ(stream_echoes(echo, "second connection"), "second connection");
   }
   std::string path = uri.substr(std::string("unix:").size());
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path())) << path;
