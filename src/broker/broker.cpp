@@ -1,11 +1,16 @@
-// Broker (see broker.hpp): request dispatch on the ROUTER socket, the built-in services, the
-// heartbeat and ordered shutdown; replies leave through responders.hpp, CURVE clients are
-// admitted by zap_handler.hpp. Wire: a client (DEALER) message arrives as [identity, header,
-// topic, payload]; a REQ-style empty delimiter after the identity is accepted and echoed back.
+// Broker (see broker.hpp): request dispatch from local:// connections (local_listener.hpp) and
+// the tcp:// ROUTER socket, the built-in services, the heartbeat and ordered shutdown; replies
+// leave through responders.hpp, CURVE clients are admitted by zap_handler.hpp. Wire: a local://
+// frame is one batch; a ZeroMQ client (DEALER) message arrives as [identity, header, topic,
+// payload] or [identity, batch]; a REQ-style empty delimiter after the identity is accepted and
+// echoed back.
 #include "broker/broker.hpp"
 
 #include <czmq.h>
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <cerrno>
@@ -14,6 +19,7 @@
 #include <set>
 
 #include "broker/broker_context.hpp"
+#include "broker/local_listener.hpp"
 #include "broker/responders.hpp"
 #include "broker/zap_handler.hpp"
 #include "libmsg/zmq_handle.hpp"
@@ -34,6 +40,16 @@ std::string hex(std::string_view bytes) {
   for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
   return out;
 }
+
+constexpr std::string_view kLocalScheme = "local://";
+
+// Room for a batch of small requests, or one request with the largest blob, and its headers.
+constexpr uint64_t kFrameOverhead = 64 * 1024;
+constexpr uint64_t kMinFrameLimit = 1024 * 1024;
+
+constexpr std::string_view kCurveUserHint =
+    "this client's key is in security.user-clients, which allows content.*, stats.* and "
+    "broker.ping; list it in security.allowed-clients (owners) for everything";
 
 }  // namespace
 
@@ -56,14 +72,18 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   stats_ctx_ = stats_->context(config_.string("stats.prefix"), config_.number("stats.period"));
   requests_ = stats_ctx_->counter("broker.requests");
   replies_refused_ = stats_ctx_->counter("broker.replies-refused");
+  slow_clients_dropped_ = stats_ctx_->counter("broker.clients-dropped");
 
   bind(opts_.listen);
-  watcher_ =
-      std::make_unique<reactor::ZmqWatcher>(loop_, endpoint_->socket(), reactor::kRead,
-                                            [this](reactor::ZmqWatcher&, int) { on_readable(); });
-  watcher_->start();
+  if (endpoint_) {
+    watcher_ =
+        std::make_unique<reactor::ZmqWatcher>(loop_, endpoint_->socket(), reactor::kRead,
+                                              [this](reactor::ZmqWatcher&, int) { on_readable(); });
+    watcher_->start();
+  }
   // Replies to batches leave once per loop iteration, before the loop waits.
   flush_hook_ = std::make_unique<reactor::Prepare>(loop_, [this](reactor::Prepare&) {
+    if (local_) local_->flush();
     if (endpoint_) endpoint_->flush();
   });
   flush_hook_->start();
@@ -88,9 +108,11 @@ Broker::~Broker() {
   services_.clear();
   heartbeat_hooks_.clear();
   shutdown_hooks_.clear();
-  if (endpoint_)
-    endpoint_->flush();  // replies queued since the last iteration, including any EIO above
+  // Replies queued since the last iteration, including any EIO above.
+  if (local_) local_->flush();
+  if (endpoint_) endpoint_->flush();
   flush_hook_.reset();
+  local_.reset();
   watcher_.reset();
   zap_.reset();
   endpoint_.reset();  // responders still held somewhere become no-ops
@@ -141,6 +163,19 @@ void Broker::setup_curve() {
 }
 
 void Broker::bind(const std::string& uri) {
+  if (uri.starts_with(kLocalScheme)) {
+    bind_local(uri.substr(kLocalScheme.size()));
+    return;
+  }
+  if (uri.starts_with("ipc://"))
+    throw StartupError("listen", fmt::format("{}: ipc:// is retired: local clients connect to "
+                                             "local://PATH (the default, in the statedir); give "
+                                             "--listen local://{}",
+                                             uri, uri.substr(6)));
+  if (!uri.starts_with("tcp://"))
+    throw StartupError("listen", fmt::format("'{}' is not an endpoint cairn can listen on: give "
+                                             "local://PATH or tcp://HOST:PORT",
+                                             uri));
   if (!zctx_) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
   msg::ZmqSocket socket(zctx_, ZMQ_ROUTER);
   if (!socket) throw StartupError("zeromq", zmq_strerror(zmq_errno()));
@@ -156,6 +191,42 @@ void Broker::bind(const std::string& uri) {
     uri_.assign(last, len - 1);
   else
     uri_ = uri;
+}
+
+void Broker::bind_local(const std::string& path) {
+  // Owners besides the broker's own user and root, by user name or group name.
+  for (const std::string& name : config_.list("security.local-owners")) {
+    char buf[16384];
+    struct passwd pw, *user = nullptr;
+    if (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &user) == 0 && user)
+      local_owner_uids_.push_back(user->pw_uid);
+    struct group gr, *group = nullptr;
+    if (getgrnam_r(name.c_str(), &gr, buf, sizeof buf, &group) == 0 && group) {
+      local_owner_gids_.push_back(group->gr_gid);
+      for (char** member = group->gr_mem; *member; ++member) {
+        char mbuf[16384];
+        struct passwd mpw, *m = nullptr;
+        if (getpwnam_r(*member, &mpw, mbuf, sizeof mbuf, &m) == 0 && m)
+          local_owner_uids_.push_back(m->pw_uid);
+      }
+    }
+  }
+  uint64_t blob_limit = static_cast<uint64_t>(config_.integer("content.blob-size-limit"));
+  LocalListener::Limits limits{
+      std::min(msg::kMaxStreamFrame, std::max(blob_limit, kMinFrameLimit) + kFrameOverhead),
+      static_cast<uint64_t>(config_.integer("broker.peer-queue-limit"))};
+  auto is_owner = [this, self = geteuid()](uid_t uid, gid_t gid) {
+    return uid == 0 || uid == self ||
+           std::find(local_owner_uids_.begin(), local_owner_uids_.end(), uid) !=
+               local_owner_uids_.end() ||
+           std::find(local_owner_gids_.begin(), local_owner_gids_.end(), gid) !=
+               local_owner_gids_.end();
+  };
+  local_ = std::make_unique<LocalListener>(
+      loop_, path, log_, limits, std::move(is_owner),
+      [this](LocalConnection& conn, const std::weak_ptr<LocalConnection>& handle,
+             std::string_view frame) { return dispatch_local(conn, handle, frame); });
+  uri_ = std::string(kLocalScheme) + path;
 }
 
 void Broker::register_service(const std::string& topic, Handler handler) {
@@ -185,7 +256,13 @@ void Broker::dispatch(const msg::ZmqReceived& in) {
   bool delimiter = count == 5 && in.part(1).empty();
   msg::Message& req = request_;  // its buffers serve message after message
   util::Status st = in.decode_into(delimiter ? 2 : 1, req);
-  dispatch_one(identity, delimiter, false, user, st, req);
+  dispatch_one(
+      user, kCurveUserHint, st, req,
+      [&](const msg::Message& r) {
+        return std::make_shared<RouterResponder>(endpoint_, std::string(identity), delimiter, false,
+                                                 r);
+      },
+      [&] { return hex(identity); });
 }
 
 void Broker::dispatch_batch(std::string_view identity, bool delimiter, bool user,
@@ -200,41 +277,68 @@ void Broker::dispatch_batch(std::string_view identity, bool delimiter, bool user
   // In order: a batch's requests are served as if they had come one by one.
   while (!batch->done()) {
     util::Status st = batch->next(request_);
-    dispatch_one(identity, delimiter, true, user, st, request_);
+    dispatch_one(
+        user, kCurveUserHint, st, request_,
+        [&](const msg::Message& req) {
+          return std::make_shared<RouterResponder>(endpoint_, std::string(identity), delimiter,
+                                                   true, req);
+        },
+        [&] { return hex(identity); });
   }
 }
 
-void Broker::dispatch_one(std::string_view identity, bool delimiter, bool batched, bool user,
-                          const util::Status& decoded, msg::Message& req) {
+bool Broker::dispatch_local(LocalConnection& conn, const std::weak_ptr<LocalConnection>& handle,
+                            std::string_view frame) {
+  auto batch = msg::BatchReader::open(frame);
+  if (!batch) {
+    log_.log_limited("malformed messages", Level::kWarning,
+                     fmt::format("closed the local:// connection of {}: a malformed frame: {}",
+                                 conn.describe(), batch.error().text));
+    return false;
+  }
+  bool user = !conn.peer().owner;
+  std::string hint;
+  if (user)
+    hint = fmt::format(
+        "uid {} is not an owner of this broker, so it may use content.*, "
+        "stats.* and broker.ping only; name its user or group in "
+        "security.local-owners for everything",
+        conn.peer().uid);
+  while (!batch->done()) {
+    util::Status st = batch->next(request_);
+    dispatch_one(
+        user, hint, st, request_,
+        [&](const msg::Message& req) { return std::make_shared<ConnectionResponder>(handle, req); },
+        [&] { return conn.describe(); });
+  }
+  return true;
+}
+
+template <typename MakeResponder, typename Who>
+void Broker::dispatch_one(bool user, std::string_view denied_hint, const util::Status& decoded,
+                          msg::Message& req, MakeResponder&& make_responder, Who&& who) {
   if (!decoded) {
     const std::string& why = decoded.error().text;
-    log_.log_limited(
-        "malformed messages", Level::kWarning,
-        fmt::format("dropped a malformed message from client {}: {}", hex(identity), why));
+    log_.log_limited("malformed messages", Level::kWarning,
+                     fmt::format("dropped a malformed message from client {}: {}", who(), why));
     // A request whose only fault is its topic is answered, so the client does not wait.
     if (why == msg::kBadTopicError && req.type == msg::Type::kRequest) {
       req.topic = "invalid-topic";
       req.payload.clear();
-      RouterResponder(endpoint_, std::string(identity), delimiter, batched, req)
-          .error(EINVAL, std::string("invalid topic: ") + msg::kBadTopicError);
+      make_responder(req)->error(EINVAL, std::string("invalid topic: ") + msg::kBadTopicError);
     }
     return;
   }
   if (req.type != msg::Type::kRequest) {
     log_.log_limited("responses sent to the broker", Level::kWarning,
                      fmt::format("dropped a response message ({}) sent to the broker by client {}",
-                                 req.topic, hex(identity)));
+                                 req.topic, who()));
     return;
   }
   requests_.add(1);
-  auto responder =
-      std::make_shared<RouterResponder>(endpoint_, std::string(identity), delimiter, batched, req);
+  ResponderPtr responder = make_responder(req);
   if (user && !user_may(req.topic)) {
-    responder->error(EPERM, fmt::format("{}: permission denied: this client's key is in "
-                                        "security.user-clients, which allows content.*, stats.* "
-                                        "and broker.ping; list it in security.allowed-clients "
-                                        "(owners) for everything",
-                                        req.topic));
+    responder->error(EPERM, fmt::format("{}: permission denied: {}", req.topic, denied_hint));
     return;
   }
   serve(req, responder);
@@ -284,6 +388,7 @@ void Broker::heartbeat() {
     endpoint_->sweep();
     replies_refused_.total(static_cast<int64_t>(endpoint_->replies_refused()));
   }
+  if (local_) slow_clients_dropped_.total(static_cast<int64_t>(local_->slow_peers_dropped()));
   // Hooks may register further hooks; index so growth during the loop is safe.
   for (size_t i = 0; i < heartbeat_hooks_.size(); ++i) heartbeat_hooks_[i]();
 }

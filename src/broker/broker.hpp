@@ -1,10 +1,14 @@
-// The broker core: a ZeroMQ ROUTER socket on the reactor, a service table by exact topic, the
-// log ring, the heartbeat, the broker's Stats, and the built-in modules (doc/architecture.md;
-// the wire side in doc/protocol.md).
-// Invariants: everything runs on the loop's thread; a Responder routes its reply by the
-// client's identity and becomes a no-op once the broker is gone; nothing a client sends stops
-// or throws out of the broker (bad input is logged and dropped, or answered with an errno).
+// The broker core: its listening endpoint on the reactor (local:// served by the reactor itself,
+// or tcp:// through a ZeroMQ ROUTER socket with CURVE), a service table by exact topic, the log
+// ring, the heartbeat, the broker's Stats, and the built-in modules (doc/architecture.md; the
+// wire side in doc/protocol.md).
+// Invariants: everything runs on the loop's thread; a Responder routes its reply to the client's
+// connection (local://) or identity (tcp://) and becomes a no-op once that or the broker is gone;
+// nothing a client sends stops or throws out of the broker (bad input is logged and dropped, or
+// answered with an errno, or costs a local:// peer its own connection).
 #pragma once
+
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
@@ -37,7 +41,7 @@ class StartupError : public std::runtime_error {
 };
 
 struct BrokerOptions {
-  // Endpoint to bind: ipc://PATH, tcp://HOST:PORT (port * picks a free one; needs CURVE).
+  // Endpoint to bind: local://PATH, tcp://HOST:PORT (port * picks a free one; needs CURVE).
   std::string listen;
   std::string statedir;  // exists; backing store and state files go here
   int rank = 0;
@@ -47,6 +51,8 @@ struct BrokerOptions {
 };
 
 class Endpoint;
+class LocalConnection;
+class LocalListener;
 class ZapHandler;
 class BrokerContext;
 
@@ -80,15 +86,21 @@ class Broker {
  private:
   friend class BrokerContext;
   void bind(const std::string& uri);
+  void bind_local(const std::string& path);
   void setup_curve();
   void on_readable();
   void dispatch(const msg::ZmqReceived& in);
   // Serves the requests of one batch frame, in order; a malformed frame is logged and dropped.
   void dispatch_batch(std::string_view identity, bool delimiter, bool user, std::string_view frame);
-  // Serves one decoded request (`decoded` says whether decoding succeeded), or logs why not;
-  // `batched` replies join the peer's batch; a `user` (role) gets EPERM outside its topics.
-  void dispatch_one(std::string_view identity, bool delimiter, bool batched, bool user,
-                    const util::Status& decoded, msg::Message& req);
+  // Serves the requests of one local:// frame, in order; false (logged) if it is malformed.
+  bool dispatch_local(LocalConnection& conn, const std::weak_ptr<LocalConnection>& handle,
+                      std::string_view frame);
+  // Serves one decoded request (`decoded` says whether decoding succeeded), or logs why not,
+  // naming its client as `who()`; `make_responder(req)` makes the responder that answers it; a
+  // `user` (role) gets EPERM outside its topics, with `denied_hint` saying how to be an owner.
+  template <typename MakeResponder, typename Who>
+  void dispatch_one(bool user, std::string_view denied_hint, const util::Status& decoded,
+                    msg::Message& req, MakeResponder&& make_responder, Who&& who);
   // Hands `req` to its service (ENOSYS if none; EIO if the handler throws).
   void serve(const msg::Message& req, const ResponderPtr& responder);
   void add_builtin_services();
@@ -105,6 +117,13 @@ class Broker {
   std::unique_ptr<stats::Context> stats_ctx_;
   stats::Counter requests_;
   stats::Counter replies_refused_;  // Endpoint::replies_refused(), published each heartbeat
+
+  // local://: the listener, its connections, and who besides the broker's user and root are
+  // owners (security.local-owners, resolved at start).
+  std::unique_ptr<LocalListener> local_;
+  std::vector<uid_t> local_owner_uids_;
+  std::vector<gid_t> local_owner_gids_;
+  stats::Counter slow_clients_dropped_;  // LocalListener::slow_peers_dropped(), each heartbeat
 
   // ZeroMQ: context, ROUTER, optional ZAP handler; `endpoint_` is what responders point to.
   // Declared in this order so the sockets close before the context terminates.

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <grp.h>
+#include <pwd.h>
 #include <toml++/toml.h>
 #include <zmq.h>
 
@@ -42,6 +44,23 @@ std::string z85_keys(const Value& v) {
           "'{}' is not a public key: expected 40 Z85 characters as printed by "
           "`cairn keygen`",
           k);
+  }
+  return {};
+}
+
+// Each name must be a user or a group of this host (resolved once, when the broker starts).
+std::string local_owner_names(const Value& v) {
+  for (const auto& name : std::get<std::vector<std::string>>(v)) {
+    char buf[16384];
+    struct passwd pw, *user = nullptr;
+    struct group gr, *group = nullptr;
+    bool found = (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &user) == 0 && user) ||
+                 (getgrnam_r(name.c_str(), &gr, buf, sizeof buf, &group) == 0 && group);
+    if (!found)
+      return fmt::format(
+          "'{}' is neither a user nor a group on this host (check `getent passwd "
+          "{}` and `getent group {}`)",
+          name, name, name);
   }
   return {};
 }
@@ -140,6 +159,12 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
                                     "large replies to it become ENOBUFS errors"));
   keys.push_back(socket_group_key());
   keys.push_back(socket_mode_key());
+  keys.push_back(ConfigKey::string_list("security.local-owners",
+                                        "user and group names whose local:// clients are owners "
+                                        "(every request), besides the broker's user and root; "
+                                        "other users the socket lets in get content.*, stats.* "
+                                        "and broker.ping")
+                     .with_check(local_owner_names));
   // Loaded (and checked) when a tcp:// endpoint is bound.
   keys.push_back(ConfigKey::string("security.curve-cert", "",
                                    "the broker's secret CURVE certificate, for tcp://"));

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 
+#include "broker/local_listener.hpp"
 #include "libmsg/zmq_io.hpp"
 
 namespace cairn::broker {
@@ -185,6 +186,10 @@ void RouterResponder::deliver(std::string_view payload) {
     ep->queue(identity_, delimiter_, reply_, payload);
   else
     ep->send(identity_, delimiter_, reply_, payload);
+}
+
+void ConnectionResponder::deliver(std::string_view payload) {
+  if (auto conn = conn_.lock()) conn->queue(reply_, payload);
 }
 
 void LocalResponder::deliver(std::string_view payload) {

@@ -1,5 +1,6 @@
 // How a request is answered: Endpoint (the ROUTER socket as responders see it), RouterResponder
-// (a client's request) and LocalResponder (one module's call to another). Invariants: one final
+// (a tcp:// client's request), ConnectionResponder (a local:// client's request) and
+// LocalResponder (one module's call to another). Invariants: one final
 // answer per request, later ones ignored, EIO if dropped unanswered; no Endpoint, nothing sent.
 #pragma once
 
@@ -141,6 +142,24 @@ class RouterResponder final : public OnceResponder {
   std::string identity_;
   bool delimiter_;
   bool batched_;
+};
+
+class LocalConnection;
+
+// Answers one request of a local:// connection: the reply joins the connection's batch of this
+// loop iteration (local_listener.hpp); nothing is sent once the connection is gone.
+class ConnectionResponder final : public OnceResponder {
+ public:
+  ConnectionResponder(std::weak_ptr<LocalConnection> conn, const msg::Message& request)
+      : OnceResponder(request), conn_(std::move(conn)) {}
+  ~ConnectionResponder() override { answer_if_dropped(); }
+  void stream(std::string_view payload) override {
+    if (!done_) deliver(payload);  // reply_.errnum is still 0
+  }
+
+ private:
+  void deliver(std::string_view payload) override;
+  std::weak_ptr<LocalConnection> conn_;
 };
 
 // Answers a request one module sent another (ModuleContext::call) by calling its callback.

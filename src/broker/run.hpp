@@ -14,7 +14,7 @@ namespace cairn::broker {
 
 struct RunOptions {
   std::optional<std::string> config_file;
-  std::string listen;                   // empty: ipc:// in a 0700 directory of the statedir
+  std::string listen;                   // empty: local:// in a 0700 directory of the statedir
   std::optional<std::string> statedir;  // empty: a private temporary directory removed at exit
   int rank = 0;
   std::vector<std::string> options;  // -o KEY=VALUE, in order

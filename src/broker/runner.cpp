@@ -28,11 +28,11 @@ std::vector<std::string> initial_program_argv(const std::vector<std::string>& co
   return command;
 }
 
-// The socket path of an ipc:// endpoint; nullopt for any other.
-std::optional<std::string> ipc_socket_path(const std::string& uri) {
-  constexpr std::string_view kIpc = "ipc://";
-  if (uri.compare(0, kIpc.size(), kIpc) != 0) return std::nullopt;
-  return uri.substr(kIpc.size());
+// The socket path of a local:// endpoint; nullopt for any other.
+std::optional<std::string> local_socket_path(const std::string& uri) {
+  constexpr std::string_view kLocal = "local://";
+  if (uri.compare(0, kLocal.size(), kLocal) != 0) return std::nullopt;
+  return uri.substr(kLocal.size());
 }
 
 }  // namespace
@@ -52,15 +52,15 @@ bool Runner::start(const Config& config) {
     bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
     bo.statedir = statedir_->path();
     bo.rank = opts_.rank;
-    std::optional<std::string> ipc_path = ipc_socket_path(bo.listen);
+    std::optional<std::string> local_path = local_socket_path(bo.listen);
     // The statedir's socket directory is set up by StateDir; one given by --listen here.
-    if (ipc_path && !opts_.listen.empty() && access.configured())
-      apply_to_socket_dir(std::filesystem::path(*ipc_path).parent_path().string(), access);
+    if (local_path && !opts_.listen.empty() && access.configured())
+      apply_to_socket_dir(std::filesystem::path(*local_path).parent_path().string(), access);
     broker_ = std::make_unique<Broker>(loop_, config, bo);
-    if (ipc_path && access.configured()) apply_to_socket(*ipc_path, access);
-    if (!ipc_path && access.configured())
+    if (local_path && access.configured()) apply_to_socket(*local_path, access);
+    if (!local_path && access.configured())
       broker_->log().log(Level::kWarning,
-                         "broker.socket-group and broker.socket-mode apply to ipc:// endpoints "
+                         "broker.socket-group and broker.socket-mode apply to local:// endpoints "
                          "only; " +
                              bo.listen + " admits the clients of security.allowed-clients");
   } catch (const ConfigError& e) {

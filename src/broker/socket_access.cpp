@@ -67,8 +67,8 @@ std::string check_mode(const Value& v) {
                        text);
   if ((*m & 0007) != 0)
     return fmt::format(
-        "'{}' lets every user of the host connect (and so run jobs as the "
-        "broker's user): give access to a group instead, e.g. \"0750\" with "
+        "'{}' lets every user of the host connect (and so read and fill its cache)"
+        ": give access to a group instead, e.g. \"0750\" with "
         "broker.socket-group",
         text);
   return {};
@@ -110,14 +110,14 @@ util::UniqueFd open_own_dir(const std::string& dir, const char* role) {
 
 ConfigKey socket_group_key() {
   return ConfigKey::string(kGroupKey, "",
-                           "group whose members may connect to the ipc:// socket; empty: the "
+                           "group whose members may connect to the local:// socket; empty: the "
                            "broker user's own")
       .with_check(check_group);
 }
 
 ConfigKey socket_mode_key() {
   return ConfigKey::string(kModeKey, "0700",
-                           "mode of the ipc:// socket's directory (octal); \"0750\" lets "
+                           "mode of the local:// socket's directory (octal); \"0750\" lets "
                            "broker.socket-group connect")
       .with_check(check_mode);
 }

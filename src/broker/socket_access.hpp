@@ -1,4 +1,4 @@
-// Who besides the broker's own user may connect to its ipc:// socket: the configuration keys
+// Who besides the broker's own user may connect to its local:// socket: the configuration keys
 // broker.socket-group and broker.socket-mode, applied to the socket's directory and the socket.
 // Invariants: the owner always keeps rwx on the directory; users outside the owner and the
 // group never get any access; a directory is changed only when it belongs to the broker's user

@@ -170,7 +170,7 @@ std::string StateDir::socket_uri() const {
                                                "socket allows ({}): use a shorter --statedir "
                                                "or TMPDIR",
                                                p, p.size(), sizeof(sockaddr_un{}.sun_path) - 1));
-  return "ipc://" + p;
+  return "local://" + p;
 }
 
 }  // namespace cairn::broker

@@ -1,5 +1,5 @@
 // The broker's state directory (--statedir, or a private temporary one), its lock, and its
-// ipc:// socket's directory: the statedir if it is mode 0700 and ours, else its run/ made so
+// local:// socket's directory: the statedir if it is mode 0700 and ours, else its run/ made so
 // (or as broker.socket-mode and -group say).
 // Invariants: while a StateDir exists it holds an exclusive flock on <statedir>/cairn.lock,
 // which holds its pid, so no two brokers share a statedir; the socket's directory is ours and
@@ -32,7 +32,7 @@ class StateDir {
   StateDir& operator=(const StateDir&) = delete;
 
   const std::string& path() const { return path_; }
-  // ipc://<socket dir>/cairn.sock; throws StartupError if the path is too long for a Unix
+  // local://<socket dir>/cairn.sock; throws StartupError if the path is too long for a Unix
   // socket.
   std::string socket_uri() const;
 

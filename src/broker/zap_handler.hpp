@@ -29,7 +29,7 @@ class ZapHandler {
   ZapHandler(reactor::Loop& loop, const msg::ZmqContext& zctx, std::set<std::string> owners,
              std::set<std::string> users, Log& log);
 
-  // The role a message's "User-Id" property gives (nullptr: no ZAP, an ipc:// peer: owner).
+  // The role a message's "User-Id" property gives (nullptr: no ZAP).
   static bool is_user(const char* user_id) {
     return user_id && std::string_view(user_id).substr(0, 5) == "user ";
   }

@@ -15,7 +15,8 @@ void add_start(CLI::App& app, int& status) {
       ->type_name("FILE");
   sub->add_option(
          "--listen", opts->listen,
-         "endpoint to bind: ipc://PATH, or tcp://HOST:PORT (needs CURVE; port * picks one)")
+         "endpoint to bind: local://PATH (default: in the statedir), or tcp://HOST:PORT (needs "
+         "CURVE; port * picks one)")
       ->type_name("URI");
   sub->add_option("--statedir", opts->statedir,
                   "state directory, created if missing and kept (default: a temporary one)")

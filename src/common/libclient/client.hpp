@@ -1,20 +1,24 @@
-// cairn::client: a connection to a cairn broker. One DEALER socket carries any number of
-// requests in flight; each request gets a fresh match tag and every response is matched to its
-// request by that tag. Responses whose tag is not in flight (late, duplicate, foreign) are
-// dropped. A streaming request stays in flight until its terminating response (errnum ENODATA,
-// or any other error). Responses received while waiting for another tag are kept, in order,
-// for the next recv(). Blocking and single-threaded: one Client per thread.
+// cairn::client: a connection to a cairn broker, over local:// (a Unix stream socket, read and
+// written here with plain system calls) or tcp:// (a ZeroMQ DEALER socket with CURVE). One
+// connection carries any number of requests in flight; each request gets a fresh match tag and
+// every response is matched to its request by that tag. Responses whose tag is not in flight (late,
+// duplicate, foreign) are dropped. A streaming request stays in flight until its terminating
+// response (errnum ENODATA, or any other error). Responses received while waiting for another tag
+// are kept, in order, for the next recv(). Blocking and single-threaded: one Client per thread.
 //
-// Batching: send() queues its request; the queue leaves as one batch message (doc/protocol.md)
-// when the caller next has to wait for a response, calls flush(), or the queue reaches its
-// bound. A caller that pipelines thus batches without asking, and a lone request leaves as soon
-// as its caller waits for the answer. A request that cannot be sent comes back as a response
-// with the errno and "cannot send the request: ...".
+// Batching (corking): send() queues its request; the queue leaves as one batch (one frame in one
+// write on local://, one message on tcp://; doc/protocol.md) when the caller next has to wait
+// for a response, calls flush(), or the queue reaches its bound. A caller that pipelines thus
+// batches without asking, and a lone request leaves as soon as its caller waits for the answer.
+// A request that cannot be sent comes back as a response with the errno and "cannot send the
+// request: ...". While a large batch is being written, responses that arrive are read and kept,
+// so a client and broker that both write never wait on each other.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,8 +27,6 @@
 
 #include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
-#include "libmsg/zmq_handle.hpp"
-#include "libmsg/zmq_io.hpp"
 #include "libutil/result.hpp"
 
 namespace cairn::client {
@@ -41,23 +43,28 @@ struct Response {
   std::string error_text() const;
 };
 
+// How a Client moves batches: local:// or tcp:// (client.cpp).
+class Transport;
+
 class Client {
  public:
-  // Connects to `uri`, or to $CAIRN_URI when `uri` is empty. For tcp:// URIs, CURVE is used
-  // with the client certificate named by $CAIRN_CLIENT_CERT and the broker's public key in
-  // $CAIRN_SERVER_KEY. The reply timeout comes from $CAIRN_RPC_TIMEOUT (seconds, default 60).
-  // On failure the Error's text reads `<what>: <why>`, for `cairn: <text>` (e.g. "CAIRN_URI is
-  // not set: run the command under `cairn start`, ..."); its errno is EINVAL for a missing or
-  // malformed setting, else the system's (ENOENT, ECONNREFUSED, ...).
+  // Connects to `uri`, or to $CAIRN_URI when `uri` is empty: local://PATH, or tcp://HOST:PORT
+  // with CURVE, using the client certificate named by $CAIRN_CLIENT_CERT and the broker's
+  // public key in $CAIRN_SERVER_KEY. The reply timeout comes from $CAIRN_RPC_TIMEOUT (seconds,
+  // default 60). A socket that is not there, a refused tcp:// connection or a host name that
+  // does not resolve fails here, at once. On failure the Error's text reads `<what>: <why>`,
+  // for `cairn: <text>` (e.g. "CAIRN_URI is not set: run the command under `cairn start`,
+  // ..."); its errno is EINVAL for a missing or malformed setting (an ipc:// URI among them:
+  // that transport is retired), else the system's (ENOENT, ECONNREFUSED, ...).
   static util::Result<Client> connect(std::string_view uri = {});
 
-  Client(Client&&) = default;
-  Client& operator=(Client&&) = default;
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
   // A request still queued is not sent: call flush() first to send requests whose replies
-  // will never be waited for. (Sockets close with linger 0: nothing sent is waited for.)
-  ~Client() = default;
+  // will never be waited for. Nothing sent is waited for.
+  ~Client();
 
   // Sends a request and waits for its one response (at most timeout()). A timeout is reported
   // as errnum ETIMEDOUT with the text the user should see.
@@ -91,6 +98,13 @@ class Client {
   // How many requests are awaiting (more) responses.
   size_t in_flight() const { return in_flight_.size(); }
 
+  // A descriptor that polls readable when a response may have arrived, for a caller's own event
+  // loop: then recv(0ms) until it times out. On tcp:// it is ZeroMQ's ZMQ_FD, which signals
+  // edges only: drain with recv(0ms) after each wake-up, as the reply may be queued already.
+  int pollfd() const;
+  // A response has been received and is waiting, so recv(0ms) returns it without any I/O.
+  bool has_ready() const { return !ready_.empty(); }
+
   std::chrono::milliseconds timeout() const { return timeout_; }
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
   const std::string& uri() const { return uri_; }
@@ -101,11 +115,11 @@ class Client {
     bool streaming;
   };
 
-  Client() = default;
-  // Receives one message (a single response or a batch), waiting up to `timeout`, and appends
-  // the responses in it to tags in flight to ready_; ETIMEDOUT if none came, or ZeroMQ's errno
-  // with "receive: <reason>". Malformed messages and responses to tags not in flight are
-  // dropped. Flushes the queue first.
+  Client();
+  // Receives at least one message (a single response or a batch), waiting up to `timeout`,
+  // and appends the responses in it to tags in flight to ready_; ETIMEDOUT if none came, or
+  // the errno with "receive: <reason>". Malformed messages and responses to tags not in flight
+  // are dropped. Flushes the queue first.
   util::Status receive_some(std::chrono::milliseconds timeout);
   // Adds a received response to ready_ if its tag is in flight, settling the tag when it is the
   // request's last response.
@@ -118,8 +132,12 @@ class Client {
   void track(uint32_t tag, std::string_view topic, bool streaming);
   Response timeout_response(uint32_t matchtag, std::string topic) const;
 
-  msg::ZmqContext ctx_;  // declared before sock_: the socket closes first
-  msg::ZmqSocket sock_;
+  // Fails each queued request with `error`, so no caller waits for a reply that cannot come.
+  void fail_queued(const util::Error& error);
+  // How long a send may wait for room (the reply timeout), in milliseconds.
+  int send_wait_ms() const;
+
+  std::unique_ptr<Transport> transport_;
   std::string uri_;
   std::chrono::milliseconds timeout_{60000};
   uint32_t next_tag_ = 1;
@@ -128,12 +146,9 @@ class Client {
   static constexpr size_t kSpareNodes = 256;
   std::vector<std::unordered_map<uint32_t, Pending>::node_type> spare_;
   std::deque<Response> ready_;  // received, not yet handed to the caller
-  msg::ZmqReceived received_;   // receive buffer, reused
-  msg::Message decoded_;        // the message being decoded, its buffers reused
   size_t batch_limit_ = kDefaultBatchLimit;
   msg::BatchWriter queued_;            // requests sent but not yet flushed
   std::vector<uint32_t> queued_tags_;  // their tags, to fail them if the batch cannot be sent
-  int rcvtimeo_ms_ = -2;               // ZMQ_RCVTIMEO last set on sock_ (-2: not yet)
 };
 
 // Reads $CAIRN_RPC_TIMEOUT (default 60 s): EINVAL, "'<value>' is not a positive number of
