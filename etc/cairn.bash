@@ -45,7 +45,7 @@ _cairn() {
 		--config) COMPREPLY=($(compgen -f -- "$cur")) ;;
 		--statedir) COMPREPLY=($(compgen -d -- "$cur")) ;;
 		-o | --option) _cairn_config_keys ;;
-		--listen) _cairn_words ipc:// tcp:// ;;
+		--listen) _cairn_words local:// tcp:// ;;
 		--rank) ;;
 		*)
 			if [ -n "$sub" ]; then

@@ -45,27 +45,27 @@ test_expect_success 'a command that is not executable gives 126' '
 	test_expect_code 126 cairn start ./not-exec arg 2>err &&
 	grep "cannot run ./not-exec: Permission denied" err
 '
-test_expect_success 'the initial program gets CAIRN_URI, an ipc:// socket that exists' '
-	cairn start "echo \"\$CAIRN_URI\" >uri && test -S \"\${CAIRN_URI#ipc://}\"" &&
-	grep "^ipc:///.*/cairn.sock$" uri
+test_expect_success 'the initial program gets CAIRN_URI, a local:// socket that exists' '
+	cairn start "echo \"\$CAIRN_URI\" >uri && test -S \"\${CAIRN_URI#local://}\"" &&
+	grep "^local:///.*/cairn.sock$" uri
 '
 test_expect_success 'the default state directory is private and removed at exit' '
-	cairn start "stat -c %a \"\$(dirname \"\${CAIRN_URI#ipc://}\")\" >mode; echo \"\$CAIRN_URI\" >uri" &&
+	cairn start "stat -c %a \"\$(dirname \"\${CAIRN_URI#local://}\")\" >mode; echo \"\$CAIRN_URI\" >uri" &&
 	echo 700 >expect &&
 	test_cmp expect mode &&
-	dir=$(dirname "$(sed "s|^ipc://||" uri)") &&
+	dir=$(dirname "$(sed "s|^local://||" uri)") &&
 	! test -e "$dir"
 '
 test_expect_success '--statedir is created (mode 0700), holds the socket and is kept' '
 	cairn start --statedir sd "echo \"\$CAIRN_URI\" >uri" &&
 	test -d sd &&
 	test "$(stat -c %a sd)" = 700 &&
-	grep "^ipc://$(pwd)/sd/cairn.sock$" uri
+	grep "^local://$(pwd)/sd/cairn.sock$" uri
 '
 test_expect_success 'a --statedir that is not 0700 gets a 0700 subdirectory for the socket' '
 	mkdir -m 755 open-sd &&
 	cairn start --statedir open-sd "echo \"\$CAIRN_URI\" >uri" &&
-	grep "^ipc://$(pwd)/open-sd/run/cairn.sock$" uri &&
+	grep "^local://$(pwd)/open-sd/run/cairn.sock$" uri &&
 	test "$(stat -c %a open-sd/run)" = 700 &&
 	test "$(stat -c %a open-sd)" = 755
 '
@@ -116,13 +116,13 @@ test_expect_success ROOT 'a socket directory owned by another user is refused an
 test_expect_success ROOT 'given back to root, the same socket directory is used and made 0700' '
 	chown root foreign-sd/run &&
 	cairn start --statedir foreign-sd "echo \"\$CAIRN_URI\" >uri" &&
-	grep "^ipc://$(pwd)/foreign-sd/run/cairn.sock$" uri &&
+	grep "^local://$(pwd)/foreign-sd/run/cairn.sock$" uri &&
 	test "$(stat -c %a foreign-sd/run)" = 700
 '
 test_expect_success 'without a command, cairn start prints its URI on stdout and a hint on stderr' '
 	broker_start b1 &&
 	test "$(wc -l <b1.uri)" -eq 1 &&
-	grep "^ipc://.*/cairn.sock$" b1.uri &&
+	grep "^local://.*/cairn.sock$" b1.uri &&
 	grep "cairn: broker up at $(broker_uri b1); try: CAIRN_URI=$(broker_uri b1) cairn ping" b1.err
 '
 test_expect_success 'SIGTERM stops a broker without a command with status 0' '
@@ -132,7 +132,7 @@ test_expect_success 'SIGTERM stops a broker without a command with status 0' '
 	test_cmp expect b1.status
 '
 test_expect_success 'its temporary state directory is gone' '
-	! test -e "$(dirname "$(sed "s|^ipc://||" b1.uri)")"
+	! test -e "$(dirname "$(sed "s|^local://||" b1.uri)")"
 '
 test_expect_success 'SIGINT stops a broker without a command with status 0' '
 	broker_start b2 --statedir sd2 &&

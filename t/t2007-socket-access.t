@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='broker.socket-group and broker.socket-mode: members of a group connect to the
-ipc:// socket, other users do not; bad settings stop cairn start naming the key'
+local:// socket, other users do not; a member is a user (content, stats, ping), not an owner,
+unless security.local-owners names it; bad settings stop cairn start naming the key'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
 . "$CAIRN_SRCDIR/t/lib/broker.sh"
 
@@ -82,7 +83,7 @@ test_expect_success ROOT 'with socket-group and mode 0750 a member connects, an 
 	test_when_finished "stop_broker b1" &&
 	broker_start b1 --statedir "$shared/s1" -o broker.socket-group="$grp" -o broker.socket-mode=0750 &&
 	uri=$(broker_uri b1) &&
-	test "$uri" = "ipc://$shared/s1/run/cairn.sock" &&
+	test "$uri" = "local://$shared/s1/run/cairn.sock" &&
 	as "$member" env CAIRN_URI="$uri" cairn ping &&
 	echo shared | as "$member" env CAIRN_URI="$uri" cairn content store >ref &&
 	CAIRN_URI="$uri" cairn content load "$(cat ref)" >out &&
@@ -102,10 +103,46 @@ test_expect_success ROOT 'with socket-group and mode 0750 a member connects, an 
 	test_cmp expected mode &&
 	test_must_fail as "$member" ls "$shared/s1"
 '
-test_expect_success ROOT 'with --listen ipc://DIR/NAME the settings apply to DIR' '
+test_expect_success ROOT 'a member gets the user role: content and ping, EPERM for jobs; the owner runs jobs' '
+	test_when_finished "stop_broker r1" &&
+	broker_start r1 --statedir "$shared/r1" -o broker.socket-group="$grp" -o broker.socket-mode=0750 &&
+	uri=$(broker_uri r1) &&
+	echo hi | as "$member" env CAIRN_URI="$uri" cairn content store >ref &&
+	as "$member" env CAIRN_URI="$uri" cairn content load "$(cat ref)" >out &&
+	echo hi >expected &&
+	test_cmp expected out &&
+	test_expect_code 1 as "$member" env CAIRN_URI="$uri" cairn run true 2>err &&
+	grep "permission denied: uid $(id -u "$member") is not an owner of this broker" err &&
+	grep "security.local-owners" err &&
+	test_expect_code 1 as "$member" env CAIRN_URI="$uri" cairn jobtap list 2>err &&
+	grep "permission denied" err &&
+	CAIRN_URI="$uri" cairn run echo owner >out &&
+	echo owner >expected &&
+	test_cmp expected out
+'
+test_expect_success ROOT 'security.local-owners makes a member an owner, by user or by group' '
+	test_when_finished "stop_broker r2" &&
+	broker_start r2 --statedir "$shared/r2" -o broker.socket-group="$grp" -o broker.socket-mode=0750 \
+		-o security.local-owners="$member" &&
+	as "$member" env CAIRN_URI="$(broker_uri r2)" cairn run echo member >out &&
+	echo member >expected &&
+	test_cmp expected out &&
+	stop_broker r2 &&
+	test_when_finished "stop_broker r3" &&
+	broker_start r3 --statedir "$shared/r3" -o broker.socket-group="$grp" -o broker.socket-mode=0750 \
+		-o security.local-owners="$grp" &&
+	as "$member" env CAIRN_URI="$(broker_uri r3)" cairn run echo group >out &&
+	echo group >expected &&
+	test_cmp expected out
+'
+test_expect_success 'security.local-owners naming nobody on this host stops cairn start, naming the key' '
+	test_must_fail cairn start -o security.local-owners=no-such-user-or-group-x true 2>err &&
+	grep "security.local-owners: .no-such-user-or-group-x. is neither a user nor a group on this host" err
+'
+test_expect_success ROOT 'with --listen local://DIR/NAME the settings apply to DIR' '
 	mkdir -m 0700 "$shared/sockdir" &&
 	test_when_finished "stop_broker b2" &&
-	broker_start b2 --statedir "$shared/s2" --listen "ipc://$shared/sockdir/c.sock" \
+	broker_start b2 --statedir "$shared/s2" --listen "local://$shared/sockdir/c.sock" \
 		-o broker.socket-group="$grp" -o broker.socket-mode=0750 &&
 	as "$member" env CAIRN_URI="$(broker_uri b2)" cairn ping &&
 	test_must_fail as "$outsider" env CAIRN_URI="$(broker_uri b2)" cairn ping &&

@@ -126,6 +126,7 @@ void LocalConnection::read_some() {
     std::weak_ptr<LocalConnection> handle = self->second;
     util::Status st = decoder_.feed(std::string_view(buf, static_cast<size_t>(n)),
                                     [this, &handle](std::string_view frame) {
+                                      if (closed_) return false;  // e.g. a reply past the limit
                                       if (listener_.on_frame_(*this, handle, frame)) return true;
                                       listener_.close(*this);  // the broker logged why
                                       return false;

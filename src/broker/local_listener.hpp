@@ -91,9 +91,8 @@ class LocalListener {
   using IsOwner = std::function<bool(uid_t uid, gid_t gid)>;
   // Serves one complete frame; returns false to close the connection (a malformed frame, which
   // it has logged).
-  using OnFrame = std::function<bool(LocalConnection& conn,
-                                     const std::weak_ptr<LocalConnection>& handle,
-                                     std::string_view frame)>;
+  using OnFrame = std::function<bool(
+      LocalConnection& conn, const std::weak_ptr<LocalConnection>& handle, std::string_view frame)>;
 
   // Binds `path` (a stale socket file there is replaced; a live one, or anything else, is
   // refused) and listens. Throws StartupError ("listen") saying why it cannot.
@@ -142,9 +141,9 @@ class LocalListener {
   reactor::Io accept_io_;
   reactor::Timer accept_pause_;
   std::unordered_map<LocalConnection*, std::shared_ptr<LocalConnection>> connections_;
-  std::vector<std::shared_ptr<LocalConnection>> dirty_;   // connections with replies to send
+  std::vector<std::shared_ptr<LocalConnection>> dirty_;    // connections with replies to send
   std::vector<std::shared_ptr<LocalConnection>> closing_;  // closed, freed at the next flush()
-  std::unique_ptr<char[]> read_buffer_;                   // kReadBytes, shared by every peer
+  std::unique_ptr<char[]> read_buffer_;                    // kReadBytes, shared by every peer
   uint64_t slow_dropped_ = 0;
   uint64_t accept_errors_ = 0;
 };

@@ -1,6 +1,7 @@
-// Unit tests for the broker core with a real ROUTER socket and DEALER test clients: dispatch,
-// ENOSYS, malformed input, responders that outlive their client or the broker, streaming,
-// built-in services, heartbeat, shutdown hooks, CURVE admission; and the log ring.
+// Unit tests for the broker core over tcp:// (a real ROUTER socket with CURVE, and DEALER test
+// clients with an allowed key): dispatch, ENOSYS, malformed input, responders that outlive their
+// client or the broker, streaming, built-in services, heartbeat, shutdown hooks, CURVE admission;
+// and the log ring. local:// has its own tests (local_test.cpp).
 #include "broker/broker.hpp"
 
 #include <czmq.h>
@@ -145,17 +146,29 @@ bool log_has(Broker& b, const std::string& text) {
 
 class BrokerTest : public testing::Test {
  protected:
-  void SetUp() override { zctx_ = zmq_ctx_new(); }
+  void SetUp() override {
+    zctx_ = zmq_ctx_new();
+    ASSERT_EQ(zcert_save(server_, (dir_.path() + "/default-server").c_str()), 0);
+  }
   void TearDown() override {
     clients_.clear();
     broker_.reset();
     zmq_ctx_term(zctx_);
+    zcert_destroy(&server_);
+    zcert_destroy(&owner_);
   }
+  // A broker on `listen`; by default on tcp://127.0.0.1:* with server_'s certificate, admitting
+  // owner_, the key client() uses.
   Broker& start(const std::vector<std::string>& options = {}, std::string listen = {}) {
     Config config;
+    if (listen.empty()) {
+      config.set_option("security.curve-cert=" + dir_.path() + "/default-server");
+      config.set_option("security.allowed-clients=['" + std::string(zcert_public_txt(owner_)) +
+                        "']");
+    }
     for (const auto& o : options) config.set_option(o);
     BrokerOptions opts;
-    opts.listen = listen.empty() ? "ipc://" + dir_.path() + "/s" : listen;
+    opts.listen = listen.empty() ? "tcp://127.0.0.1:*" : listen;
     opts.statedir = dir_.path();
     opts.log_to_stderr = false;
     opts.modules = modules_;
@@ -163,14 +176,17 @@ class BrokerTest : public testing::Test {
     return *broker_;
   }
   Client& client() {
-    clients_.push_back(std::make_unique<Client>(zctx_, broker_->uri()));
+    clients_.push_back(
+        std::make_unique<Client>(zctx_, broker_->uri(), zcert_public_key(server_), owner_));
     return *clients_.back();
   }
 
   std::vector<BuiltinModule> modules_;
   reactor::Loop loop_;
-  test::TempDir dir_{"cairn-broker-test", "/tmp"};  // /tmp: the ipc:// path stays short
+  test::TempDir dir_{"cairn-broker-test", "/tmp"};
   void* zctx_;
+  zcert_t* server_ = zcert_new();
+  zcert_t* owner_ = zcert_new();
   std::unique_ptr<Broker> broker_;
   std::vector<std::unique_ptr<Client>> clients_;
 };
@@ -314,10 +330,14 @@ struct UnreadTally {
 // one batch, from a client that stops reading: libzmq's receive queue on its side holds one
 // message and the kernel little, so the rest of what the broker sends it waits in the broker.
 // Once the broker has served them all, reads every answer.
-UnreadTally flood_unread(reactor::Loop& loop, void* zctx, const std::string& uri, const int& served,
-                         int count, size_t reply, bool batched) {
+UnreadTally flood_unread(reactor::Loop& loop, void* zctx, const std::string& uri,
+                         const uint8_t* server_key, zcert_t* cert, const int& served, int count,
+                         size_t reply, bool batched) {
   UnreadTally t;
   void* sock = zmq_socket(zctx, ZMQ_DEALER);
+  zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_key, 32);
+  zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, zcert_public_key(cert), 32);
+  zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, zcert_secret_key(cert), 32);
   int one = 1, small = 4096, linger = 0;
   zmq_setsockopt(sock, ZMQ_RCVHWM, &one, sizeof one);
   zmq_setsockopt(sock, ZMQ_RCVBUF, &small, sizeof small);
@@ -393,7 +413,8 @@ TEST_F(BrokerTest, RepliesAClientLeavesUnreadAreBoundedInBytesTheRestAreEnobufs)
     r->ok(std::string(req.payload == "huge" ? 2 * 1048576 : kReply, 'x'));
   });
   constexpr int kRequests = 64;  // 16 MiB of replies
-  UnreadTally t = flood_unread(loop_, zctx_, b.uri(), served, kRequests, kReply, false);
+  UnreadTally t = flood_unread(loop_, zctx_, b.uri(), zcert_public_key(server_), owner_, served,
+                               kRequests, kReply, false);
   EXPECT_TRUE(log_has(b, "past broker.peer-queue-limit (1048576)"));
   expect_bounded(t, kRequests, 4);  // four payloads of 256 KiB fill 1 MiB
   // A client that reads as it goes gets everything, and a reply larger than the limit still
@@ -420,8 +441,9 @@ TEST_F(BrokerTest, RepliesToABatchAreBoundedTooTheRestAreEnobufsInsideTheBatch) 
   });
   constexpr int kRequests = 64;
   // A batch counts its framing too: three replies and their entry headers fit under 1 MiB.
-  expect_bounded(flood_unread(loop_, zctx_, b.uri(), served, kRequests, kReply, true), kRequests,
-                 3);
+  expect_bounded(flood_unread(loop_, zctx_, b.uri(), zcert_public_key(server_), owner_, served,
+                              kRequests, kReply, true),
+                 kRequests, 3);
 }
 
 TEST_F(BrokerTest, AMalformedBatchIsDroppedAndLoggedAndTheBrokerStillAnswers) {
@@ -705,14 +727,6 @@ TEST_F(BrokerTest, AUserKeyMayUseContentAndStatsButNotJobsWhichOwnersMay) {
   zcert_destroy(&server);
   zcert_destroy(&owner);
   zcert_destroy(&user);
-}
-
-TEST_F(BrokerTest, IpcPeersAreOwners) {
-  Broker& b = start();
-  b.register_service("jobtap.load", [](const msg::Message&, ResponderPtr r) { r->ok("ok"); });
-  auto r = client().rpc(loop_, "jobtap.load");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->errnum, 0);
 }
 
 // Fake modules that record their life in `events`.

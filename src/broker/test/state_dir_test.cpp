@@ -1,5 +1,5 @@
 // Unit tests for StateDir: a temporary statedir is removed and a given one kept, one broker at a
-// time holds a statedir's lock, the ipc:// socket goes in a directory of mode 0700 that is ours,
+// time holds a statedir's lock, the local:// socket goes in a directory of mode 0700 that is ours,
 // and a socket path too long for sun_path is refused.
 #include "broker/state_dir.hpp"
 
@@ -64,7 +64,7 @@ TEST_F(StateDirTest, TemporaryStatedirIsRemovedOnDestruction) {
     StateDir dir(std::nullopt);
     path = dir.path();
     EXPECT_TRUE(fs::is_directory(path));
-    EXPECT_EQ(dir.socket_uri(), "ipc://" + path + "/cairn.sock");
+    EXPECT_EQ(dir.socket_uri(), "local://" + path + "/cairn.sock");
   }
   EXPECT_FALSE(fs::exists(path));
 }
@@ -75,7 +75,7 @@ TEST_F(StateDirTest, GivenStatedirIsCreatedMode0700AndKept) {
     StateDir dir(given);
     EXPECT_EQ(dir.path(), given);
     EXPECT_EQ(mode_of(given), 0700u);
-    EXPECT_EQ(dir.socket_uri(), "ipc://" + given + "/cairn.sock");
+    EXPECT_EQ(dir.socket_uri(), "local://" + given + "/cairn.sock");
   }
   EXPECT_TRUE(fs::is_directory(given));
 }
@@ -83,7 +83,7 @@ TEST_F(StateDirTest, GivenStatedirIsCreatedMode0700AndKept) {
 TEST_F(StateDirTest, SocketGoesInRunWhenTheStatedirIsNotPrivate) {
   chmod(scratch_.c_str(), 0755);
   StateDir dir(scratch_);
-  EXPECT_EQ(dir.socket_uri(), "ipc://" + scratch_ + "/run/cairn.sock");
+  EXPECT_EQ(dir.socket_uri(), "local://" + scratch_ + "/run/cairn.sock");
   EXPECT_EQ(mode_of(scratch_ + "/run"), 0700u);
   EXPECT_EQ(mode_of(scratch_), 0755u);  // a given statedir's mode is left alone
 }

@@ -173,6 +173,7 @@ class StreamTransport final : public Transport {
       : fd_(std::move(fd)), decoder_(msg::kMaxStreamFrame), buffer_(new char[kReadBytes]) {}
 
   util::Status send_batch(std::string& frame, int wait_ms, const Sink& sink) override {
+    if (!broken_.text.empty()) return broken_;
     char prefix[msg::kStreamPrefixBytes];
     msg::encode_stream_prefix(static_cast<uint32_t>(frame.size()), prefix);
     iovec iov[2] = {{prefix, sizeof prefix}, {frame.data(), frame.size()}};
@@ -187,6 +188,7 @@ class StreamTransport final : public Transport {
   }
 
   util::Status receive(int wait_ms, const Sink& sink) override {
+    if (!broken_.text.empty()) return broken_;
     const auto deadline = deadline_of(wait_ms);
     for (;;) {
       int flags = 0;
@@ -238,7 +240,18 @@ class StreamTransport final : public Transport {
     return {};
   }
 
+  // Writes the iovecs whole. A failure after part of them went leaves the stream cut in the
+  // middle of a frame: the connection is then broken for good, and says so on every later call.
   util::Status write_all(iovec* iov, int count, int wait_ms, const Sink& sink) {
+    bool partial = false;
+    util::Status st = write_iov(iov, count, wait_ms, sink, partial);
+    if (!st && partial)
+      broken_ = util::Error{st.error().errnum,
+                            st.error().text + " (part of a request was sent: reconnect)"};
+    return st;
+  }
+
+  util::Status write_iov(iovec* iov, int count, int wait_ms, const Sink& sink, bool& partial) {
     const auto deadline = deadline_of(wait_ms);
     msghdr mh{};
     mh.msg_iov = iov;
@@ -263,6 +276,7 @@ class StreamTransport final : public Transport {
         continue;
       }
       size_t sent = static_cast<size_t>(n);
+      partial = true;
       while (mh.msg_iovlen > 0 && sent >= mh.msg_iov->iov_len) {
         sent -= mh.msg_iov->iov_len;
         ++mh.msg_iov;
@@ -282,6 +296,7 @@ class StreamTransport final : public Transport {
   msg::Message decoded_;     // the response being decoded, its buffers reused
   msg::BatchWriter single_;  // a request sent by itself
   int rcvtimeo_ms_ = -2;     // SO_RCVTIMEO last set (-2: not yet)
+  util::Error broken_;       // a write failed part-way: every later call fails with it
 };
 
 // tcp://: a ZeroMQ DEALER socket (CURVE). A batch is one single-frame message; a request sent
@@ -386,23 +401,28 @@ util::Result<util::UniqueFd> connect_local(const std::string& uri, const std::st
   return connect_error(err, uri, fmt::format("cannot connect: {}", why));
 }
 
-// zmq_connect on tcp:// connects in the background and retries for ever; find out first, and
-// within a second, whether the host resolves and something accepts connections on the port. A
-// host that neither accepts nor refuses within a second is left to ZeroMQ (and the reply
-// timeout).
-util::Status probe_tcp(const std::string& uri) {
+// The HOST and PORT of tcp://HOST:PORT (HOST without IPv6 brackets), or why the URI is not one.
+util::Status parse_tcp(const std::string& uri, std::string& host, std::string& port) {
   std::string_view rest = std::string_view(uri).substr(kTcpScheme.size());
   auto colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0)
     return util::Error{EINVAL, "expected tcp://HOST:PORT"};
-  std::string host(rest.substr(0, colon));
-  std::string port(rest.substr(colon + 1));
+  host = rest.substr(0, colon);
+  port = rest.substr(colon + 1);
   char* end = nullptr;
   long n = std::strtol(port.c_str(), &end, 10);
   if (port.empty() || *end != '\0' || n < 1 || n > 65535)
     return util::Error{EINVAL, fmt::format("port '{}' is not a number from 1 to 65535", port)};
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
+  return {};
+}
+
+// zmq_connect on tcp:// connects in the background and retries for ever; find out first, and
+// within a second, whether the host resolves and something accepts connections on the port. A
+// host that neither accepts nor refuses within a second is left to ZeroMQ (and the reply
+// timeout).
+util::Status probe_tcp(const std::string& host, const std::string& port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
@@ -449,8 +469,12 @@ util::Result<std::unique_ptr<Transport>> connect_tcp(const std::string& uri) {
     return connect_error(errnum, "zmq",
                          fmt::format("cannot create a socket: {}", zmq_strerror(errnum)));
   }
+  // The URI, then the CURVE settings, then the network: what the user wrote is checked first.
+  std::string host, port;
+  if (auto parsed = parse_tcp(uri, host, port); !parsed)
+    return connect_error(EINVAL, uri, fmt::format("cannot connect: {}", parsed.error().text));
   if (auto curve = setup_curve(sock.get()); !curve) return curve.error();
-  if (auto reachable = probe_tcp(uri); !reachable)
+  if (auto reachable = probe_tcp(host, port); !reachable)
     return connect_error(reachable.error().errnum, uri,
                          fmt::format("cannot connect: {}", reachable.error().text));
   if (zmq_connect(sock.get(), uri.c_str()) != 0) {

@@ -15,7 +15,8 @@ ThreadedBacking::ThreadedBacking(reactor::Loop& loop, std::unique_ptr<BlockingSt
                                  unsigned threads, ErrorHook on_error)
     : store_(std::move(store)),
       on_error_(std::move(on_error)),
-      async_(loop, [this](reactor::Async&) { deliver(); }) {
+      async_(loop, [this](reactor::Async&) { deliver(); }),
+      hand_off_(loop, [this](reactor::Prepare&) { hand_off(); }) {
   async_.start();
   threads = std::max(threads, 1u);
   workers_.reserve(threads);
@@ -32,7 +33,8 @@ ThreadedBacking::~ThreadedBacking() {
   store_->interrupt();
   for (auto& t : workers_) t.join();
   async_.stop();
-  // finished_ and callbacks_ go with the object, on this (the reactor) thread, uncalled.
+  hand_off_.stop();
+  // pending_, finished_ and callbacks_ go with the object, on this (the reactor) thread, uncalled.
 }
 
 void ThreadedBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {
@@ -54,12 +56,20 @@ bool ThreadedBacking::claim_wake() {
 }
 
 void ThreadedBacking::enqueue(Request req) {
+  pending_.push_back(req);
+  if (!hand_off_.active()) hand_off_.start();
+}
+
+void ThreadedBacking::hand_off() {
+  hand_off_.stop();  // started again by the next enqueue: an idle loop is not woken for it
+  if (pending_.empty()) return;
   bool wake;
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(req);
+    queue_.insert(queue_.end(), pending_.begin(), pending_.end());
     wake = claim_wake();
   }
+  pending_.clear();
   if (wake) wake_.notify_one();
 }
 

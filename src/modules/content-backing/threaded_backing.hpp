@@ -72,6 +72,11 @@ class ThreadedBacking : public Backing {
   void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
   void load(const util::Digest& key, LoadCallback cb) override;
 
+  // Moves every request made since the last hand-off to the workers, under one lock and with at
+  // most one wake-up. A Prepare calls it once per loop iteration, just before the loop polls, so
+  // one iteration's requests cross to the workers together; a test may call it directly.
+  void hand_off();
+
   // Requests whose callback has not run yet.
   size_t outstanding() const { return callbacks_.size(); }
   // Times the Async's handler ran and delivered at least one result.
@@ -90,6 +95,7 @@ class ThreadedBacking : public Backing {
     std::string data;   // a load's blob
   };
 
+  // Queues `req` for the next hand-off (reactor thread only).
   void enqueue(Request req);
   // Under mutex_: whether a sleeping worker should be notified for the queued requests (and
   // if so, marks the wake-up as pending). Notify after unlocking.
@@ -103,6 +109,7 @@ class ThreadedBacking : public Backing {
 
   // Reactor thread only.
   std::unordered_map<uint64_t, std::variant<StoreCallback, LoadCallback>> callbacks_;
+  std::vector<Request> pending_;  // queued this iteration, not yet handed to the workers
   uint64_t next_id_ = 1;
   uint64_t deliveries_ = 0;
 
@@ -115,6 +122,7 @@ class ThreadedBacking : public Backing {
   bool waking_ = false;    // a worker has been notified and has not taken the lock yet
 
   reactor::Async async_;
+  reactor::Prepare hand_off_;
   std::vector<std::thread> workers_;  // last: started once everything they use exists
 };
 

@@ -6,17 +6,76 @@
 // broker has handled every ping before it) and look at the broker. Then it reads every reply (at
 // most 30 s each) and prints "ok N" and "enobufs N" (of the pings), then the text of the last
 // ENOBUFS reply. Exit 0 once all COUNT + 1 replies came, with the store's a success.
+// On local:// the broker disconnects such a client instead: flood sends the COUNT pings (until
+// the broker closes the connection), prints "sent N", waits for the line on stdin, then reads
+// what is there until the connection ends and prints "ok N" (whole replies) and "closed" if the
+// broker closed it. Exit 0 once the connection ended.
 #include <zmq.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <utility>
 
+#include "libclient/test/raw_stream.hpp"
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
+
+namespace {
+
+int flood_local(const char* uri, long count, const std::string& payload) {
+  auto fd = cairn::test::connect_local(uri);
+  if (!fd) {
+    std::fprintf(stderr, "flood: %s: %s\n", uri, std::strerror(errno));
+    return 1;
+  }
+  int small = 4096;
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  long sent = 0;
+  cairn::msg::BatchWriter w;
+  for (long i = 1; i <= count; ++i, ++sent) {
+    w.clear();
+    w.add(cairn::msg::Message::request({}, {}, static_cast<uint32_t>(i)), "broker.ping", payload);
+    if (!cairn::test::write_frame(fd.get(), w.frame())) break;  // the broker hung up
+  }
+  std::printf("sent %ld\n", sent);
+  std::fflush(stdout);
+  char line[64];
+  if (!std::fgets(line, sizeof line, stdin)) {
+    std::fprintf(stderr, "flood: stdin closed before the go-ahead line\n");
+    return 1;
+  }
+  timeval tv{30, 0};
+  setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  cairn::msg::FrameDecoder decoder(uint64_t{1} << 32);
+  std::string buf(1 << 20, '\0');
+  long ok = 0;
+  for (;;) {
+    ssize_t n = read(fd.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      std::fprintf(stderr, "flood: the connection stayed open and silent for 30 s\n");
+      return 1;
+    }
+    if (n <= 0) break;  // EOF, or ECONNRESET: the broker closed it
+    (void)decoder.feed(
+        std::string_view(buf.data(), static_cast<size_t>(n)), [&](std::string_view f) {
+          auto batch = cairn::msg::BatchReader::open(f);
+          cairn::msg::Message m;
+          while (batch && !batch->done())
+            if (batch->next(m) && m.errnum == 0 && m.payload.size() == payload.size()) ++ok;
+          return true;
+        });
+  }
+  std::printf("ok %ld\nclosed\n", ok);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 5) {
@@ -29,6 +88,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "flood: COUNT must be at least 1 and SIZE at least 0\n");
     return 2;
   }
+  if (cairn::test::is_local(argv[1]))
+    return flood_local(argv[1], count, std::string(static_cast<size_t>(size), 'p'));
   cairn::msg::ZmqContext ctx;
   cairn::msg::ZmqSocket sock(ctx, ZMQ_DEALER);
   int one = 1, small = 4096;

@@ -61,6 +61,10 @@ class FakeStore : public BlockingStore {
       std::unique_lock lock(mutex);
       return cv.wait_for(lock, std::chrono::seconds(10), [&] { return calls >= n; });
     }
+    int calls_made() {
+      std::lock_guard lock(mutex);
+      return calls;
+    }
   };
 
   explicit FakeStore(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
@@ -230,6 +234,7 @@ TEST(ThreadedBacking, CallsRunOnAsManyThreadsAsAskedAtOnce) {
   for (int i = 0; i < 10; i++) blobs.push_back(blob(i));
   int done = 0;
   for (auto& s : blobs) b.store(digest(s), s, [&](int) { done++; });
+  b.hand_off();
   EXPECT_TRUE(shared->wait_running(3));
   shared->open_gate();
   ASSERT_TRUE(run_until(loop, [&] { return done == 10; }));
@@ -245,11 +250,28 @@ TEST(ThreadedBacking, OneWakeUpDeliversEveryCompletionFinishedMeanwhile) {
   for (int i = 0; i < 100; i++) blobs.push_back(blob(i));
   int done = 0;
   for (auto& s : blobs) b.store(digest(s), s, [&](int) { done++; });
+  b.hand_off();
   ASSERT_TRUE(shared->wait_calls(100));
   // Every call has been made before the loop runs, so the results wait together: at most the
   // last one of each of the 4 workers can still be on its way when the first wake-up runs.
   ASSERT_TRUE(run_until(loop, [&] { return done == 100; }));
   EXPECT_LE(b.deliveries(), 5u);
+}
+
+TEST(ThreadedBacking, OneIterationsRequestsReachTheWorkersTogetherBeforeTheLoopPolls) {
+  reactor::Loop loop;
+  auto shared = std::make_shared<FakeStore::Shared>();
+  ThreadedBacking b(loop, std::make_unique<FakeStore>(shared), 2);
+  std::vector<std::string> blobs;
+  for (int i = 0; i < 20; i++) blobs.push_back(blob(i));
+  int done = 0;
+  for (auto& s : blobs) b.store(digest(s), s, [&](int) { done++; });
+  // Nothing crosses to the workers while the reactor is still making requests...
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(shared->calls_made(), 0);
+  // ...the loop's next iteration hands them all over, and every one completes.
+  ASSERT_TRUE(run_until(loop, [&] { return done == 20; }));
+  EXPECT_EQ(shared->calls_made(), 20);
 }
 
 TEST(ThreadedBacking, ACallbackMayIssueTheNextRequest) {
@@ -294,6 +316,7 @@ TEST(ThreadedBacking, DestructionWithWorkInFlightRunsNoCallbackAndStartsNothingN
     }
     auto w = std::make_shared<Witness>(Witness{loop_thread, &destroyed_elsewhere});
     b->load(digest(blobs[0]), [&called, w](int, std::string_view) { called++; });
+    b->hand_off();
     ASSERT_TRUE(shared->wait_running(2));
     b.reset();
   }
@@ -314,6 +337,7 @@ TEST(ThreadedBacking, DestructionDropsFinishedButUndeliveredCallbacks) {
     ThreadedBacking b(loop, std::make_unique<FakeStore>(shared), 2);
     std::string s("finished");
     for (int i = 0; i < 10; i++) b.store(digest(s), s, [&](int) { called++; });
+    b.hand_off();
     ASSERT_TRUE(shared->wait_calls(10));
   }
   for (int i = 0; i < 5; i++) loop.run_once(false);
