@@ -427,8 +427,9 @@ void Cache::missing(const std::vector<util::Digest>& keys, MissingCallback cb) {
         q->absent[i] = true;
       } else if (errnum != 0 && q->failure.errnum == 0) {
         q->failure =
-            util::Error{errnum, fmt::format("cannot tell whether the backing store "
-                                            "holds {}: {}",
+            util::Error{errnum, fmt::format("cannot tell whether the backing store holds {}: {}; "
+                                            "ask again once it answers (cairn dmesg shows its "
+                                            "errors)",
                                             backing_->describe(key), std::strerror(errnum))};
       }
       if (--q->waiting == 0) q->finish();
