@@ -681,6 +681,7 @@ TEST(Cache, MissingFailsWithAFailedQuerysErrnoNamingTheBackingObject) {
   ASSERT_TRUE(a->answered);
   EXPECT_EQ(a->errnum, EIO);
   EXPECT_NE(a->text.find("fake object " + util::blobref_format(key)), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("ask again once it answers"), std::string::npos) << a->text;
 
   util::Hasher sha256(util::HashType::kSha256);
   auto other = ask_missing(f.cache, {sha256.hash("x")});
