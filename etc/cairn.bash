@@ -64,8 +64,9 @@ _cairn() {
 	keygen) [[ $cur == -* ]] && _cairn_words -f --force --help || COMPREPLY=($(compgen -f -- "$cur")) ;;
 	content)
 		case $sub in
-		"") _cairn_words store load flush dropcache stats --help ;;
+		"") _cairn_words store load missing flush dropcache stats --help ;;
 		store | load) _cairn_words --bulk --help ;;
+		missing) _cairn_words --help ;;
 		esac
 		;;
 	stats)

@@ -34,7 +34,7 @@ test_expect_success 'the first word completes to subcommands' '
 '
 test_expect_success 'subcommands of a group' '
 	complete cairn content "" >out &&
-	printf "%s\n" --help dropcache flush load stats store >expected &&
+	printf "%s\n" --help dropcache flush load missing stats store >expected &&
 	test_cmp expected out &&
 	complete cairn stats l >out &&
 	echo listen >expected &&

@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='content: a blob read back from the backing store is checked against its
-blobref; a tampered copy is refused with an error naming the blob, logged and counted'
+blobref; a tampered copy is refused with an error naming the blob, the SQLite row and the
+repair, logged and counted; storing the blob again and flushing replaces the tampered row'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
 
 # Rewrites every stored object in a content.sqlite file (python3's sqlite3; no sqlite3 CLI).
@@ -32,6 +33,20 @@ test_expect_success 'loading it fails naming the blob; nothing is printed; the e
 	grep "corrupt" err &&
 	grep "$(cat ref).*does not match its hash" dmesg &&
 	test "$(jq .\"backing-corrupt\" stats.json)" = 1
+'
+test_expect_success 'the error names the row and the database, and says how to repair it' '
+	grep "row $(cat ref) of table objects in .*sd/content.sqlite" err &&
+	grep "store the original data again (cairn content store), then cairn content flush" err
+'
+test_expect_success 'storing the blob again and flushing replaces the tampered row' '
+	cairn start --statedir sd \
+		"cairn content load \$(cat ref) >/dev/null 2>&1;
+		 cairn content missing \$(cat ref) >missing &&
+		 cairn content store <blob >ref.again && cairn content flush" &&
+	test_cmp ref ref.again &&
+	test_cmp ref missing &&
+	cairn start --statedir sd "cairn content load \$(cat ref) >out.repaired" &&
+	test_cmp blob out.repaired
 '
 test_expect_success 'an intact blob still loads, and its bytes read are counted' '
 	echo "another blob" >blob2 &&

@@ -3,7 +3,8 @@ test_description='content.backing = files: three brokers share one files.dir
 
 Three brokers, each with its own --rank and --statedir, share one files.dir. Blobs stored and
 flushed on one load byte for byte on the others, also after the storing broker is killed with
-SIGKILL. A files.dir that turns read-only (a read-only bind mount, or chattr +i, as root;
+SIGKILL. A file corrupted in files.dir fails its load naming the path and the repair, and
+storing the blob again and flushing replaces it. A files.dir that turns read-only (a read-only bind mount, or chattr +i, as root;
 chmod otherwise) makes flush fail with the reason while stores still succeed; once writable
 again the flush succeeds and every blob is there. A missing files.dir stops cairn start.'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
@@ -151,6 +152,40 @@ test_expect_success READONLY 'writable again: the flush succeeds and the log say
 test_expect_success READONLY 'nothing was lost: rank 2 loads every blob stored meanwhile' '
 	on 2 cairn content load --bulk <refs-ro >out-ro &&
 	test_cmp blobs-ro out-ro &&
+	test -z "$(find "$SHARED" -name ".tmp.*")"
+'
+test_expect_success 'a corrupt file fails the load naming its path and the repair' '
+	ref=$(sed -n 5p refs) &&
+	path="$SHARED/sha1/$(echo "$ref" | cut -c6-7)/$ref" &&
+	sed -n 5p blobs | tr -d "\n" >blob5 &&
+	test "$(cat blob5)" = "shared blob 5" &&
+	printf "shared blob X" >"$path" &&
+	on 2 cairn content dropcache &&
+	test_must_fail on 2 cairn content load "$ref" >out 2>err &&
+	cat err &&
+	test_must_be_empty out &&
+	grep "file $path" err &&
+	grep "is corrupt" err &&
+	grep "store the original data again (cairn content store), then cairn content flush" err &&
+	on 2 cairn content missing "$ref" >missing &&
+	echo "$ref" >expect &&
+	test_cmp expect missing
+'
+test_expect_success 'storing it again and flushing replaces the file; the load succeeds' '
+	on 2 cairn content store <blob5 >ref5 &&
+	echo "$ref" >expect &&
+	test_cmp expect ref5 &&
+	on 2 cairn content flush &&
+	printf "shared blob 5" >expect5 &&
+	test_cmp expect5 "$path" &&
+	on 2 cairn content dropcache &&
+	on 2 cairn content load "$ref" >out &&
+	test_cmp blob5 out &&
+	on 1 cairn content dropcache &&
+	on 1 cairn content load "$ref" >out1 &&
+	test_cmp blob5 out1 &&
+	on 2 cairn content missing "$ref" >missing &&
+	test_must_be_empty missing &&
 	test -z "$(find "$SHARED" -name ".tmp.*")"
 '
 test_expect_success 'the other brokers exit cleanly' '

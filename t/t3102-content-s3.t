@@ -5,7 +5,9 @@ A throwaway Ceph cluster with radosgw (t/lib/ceph.sh) serves one bucket. One bro
 blobs through it; three brokers (own --rank and --statedir) share it: stored and flushed on
 one, loaded byte for byte on the others, also after the storing broker is killed. While
 radosgw is paused, stores succeed and flush fails after s3.timeout; once it resumes the
-retries succeed and the log says so. A wrong endpoint, bucket or key stops cairn start naming
+retries succeed and the log says so. A corrupted object is refused naming its key, listed by
+cairn content missing (which HEADs the bucket), and replaced by storing the blob again. A
+wrong endpoint, bucket or key stops cairn start naming
 the endpoint; the secret key appears nowhere.'
 . "$(dirname "$0")/lib/sharness-cairn.sh"
 . "$CAIRN_SRCDIR/t/lib/broker.sh"
@@ -63,6 +65,32 @@ test_expect_success 'one broker: store, flush, drop the cache, load back from S3
 test_expect_success 'the blob is one object named by its blobref' '
 	rgw_s3 get "$S3_BUCKET/$(cat binary.ref)" filename=object &&
 	cmp binary object
+'
+test_expect_success 'a corrupt object fails the load naming its key and bucket, and the repair' '
+	ref=$(cat binary.ref) &&
+	printf "damaged" >damaged &&
+	rgw_s3 put "$S3_BUCKET/$ref" filename=damaged &&
+	test_must_fail s3_run "cairn content load $ref" >out 2>err &&
+	cat err &&
+	test_must_be_empty out &&
+	grep "S3 object $ref in bucket $S3_BUCKET at $S3_ENDPOINT" err &&
+	grep "store the original data again (cairn content store), then cairn content flush" err
+'
+test_expect_success 'content missing HEADs the bucket; storing again and flushing repairs it' '
+	absent=sha1-0000000000000000000000000000000000000001 &&
+	s3_run "cairn content missing $ref $absent >missing.before &&
+		cairn content load $ref >/dev/null 2>&1;
+		cairn content missing $ref $absent >missing.after &&
+		cairn content store <binary >binary.again && cairn content flush" &&
+	echo "$absent" >expect &&
+	test_cmp expect missing.before &&
+	printf "%s\n" "$ref" "$absent" >expect &&
+	test_cmp expect missing.after &&
+	test_cmp binary.ref binary.again &&
+	rgw_s3 get "$S3_BUCKET/$ref" filename=repaired &&
+	cmp binary repaired &&
+	s3_run "cairn content load $ref >binary.repaired" &&
+	cmp binary binary.repaired
 '
 test_expect_success 'three brokers start on ranks 0, 1 and 2 on the same bucket' '
 	s3_start r0 0 &&

@@ -2,7 +2,8 @@
 test_description='content.backing = rados: brokers share blobs through a Ceph RADOS pool
 
 A throwaway cluster (t/lib/ceph.sh: one monitor, one memstore OSD). Round trips of text, binary
-and multi-MiB blobs; three brokers on one pool; a broker killed after its flush; the OSD paused
+and multi-MiB blobs; a corrupted object refused naming it and its pool, listed by cairn content
+missing, and replaced by storing the blob again; three brokers on one pool; a broker killed after its flush; the OSD paused
 while blobs are written (flush fails after rados.op-timeout, the broker warns, and once the OSD
 resumes the retries land); a blob over the largest RADOS write refused unsent; cairn start
 refused for an unreachable cluster, a missing pool and an unset rados.pool.'
@@ -71,6 +72,32 @@ test_expect_success 'a blob not in the pool: no such blob' '
 	test_must_fail cairn start --config rados.toml \
 		"cairn content load sha1-0000000000000000000000000000000000000001" 2>err &&
 	grep "no such blob" err
+'
+test_expect_success 'a corrupt object fails the load naming it, its pool and the repair' '
+	ref=$(cat text.ref) &&
+	printf "damaged" >damaged &&
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" put "$ref" damaged &&
+	test_must_fail cairn start --config rados.toml "cairn content load $ref" >out 2>err &&
+	cat err &&
+	test_must_be_empty out &&
+	grep "object $ref in RADOS pool $CEPH_POOL" err &&
+	grep "store the original data again (cairn content store), then cairn content flush" err
+'
+test_expect_success 'content missing stats the pool; storing again and flushing repairs it' '
+	absent=sha1-0000000000000000000000000000000000000001 &&
+	cairn start --config rados.toml "cairn content missing $ref $absent >missing.before &&
+		cairn content load $ref >/dev/null 2>&1;
+		cairn content missing $ref $absent >missing.after &&
+		cairn content store <text >text.again && cairn content flush" &&
+	echo "$absent" >expect &&
+	test_cmp expect missing.before &&
+	printf "%s\n" "$ref" "$absent" >expect &&
+	test_cmp expect missing.after &&
+	test_cmp text.ref text.again &&
+	rados -c "$CEPH_CONF" -p "$CEPH_POOL" get "$ref" text.rados &&
+	cmp text text.rados &&
+	cairn start --config rados.toml "cairn content load $ref >text.repaired" &&
+	cmp text text.repaired
 '
 test_expect_success 'rados.namespace keeps blobs apart within one pool' '
 	echo "in namespace ns1" >nsblob &&

@@ -1,6 +1,6 @@
-// `cairn content`: store, load, flush, dropcache and stats against the broker's content cache
-// (doc/architecture.md), through libclient. Blobs pass through unchanged (binary safe). The bulk
-// modes (FILE..., --bulk, --netstrings, several BLOBREFs) keep many requests in flight on one
+// `cairn content`: store, load, missing, flush, dropcache and stats against the broker's content
+// cache (doc/architecture.md), through libclient. Blobs pass through unchanged (binary safe). The
+// bulk modes (FILE..., --bulk, --netstrings, several BLOBREFs) keep many requests in flight on one
 // connection (pipeline.hpp) and handle the replies in input order: each prints or writes its
 // result in order, and the first error stops the run after everything before it is done.
 #include <fcntl.h>
@@ -272,6 +272,29 @@ int load(const std::vector<std::string>& blobrefs, bool bulk, const std::string&
   return rc;
 }
 
+// One content.missing request for every BLOBREF (one per line); the broker's reply, the refs
+// it holds nowhere in argument order, is printed as it comes. Exit 0 whether or not any is
+// missing: the output is the answer.
+int missing(const std::vector<std::string>& blobrefs) {
+  if (blobrefs.empty())
+    return usage_fail("content missing", "give the BLOBREFs to look for (one or more)");
+  std::string payload;
+  for (const std::string& ref : blobrefs) {
+    if (!util::blobref_parse(ref))
+      return fail(util::Error{EINVAL, "content missing: " + ref +
+                                          ": malformed blobref (expected sha1-<40 hex digits>, "
+                                          "or sha256-<64> with content.hash = sha256)"});
+    payload += ref;
+    payload += '\n';
+  }
+  auto c = connect_or_fail();
+  if (!c) return 1;
+  client::Response r = c->rpc("content.missing", payload);
+  if (!r.ok()) return fail_response("content missing", "content.missing", r);
+  if (!write_all(r.payload) || std::fflush(stdout) != 0) return fail(stdout_error());
+  return 0;
+}
+
 // flush, dropcache: empty request, empty reply.
 int simple(const std::string& name) {
   auto c = connect_or_fail();
@@ -347,6 +370,14 @@ void add_content(CLI::App& app, int& status) {
                  "write each blob to DIR/BLOBREF (through a temporary name, then renamed); DIR "
                  "must exist");
   ld->callback([&status, la] { status = load(la->blobrefs, la->bulk, la->dir); });
+
+  auto missing_refs = std::make_shared<std::vector<std::string>>();
+  auto* ms = content->add_subcommand(
+      "missing",
+      "print, in order, each BLOBREF that neither the cache nor the backing store holds (one "
+      "request for all); store those, e.g. with `cairn content store FILE...`");
+  ms->add_option("BLOBREF", *missing_refs, "blobref, e.g. sha1-<40 hex digits>");
+  ms->callback([&status, missing_refs] { status = missing(*missing_refs); });
 
   content->add_subcommand("flush", "wait until every blob is on the backing store")
       ->callback([&status] { status = simple("flush"); });

@@ -1,7 +1,7 @@
 // cairn::content::Backing: the interface between the content cache and its backing store
 // (SQLite in content-sqlite, the others in content-<name>/, a fake in the unit tests).
-// Contract: store()/load() never block and never call their callback before returning; every
-// callback runs later, on the reactor thread, at most once. Destroying a Backing drops the
+// Contract: store()/load()/exists() never block and never call their callback before returning;
+// every callback runs later, on the reactor thread, at most once. Destroying a Backing drops the
 // callbacks of requests still outstanding without calling them.
 #pragma once
 
@@ -21,12 +21,25 @@ class Backing {
   // is the backing store's own buffer, valid only during the call: a caller that keeps the
   // blob copies it (the cache does, once, into its own buffer).
   using LoadCallback = std::function<void(int errnum, std::string_view data)>;
+  // errnum 0: the store has an object under the key; ENOENT: it has none; another errno on
+  // failure.
+  using ExistsCallback = std::function<void(int errnum)>;
 
   virtual ~Backing() = default;
   // Writes `data` under `key`. `data` stays valid and unchanged until `cb` runs (the cache
-  // keeps the entry dirty, so it is never freed meanwhile). Storing an existing key succeeds.
+  // keeps the entry dirty, so it is never freed meanwhile). Storing an existing key succeeds,
+  // and leaves exactly `data` under it: a copy whose size or bytes differ (a corrupt copy) is
+  // replaced; a copy known to be equal may be left alone (that is the only write skipped).
   virtual void store(const util::Digest& key, std::string_view data, StoreCallback cb) = 0;
   virtual void load(const util::Digest& key, LoadCallback cb) = 0;
+  // Whether an object is stored under `key`, by the store's cheapest query (a stat, a HEAD, an
+  // index lookup): nothing is read back, so a corrupt copy answers 0 like a good one.
+  virtual void exists(const util::Digest& key, ExistsCallback cb) = 0;
+  // Where the copy of `key` is (or would be), for messages that send an operator to it: "file
+  // /srv/blobs/sha1/ab/sha1-ab...", "object sha1-ab... in RADOS pool cairn". Any thread.
+  virtual std::string describe(const util::Digest& key) const {
+    return "object " + util::blobref_format(key);
+  }
 };
 
 }  // namespace cairn::content

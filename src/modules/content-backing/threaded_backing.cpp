@@ -40,13 +40,19 @@ ThreadedBacking::~ThreadedBacking() {
 void ThreadedBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {
   uint64_t id = next_id_++;
   callbacks_.emplace(id, std::move(cb));
-  enqueue({id, key, data, false});
+  enqueue({id, key, data, Kind::kStore});
 }
 
 void ThreadedBacking::load(const util::Digest& key, LoadCallback cb) {
   uint64_t id = next_id_++;
   callbacks_.emplace(id, std::move(cb));
-  enqueue({id, key, {}, true});
+  enqueue({id, key, {}, Kind::kLoad});
+}
+
+void ThreadedBacking::exists(const util::Digest& key, ExistsCallback cb) {
+  uint64_t id = next_id_++;
+  callbacks_.emplace(id, StoreCallback(std::move(cb)));
+  enqueue({id, key, {}, Kind::kExists});
 }
 
 bool ThreadedBacking::claim_wake() {
@@ -108,18 +114,19 @@ void ThreadedBacking::worker_main() {
 // error, ENOMEM for a failed allocation (a blob too large for memory), else EIO.
 ThreadedBacking::Result ThreadedBacking::run(const Request& req) {
   try {
-    if (req.is_load) {
+    if (req.kind == Kind::kLoad) {
       util::Result<std::string> got = store_->get(req.key);
-      if (!got) return {req.id, got.error(), {}};
-      return {req.id, {}, std::move(got).value()};
+      if (!got) return {req.id, got.error(), {}, req.kind};
+      return {req.id, {}, std::move(got).value(), req.kind};
     }
-    util::Status put = store_->put(req.key, req.data);
-    if (!put) return {req.id, put.error(), {}};
-    return {req.id, {}, {}};
+    util::Status done =
+        req.kind == Kind::kStore ? store_->put(req.key, req.data) : store_->exists(req.key);
+    if (!done) return {req.id, done.error(), {}, req.kind};
+    return {req.id, {}, {}, req.kind};
   } catch (const std::bad_alloc&) {
-    return {req.id, {ENOMEM, "out of memory"}, {}};
+    return {req.id, {ENOMEM, "out of memory"}, {}, req.kind};
   } catch (const std::exception& e) {
-    return {req.id, {EIO, e.what()}, {}};
+    return {req.id, {EIO, e.what()}, {}, req.kind};
   }
 }
 
@@ -138,7 +145,8 @@ void ThreadedBacking::deliver() {
     callbacks_.erase(it);
     int errnum = res.error.errnum;
     bool is_load = std::holds_alternative<LoadCallback>(cb);
-    if (errnum != 0 && on_error_ && !(is_load && errnum == ENOENT)) on_error_(res.error);
+    bool answer = errnum == ENOENT && res.kind != Kind::kStore;
+    if (errnum != 0 && on_error_ && !answer) on_error_(res.error);
     if (is_load)
       std::get<LoadCallback>(cb)(errnum, res.data);
     else

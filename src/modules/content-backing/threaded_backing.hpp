@@ -46,10 +46,16 @@ namespace cairn::content {
 class BlockingStore {
  public:
   virtual ~BlockingStore() = default;
-  // Writes `data` under `key`; storing a key that is already there succeeds.
+  // Writes `data` under `key`, replacing a copy that differs from it (see Backing::store).
   virtual util::Status put(const util::Digest& key, std::string_view data) = 0;
   // The blob stored under `key`; an Error with ENOENT when there is none.
   virtual util::Result<std::string> get(const util::Digest& key) = 0;
+  // Success if an object is stored under `key` (not read back); an Error with ENOENT if not.
+  virtual util::Status exists(const util::Digest& key) = 0;
+  // As Backing::describe; called on any thread.
+  virtual std::string describe(const util::Digest& key) const {
+    return "object " + util::blobref_format(key);
+  }
   // Asks the calls running now, on other threads, to return soon (with an error). Called once,
   // from ~ThreadedBacking; after it no new call starts. The default does nothing: the calls
   // then simply run to their end.
@@ -59,7 +65,7 @@ class BlockingStore {
 class ThreadedBacking : public Backing {
  public:
   // Called on the reactor thread, just before the callback, with each failed request's Error
-  // (a load's ENOENT is an answer, not a failure, and is not reported).
+  // (the ENOENT of a load or an exists is an answer, not a failure, and is not reported).
   using ErrorHook = std::function<void(const util::Error&)>;
 
   // Starts `threads` workers (at least 1) over `store`.
@@ -71,6 +77,8 @@ class ThreadedBacking : public Backing {
 
   void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
   void load(const util::Digest& key, LoadCallback cb) override;
+  void exists(const util::Digest& key, ExistsCallback cb) override;
+  std::string describe(const util::Digest& key) const override { return store_->describe(key); }
 
   // Moves every request made since the last hand-off to the workers, under one lock and with at
   // most one wake-up. A Prepare calls it once per loop iteration, just before the loop polls, so
@@ -83,16 +91,18 @@ class ThreadedBacking : public Backing {
   uint64_t deliveries() const { return deliveries_; }
 
  private:
+  enum class Kind : uint8_t { kStore, kLoad, kExists };
   struct Request {
     uint64_t id;
     util::Digest key;
-    std::string_view data;  // a store's blob (valid until its callback runs); empty for a load
-    bool is_load;
+    std::string_view data;  // a store's blob (valid until its callback runs); empty otherwise
+    Kind kind;
   };
   struct Result {
     uint64_t id;
     util::Error error;  // errnum 0: success
     std::string data;   // a load's blob
+    Kind kind;
   };
 
   // Queues `req` for the next hand-off (reactor thread only).
@@ -107,7 +117,7 @@ class ThreadedBacking : public Backing {
   std::unique_ptr<BlockingStore> store_;
   ErrorHook on_error_;
 
-  // Reactor thread only.
+  // Reactor thread only. An exists' callback has a store's type and sits here as one.
   std::unordered_map<uint64_t, std::variant<StoreCallback, LoadCallback>> callbacks_;
   std::vector<Request> pending_;  // queued this iteration, not yet handed to the workers
   uint64_t next_id_ = 1;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +26,28 @@ util::Error sys_error(int errnum, const std::string& what) {
 using util::fsync_dir;
 using util::make_dir;
 using util::write_all;
+
+// Whether `path` is a regular file holding exactly `data`: one fstat when the size differs (a
+// truncated or padded copy), a read compared with `data` only when it matches. Comparing the
+// bytes is exact and cheaper than hashing them; `data` hashes to the blobref (the cache
+// computed it). Any failure to tell counts as "no": the caller then writes a fresh copy.
+bool holds(const std::string& path, std::string_view data) {
+  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode)) return false;
+  if (static_cast<uint64_t>(st.st_size) != data.size()) return false;
+  char buf[65536];
+  size_t have = 0;
+  while (have < data.size()) {
+    ssize_t n = ::read(fd.get(), buf, std::min(sizeof buf, data.size() - have));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    if (std::memcmp(buf, data.data() + have, static_cast<size_t>(n)) != 0) return false;
+    have += static_cast<size_t>(n);
+  }
+  return true;
+}
 
 uint64_t random_nonce() {
   uint64_t n = 0;
@@ -100,8 +123,8 @@ util::Status FilesStore::make_fanout(const std::string& fanout) const {
 
 util::Status FilesStore::put(const util::Digest& key, std::string_view data) {
   std::string path = path_of(key);
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {};  // blobs never change
+  // A good copy is left alone; a corrupt one (wrong size or bytes) is replaced below.
+  if (holds(path, data)) return {};
   size_t slash = path.rfind('/');
   std::string fanout = path.substr(0, slash);
   std::string name = path.substr(slash + 1);
@@ -158,5 +181,15 @@ util::Result<std::string> FilesStore::get(const util::Digest& key) {
   data.resize(have);
   return data;
 }
+
+util::Status FilesStore::exists(const util::Digest& key) {
+  std::string path = path_of(key);
+  struct stat st;
+  if (::stat(path.c_str(), &st) < 0) return sys_error(errno, "cannot stat " + path);
+  if (!S_ISREG(st.st_mode)) return sys_error(ENOENT, path + " is not a regular file");
+  return {};
+}
+
+std::string FilesStore::describe(const util::Digest& key) const { return "file " + path_of(key); }
 
 }  // namespace cairn::content

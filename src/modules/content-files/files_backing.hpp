@@ -5,8 +5,10 @@
 // <files.dir>/sha1/ab/sha1-abcd... (256 fan-out directories per hash keep each one small). A
 // file under its final name is complete: it is written under a unique temporary name
 // (.tmp.<blobref>.<nonce>.<n>, in the same directory), fsynced, renamed into place, and the
-// directory fsynced. Blobs never change, so a blob already there is not written again, and two
-// brokers storing the same blob at once both succeed (the second rename replaces equal bytes).
+// directory fsynced. Blobs never change, so a file already holding the blob's exact bytes is
+// not written again; one whose size or bytes differ (a corrupt copy) is replaced the same way.
+// Two brokers storing the same blob at once both succeed (the second rename replaces equal
+// bytes).
 // A failed write leaves no temporary file behind.
 #pragma once
 
@@ -33,6 +35,10 @@ class FilesStore : public BlockingStore {
 
   util::Status put(const util::Digest& key, std::string_view data) override;
   util::Result<std::string> get(const util::Digest& key) override;
+  // A stat of the blob's file (ENOENT: none, or not a regular file).
+  util::Status exists(const util::Digest& key) override;
+  // "file <path_of(key)>"
+  std::string describe(const util::Digest& key) const override;
 
   // <dir>/<hash>/<first two hex digits>/<blobref>
   std::string path_of(const util::Digest& key) const;

@@ -187,4 +187,12 @@ void LibradosIo::read(const char* oid, uint64_t offset, char* buf, size_t len,
   if (r < 0) fail(aio, r);
 }
 
+void LibradosIo::stat(const char* oid, RadosDone done) {
+  Aio* aio = start(done);
+  if (!aio) return;
+  int r =
+      rados_aio_stat(ioctx_.get(), oid, aio->completion.get(), &aio->stat_size, &aio->stat_mtime);
+  if (r < 0) fail(aio, r);
+}
+
 }  // namespace cairn::content

@@ -73,6 +73,7 @@ class LibradosIo : public RadosIo {
   void write_full(const char* oid, std::string_view data, RadosDone done) override;
   void read(const char* oid, uint64_t offset, char* buf, size_t len, uint64_t* object_size,
             RadosDone done) override;
+  void stat(const char* oid, RadosDone done) override;
 
   const RadosLimits& limits() const { return limits_; }
 
@@ -89,6 +90,8 @@ class LibradosIo : public RadosIo {
     size_t bytes_read = 0;
     int read_rval = 0;
     int stat_rval = 0;
+    uint64_t stat_size = 0;  // a stat's answers (unused, but librados writes them)
+    time_t stat_mtime = 0;
   };
   struct Key {};  // lets only connect() construct
 

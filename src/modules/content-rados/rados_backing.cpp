@@ -71,8 +71,10 @@ util::Result<std::unique_ptr<Backing>> open_rados(const BackingEnv& env) {
                         "memory but can never be flushed (EFBIG); lower content.blob-size-limit",
                         sizes.max_blob, sizes.max_write));
   }
+  std::string location = "RADOS pool " + s.pool;
+  if (!s.nspace.empty()) location += ", namespace " + s.nspace;
   return std::unique_ptr<Backing>(
-      std::make_unique<RadosBacking>(env.loop, std::move(io).value(), sizes));
+      std::make_unique<RadosBacking>(env.loop, std::move(io).value(), sizes, location));
 }
 
 }  // namespace
@@ -82,8 +84,12 @@ BackingType rados_backing_type() {
           &open_rados};
 }
 
-RadosBacking::RadosBacking(reactor::Loop& loop, std::unique_ptr<RadosIo> io, RadosSizes sizes)
-    : sizes_(sizes), async_(loop, [this](reactor::Async&) { deliver(); }), io_(std::move(io)) {
+RadosBacking::RadosBacking(reactor::Loop& loop, std::unique_ptr<RadosIo> io, RadosSizes sizes,
+                           std::string location)
+    : sizes_(sizes),
+      location_(std::move(location)),
+      async_(loop, [this](reactor::Async&) { deliver(); }),
+      io_(std::move(io)) {
   async_.start();
 }
 
@@ -135,6 +141,19 @@ void RadosBacking::load(const util::Digest& key, LoadCallback cb) {
   submit(id, op);
 }
 
+void RadosBacking::exists(const util::Digest& key, ExistsCallback cb) {
+  uint64_t id;
+  Op& op = add(key, &id);
+  op.is_exists = true;
+  op.stored = std::move(cb);
+  op.step = 0;  // moves no data: it counts as an operation only
+  submit(id, op);
+}
+
+std::string RadosBacking::describe(const util::Digest& key) const {
+  return "object " + util::blobref_format(key) + " in " + location_;
+}
+
 void RadosBacking::submit(uint64_t id, Op& op) {
   if (waiting_.empty() && fits(op.step))
     start(id, op);
@@ -151,7 +170,9 @@ void RadosBacking::start(uint64_t id, Op& op) {
   op.in_flight = true;
   inflight_ops_++;
   inflight_bytes_ += op.step;
-  if (!op.is_load) {
+  if (op.is_exists) {
+    io_->stat(op.oid.data(), done_for(id));
+  } else if (!op.is_load) {
     io_->write_full(op.oid.data(), op.blob, done_for(id));
   } else {
     // The first read also fetches the object's size.
@@ -187,7 +208,7 @@ void RadosBacking::deliver() {
       inflight_ops_--;
       inflight_bytes_ -= op.step;
     }
-    if (!op.is_load) {
+    if (!op.is_load) {  // a store or an exists
       StoreCallback cb = std::move(op.stored);
       ops_.erase(it);
       cb(f.result < 0 ? -f.result : 0);

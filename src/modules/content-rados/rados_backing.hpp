@@ -58,11 +58,20 @@ struct RadosSizes {
 
 class RadosBacking : public Backing {
  public:
-  RadosBacking(reactor::Loop& loop, std::unique_ptr<RadosIo> io, RadosSizes sizes);
+  // `location` names the pool (and namespace) in messages: "RADOS pool cairn".
+  RadosBacking(reactor::Loop& loop, std::unique_ptr<RadosIo> io, RadosSizes sizes,
+               std::string location = "the RADOS pool");
   ~RadosBacking() override;
 
+  // A write_full: it replaces whatever the object holds (a corrupt copy included) in the one
+  // round trip a stat would take; checking first could skip only the transfer, and only by
+  // reading the object back, which costs as much.
   void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
   void load(const util::Digest& key, LoadCallback cb) override;
+  // A stat of the object.
+  void exists(const util::Digest& key, ExistsCallback cb) override;
+  // "object <blobref> in <location>"
+  std::string describe(const util::Digest& key) const override;
 
   // Requests whose callback has not been called yet.
   size_t outstanding() const { return ops_.size(); }
@@ -75,7 +84,8 @@ class RadosBacking : public Backing {
   struct Op {
     ObjectName oid{};
     bool is_load = false;
-    StoreCallback stored;   // a store's callback, or
+    bool is_exists = false;
+    StoreCallback stored;   // a store's or an exists' callback, or
     LoadCallback loaded;    // a load's
     std::string_view blob;  // a store's data: valid until its callback (the Backing contract)
     // A load's buffer, of `capacity` bytes, not zeroed first: librados writes every byte it
@@ -104,6 +114,7 @@ class RadosBacking : public Backing {
   void finish_load(std::unordered_map<uint64_t, Op>::iterator it, int errnum);
 
   RadosSizes sizes_;
+  std::string location_;
   std::unordered_map<uint64_t, Op> ops_;  // reactor thread only, by request id
   uint64_t next_id_ = 1;
   std::vector<Finished> delivering_;  // deliver()'s buffer, kept to avoid allocating each time

@@ -1,9 +1,9 @@
-// cairn::content::RadosIo: the two asynchronous RADOS operations the rados backing store needs
-// (replace an object, read part of one), behind an interface so that the backing's unit tests
-// can complete, fail and reorder them from any thread (a fake), while LibradosIo
+// cairn::content::RadosIo: the three asynchronous RADOS operations the rados backing store
+// needs (replace an object, read part of one, stat one), behind an interface so that the backing's
+// unit tests can complete, fail and reorder them from any thread (a fake), while LibradosIo
 // (librados_io.hpp) does them through librados' C API.
-// Contract: write_full() and read() never block. Each calls its `done` exactly once, from any
-// thread (librados' own, usually), perhaps before it returns (an operation that could not be
+// Contract: write_full(), read() and stat() never block. Each calls its `done` exactly once, from
+// any thread (librados' own, usually), perhaps before it returns (an operation that could not be
 // started). Destroying a RadosIo cancels what is still outstanding and returns only once no
 // `done` is running or will run.
 #pragma once
@@ -33,6 +33,9 @@ class RadosIo {
   // the same operation also stores the object's size there before done runs.
   virtual void read(const char* oid, uint64_t offset, char* buf, size_t len, uint64_t* object_size,
                     RadosDone done) = 0;
+
+  // Whether `oid` exists: done(0) if it does, done(-ENOENT) if not (a stat; nothing is read).
+  virtual void stat(const char* oid, RadosDone done) = 0;
 };
 
 }  // namespace cairn::content

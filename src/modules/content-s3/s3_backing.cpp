@@ -339,6 +339,22 @@ util::Result<std::string> S3Store::get(const util::Digest& key) {
   return data;
 }
 
+util::Status S3Store::exists(const util::Digest& key) {
+  char ref[util::kMaxBlobrefSize + 1];
+  ref[util::blobref_format(key, ref)] = '\0';
+  Call call;
+  drive(call, [&](S3RequestContext* ctx) {
+    S3_head_object(&bucket_, ref, ctx, &Call::kResponse, &call);
+  });
+  if (call.failed()) return failure(call, fmt::format("head {}", ref));
+  return {};
+}
+
+std::string S3Store::describe(const util::Digest& key) const {
+  return fmt::format("S3 object {} in bucket {} at {}", util::blobref_format(key), opts_.bucket,
+                     opts_.endpoint);
+}
+
 S3Store::Context S3Store::take_context() {
   {
     std::lock_guard lock(pool_mutex_);

@@ -1,7 +1,8 @@
 // cairn::content::S3Store: content.backing = s3, one object per blob, named by its blobref, in
 // one bucket of an S3 service (radosgw, or any other), through libs3 with path-style addressing.
 // It is a BlockingStore: libs3's calls block, so ThreadedBacking runs them on s3.threads
-// workers.
+// workers. A put always sends the whole object: S3 replaces what the key held (a corrupt copy
+// too), and checking first could skip only the transfer, by a GET that costs as much.
 // Invariants: libs3 is initialised once per process (S3_initialize is not thread-safe) before
 // the first worker starts, and never deinitialised. Each call is driven on its worker through a
 // libs3 request context taken from a pool (so connections are reused), never used by two
@@ -64,6 +65,10 @@ class S3Store : public BlockingStore {
 
   util::Status put(const util::Digest& key, std::string_view data) override;
   util::Result<std::string> get(const util::Digest& key) override;
+  // A HEAD of the object (ENOENT: 404).
+  util::Status exists(const util::Digest& key) override;
+  // "S3 object <blobref> in bucket <bucket> at <endpoint>"
+  std::string describe(const util::Digest& key) const override;
   void interrupt() override { interrupted_ = true; }
 
  private:

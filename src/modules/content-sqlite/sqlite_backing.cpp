@@ -86,8 +86,14 @@ util::Result<std::unique_ptr<SqliteBacking>> SqliteBacking::open(reactor::Loop& 
   auto self = std::make_unique<SqliteBacking>(Key{}, loop, std::move(db));
   auto* s = self.get();
   const std::pair<SqliteStmt*, const char*> statements[] = {
-      {&s->insert_, "INSERT OR IGNORE INTO objects (hash, object) VALUES (?1, ?2)"},
+      // A row already holding these bytes is left alone (no page is written); a row whose
+      // object differs in size or bytes (a corrupt copy) is replaced. SQLite compares the two
+      // blobs by length, then memcmp: exact, and cheaper than hashing what it reads.
+      {&s->insert_,
+       "INSERT INTO objects (hash, object) VALUES (?1, ?2) ON CONFLICT (hash) DO UPDATE SET "
+       "object = excluded.object WHERE objects.object IS NOT excluded.object"},
       {&s->select_, "SELECT object FROM objects WHERE hash = ?1"},
+      {&s->exists_, "SELECT 1 FROM objects WHERE hash = ?1"},
       {&s->begin_, "BEGIN IMMEDIATE"},
       {&s->commit_, "COMMIT"},
       {&s->rollback_, "ROLLBACK"},
@@ -97,6 +103,7 @@ util::Result<std::unique_ptr<SqliteBacking>> SqliteBacking::open(reactor::Loop& 
     if (!prepared) return util::Error{prepared.error().errnum, path + ": " + prepared.error().text};
     *stmt = std::move(prepared).value();
   }
+  s->path_ = path;
   s->thread_ = std::thread([s] { s->thread_main(); });
   return self;
 }
@@ -157,6 +164,14 @@ void SqliteBacking::load(const util::Digest& key, LoadCallback cb) {
   enqueue(LoadReq{key, std::move(cb)});
 }
 
+void SqliteBacking::exists(const util::Digest& key, ExistsCallback cb) {
+  enqueue(ExistsReq{key, std::move(cb)});
+}
+
+std::string SqliteBacking::describe(const util::Digest& key) const {
+  return "row " + util::blobref_format(key) + " of table objects in " + path_;
+}
+
 void SqliteBacking::set_max_page_count(uint64_t pages, std::function<void(int)> cb) {
   enqueue(PragmaReq{"PRAGMA max_page_count = " + std::to_string(pages), std::move(cb)});
 }
@@ -190,7 +205,8 @@ void SqliteBacking::run_batch(std::vector<Request>& batch, std::vector<Completio
       stores.push_back(s);
       continue;
     }
-    // A read or pragma ends the run of writes before it, keeping the order requests came in.
+    // A read, exists or pragma ends the run of writes before it, keeping the order requests came
+    // in.
     run_stores(stores, done);
     if (auto* l = std::get_if<LoadReq>(&req)) {
       sqlite3_stmt* st = select_.get();
@@ -209,6 +225,14 @@ void SqliteBacking::run_batch(std::vector<Request>& batch, std::vector<Completio
       sqlite3_reset(st);
       sqlite3_clear_bindings(st);
       done.push_back({std::move(req), errnum, std::move(data)});
+    } else if (auto* e = std::get_if<ExistsReq>(&req)) {
+      sqlite3_stmt* st = exists_.get();
+      sqlite3_bind_blob(st, 1, e->key.bytes.data(), static_cast<int>(e->key.size()), SQLITE_STATIC);
+      int rc = sqlite3_step(st);
+      int errnum = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : sqlite_errno(rc);
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      done.push_back({std::move(req), errnum, {}});
     } else if (auto* p = std::get_if<PragmaReq>(&req)) {
       int rc = sqlite3_exec(db_.get(), p->sql.c_str(), nullptr, nullptr, nullptr);
       int errnum = rc == SQLITE_OK ? 0 : sqlite_errno(rc);
@@ -253,6 +277,8 @@ void SqliteBacking::deliver() {
       s->cb(c.errnum);
     else if (auto* l = std::get_if<LoadReq>(&c.req))
       l->cb(c.errnum, c.data);
+    else if (auto* e = std::get_if<ExistsReq>(&c.req))
+      e->cb(c.errnum);
     else if (auto* p = std::get_if<PragmaReq>(&c.req))
       p->cb(c.errnum);
   }

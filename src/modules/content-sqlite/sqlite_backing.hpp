@@ -2,7 +2,7 @@
 // thread of its own (see doc/architecture.md). The reactor thread only queues requests and
 // runs completions; the store thread owns the sqlite3 connection after open and runs every
 // statement; results come back through a reactor::Async. Consecutive writes are committed in
-// one transaction.
+// one transaction; a write whose row holds other bytes (a corrupt copy) replaces it.
 // Requests made during one loop iteration are handed to the store thread together, just
 // before the loop polls (a reactor::Prepare), so a burst of stores wakes the thread once and
 // becomes one transaction instead of one wake-up and one commit per store.
@@ -57,6 +57,10 @@ class SqliteBacking : public Backing {
 
   void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
   void load(const util::Digest& key, LoadCallback cb) override;
+  // SELECT 1 on the primary key: the object is not read.
+  void exists(const util::Digest& key, ExistsCallback cb) override;
+  // "row <blobref> of table objects in <path>"
+  std::string describe(const util::Digest& key) const override;
 
   // Runs `PRAGMA max_page_count = pages` on the store thread (bounds the file size; a write
   // beyond it fails with SQLITE_FULL), then cb(0 or errno).
@@ -75,11 +79,15 @@ class SqliteBacking : public Backing {
     util::Digest key;
     LoadCallback cb;
   };
+  struct ExistsReq {
+    util::Digest key;
+    ExistsCallback cb;
+  };
   struct PragmaReq {
     std::string sql;
     std::function<void(int)> cb;
   };
-  using Request = std::variant<StoreReq, LoadReq, PragmaReq>;
+  using Request = std::variant<StoreReq, LoadReq, ExistsReq, PragmaReq>;
   // A finished request (its callback still inside), delivered on the reactor thread.
   struct Completion {
     Request req;
@@ -100,8 +108,10 @@ class SqliteBacking : public Backing {
   void deliver();
 
   SqliteDb db_;
+  std::string path_;  // for messages
   SqliteStmt insert_;
   SqliteStmt select_;
+  SqliteStmt exists_;
   SqliteStmt begin_;
   SqliteStmt commit_;
   SqliteStmt rollback_;

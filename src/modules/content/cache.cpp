@@ -17,15 +17,19 @@ constexpr size_t kMaxLoadNum = 7, kMaxLoadDen = 10;
 
 util::Error no_such_blob() { return util::Error{ENOENT, "no such blob"}; }
 
-// Why a backing read that failed with `errnum` gives no blob, in a client's words.
-util::Error load_error(int errnum) {
+// Why a backing read that failed with `errnum` gives no blob, in a client's words; `where`
+// names the backing object (Backing::describe).
+util::Error load_error(int errnum, const std::string& where) {
   if (errnum == ENOENT) return no_such_blob();
   if (errnum == EBADMSG) {
-    return util::Error{EBADMSG,
-                       "the backing store's copy is corrupt (its data does not match the "
-                       "blobref); it is not served"};
+    return util::Error{
+        EBADMSG, fmt::format("the backing store's copy ({}) is corrupt: its data does not match "
+                             "the blobref, so it is not served; to repair it, store the original "
+                             "data again (cairn content store), then cairn content flush",
+                             where)};
   }
-  return util::Error{errnum, std::string("backing store read failed: ") + std::strerror(errnum)};
+  return util::Error{
+      errnum, fmt::format("backing store read of {} failed: {}", where, std::strerror(errnum))};
 }
 }  // namespace
 
@@ -354,7 +358,11 @@ void Cache::on_load_done(uint32_t idx, int errnum, std::string_view data) {
     return;
   }
   if (errnum == 0 && data.size() > UINT32_MAX) errnum = EFBIG;
+  std::string where;
+  if (errnum != 0 && errnum != ENOENT) where = backing_->describe(digest_of(e));
   if (errnum != 0) {
+    // Nothing is kept: a later store of the blob is a new, dirty entry, so it reaches the
+    // backing store and replaces a corrupt copy there.
     free_entry(idx);
   } else {
     set_blob(idx, data);
@@ -363,8 +371,70 @@ void Cache::on_load_done(uint32_t idx, int errnum, std::string_view data) {
   }
   // Answer from the local copy: a waiter may drop or purge the entry.
   const util::Result<std::string_view> blob =
-      errnum == 0 ? util::Result<std::string_view>(data) : load_error(errnum);
+      errnum == 0 ? util::Result<std::string_view>(data) : load_error(errnum, where);
   for (auto& w : waiters) w(blob);
+}
+
+// ---- missing ------------------------------------------------------------------------------
+
+void Cache::missing(const std::vector<util::Digest>& keys, MissingCallback cb) {
+  for (const util::Digest& key : keys) {
+    if (key.type != opts_.hash) {
+      cb(util::Error{EPROTO, fmt::format("{}: the blobref is not {}", util::blobref_format(key),
+                                         util::hash_name(opts_.hash))});
+      return;
+    }
+  }
+  // The answers of one request; shared by its backing queries, which may outlive nothing but
+  // the Cache (which drops them uncalled).
+  struct Query {
+    std::vector<bool> absent;
+    size_t waiting = 0;
+    util::Error failure;  // errnum 0: none yet
+    MissingCallback cb;
+    void finish() {
+      if (failure.errnum != 0) {
+        cb(failure);
+        return;
+      }
+      std::vector<size_t> out;
+      for (size_t i = 0; i < absent.size(); i++)
+        if (absent[i]) out.push_back(i);
+      cb(out);
+    }
+  };
+  auto q = std::make_shared<Query>();
+  q->absent.assign(keys.size(), false);
+  q->cb = std::move(cb);
+  std::vector<size_t> ask;
+  for (size_t i = 0; i < keys.size(); i++) {
+    uint32_t idx = find(keys[i]);
+    if (idx != kNil && (entry(idx).flags & kValid)) continue;  // in memory (dirty ones too)
+    if (!backing_)
+      q->absent[i] = true;
+    else
+      ask.push_back(i);
+  }
+  if (ask.empty()) {
+    q->finish();
+    return;
+  }
+  q->waiting = ask.size();
+  for (size_t i : ask) {
+    const util::Digest& key = keys[i];
+    backing_->exists(key, [this, q, i, key](int errnum) {
+      if (errnum == ENOENT) {
+        q->absent[i] = true;
+      } else if (errnum != 0 && q->failure.errnum == 0) {
+        q->failure =
+            util::Error{errnum, fmt::format("cannot tell whether the backing store holds {}: {}; "
+                                            "ask again once it answers (cairn dmesg shows its "
+                                            "errors)",
+                                            backing_->describe(key), std::strerror(errnum))};
+      }
+      if (--q->waiting == 0) q->finish();
+    });
+  }
 }
 
 // ---- flush, drop, purge -------------------------------------------------------------------

@@ -102,6 +102,15 @@ class Cache {
   // the cache is next changed. A key of another hash type is never found.
   std::optional<std::string_view> lookup(const util::Digest& key);
 
+  // Answers which of `keys` neither the cache nor the backing store holds: the indices into
+  // `keys` of those, ascending. A key held in memory (valid, dirty or not) is held; any other
+  // is asked of the backing store (Backing::exists, its cheapest query, off the loop thread),
+  // all at once; without a backing store it is missing. Never answers inside the call unless
+  // no key needs the backing store. Fails with the first failed query's errno (text naming the
+  // backing object), or EPROTO if a key is not of the cache's hash type.
+  using MissingCallback = std::function<void(const util::Result<std::vector<size_t>>& missing)>;
+  void missing(const std::vector<util::Digest>& keys, MissingCallback cb);
+
   // Calls cb with success once every entry that is dirty now is on the backing store (retrying
   // failed writes; entries stored later do not delay it), or with the errno of the first write
   // of one of those entries that fails; ENOSYS without a backing store.

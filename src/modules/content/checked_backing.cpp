@@ -25,14 +25,24 @@ CheckedBacking::CheckedBacking(std::unique_ptr<Backing> inner, util::HashType ha
 void CheckedBacking::store(const util::Digest& key, std::string_view data, StoreCallback cb) {
   auto start = std::chrono::steady_clock::now();
   size_t size = data.size();
-  inner_->store(key, data, [this, start, size, cb = std::move(cb)](int errnum) {
+  inner_->store(key, data, [this, key, start, size, cb = std::move(cb)](int errnum) {
     metrics_.store_ms.record(ms_since(start));
     if (errnum == 0) {
       counts_.bytes_written += size;
       metrics_.bytes_written.add(static_cast<int64_t>(size));
+      if (!corrupt_keys_.empty()) corrupt_keys_.erase(util::blobref_format(key));
     }
     cb(errnum);
   });
+}
+
+void CheckedBacking::exists(const util::Digest& key, ExistsCallback cb) {
+  if (!corrupt_keys_.empty() && corrupt_keys_.count(util::blobref_format(key)) != 0) {
+    // Answered later all the same: a callback never runs inside the call.
+    inner_->exists(key, [cb = std::move(cb)](int) { cb(ENOENT); });
+    return;
+  }
+  inner_->exists(key, std::move(cb));
 }
 
 void CheckedBacking::load(const util::Digest& key, LoadCallback cb) {
@@ -42,11 +52,13 @@ void CheckedBacking::load(const util::Digest& key, LoadCallback cb) {
     if (errnum == 0 && hasher_.hash(data) != key) {
       counts_.corrupt++;
       metrics_.corrupt.add(1);
+      if (corrupt_keys_.size() < kMaxCorruptKeys) corrupt_keys_.insert(util::blobref_format(key));
       if (on_corrupt_) on_corrupt_(key, data.size());
       cb(EBADMSG, {});
       return;
     }
     if (errnum == 0) {
+      if (!corrupt_keys_.empty()) corrupt_keys_.erase(util::blobref_format(key));
       counts_.bytes_read += data.size();
       metrics_.bytes_read.add(static_cast<int64_t>(data.size()));
     } else if (errnum != ENOENT) {

@@ -2,13 +2,20 @@
 // every backing gets the same checks and the same metric names: each blob read back is hashed
 // and compared with its blobref (a mismatch is EBADMSG, never served), and reads and writes
 // are timed and counted into the content context.
+// It also remembers the keys whose copies it found corrupt, until a store of the key succeeds
+// or a load of it verifies: exists() answers ENOENT for them without asking the store, so that
+// `cairn content missing` lists a blob known to be corrupt and a client uploads it again.
 // Invariants: it adds no thread and no queue; every callback of the inner store passes through
-// it exactly once, on the reactor thread, and the counters below only grow.
+// it exactly once, on the reactor thread, and the counters below only grow; corrupt_keys_ holds
+// at most kMaxCorruptKeys keys (past that, a corrupt copy found is still refused and logged,
+// but exists() asks the store about it).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <unordered_set>
 
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
@@ -43,8 +50,14 @@ class CheckedBacking : public Backing {
 
   void store(const util::Digest& key, std::string_view data, StoreCallback cb) override;
   void load(const util::Digest& key, LoadCallback cb) override;
+  void exists(const util::Digest& key, ExistsCallback cb) override;
+  std::string describe(const util::Digest& key) const override { return inner_->describe(key); }
 
   const BackingCounts& counts() const { return counts_; }
+  // Keys found corrupt and not stored (or verified) since.
+  size_t corrupt_keys() const { return corrupt_keys_.size(); }
+
+  static constexpr size_t kMaxCorruptKeys = 65536;
 
  private:
   std::unique_ptr<Backing> inner_;
@@ -52,6 +65,7 @@ class CheckedBacking : public Backing {
   BackingMetrics metrics_;
   CorruptFn on_corrupt_;
   BackingCounts counts_;
+  std::unordered_set<std::string> corrupt_keys_;  // blobrefs
 };
 
 }  // namespace cairn::content

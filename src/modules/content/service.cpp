@@ -5,6 +5,7 @@
 // whose timing handle the backing-load timer uses.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -12,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "libstats/stats.hpp"
 #include "libutil/blobref.hpp"
@@ -49,6 +51,7 @@ class ContentModule : public broker::Module {
   void after_drop(uint64_t dropped);
   void load(const msg::Message& req, const ResponderPtr& r);
   void flush(ResponderPtr r);
+  void missing(const msg::Message& req, const ResponderPtr& r);
   void heartbeat();
   void report_backing_errors();
   void publish_gauges();
@@ -119,10 +122,13 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
     auto checked = std::make_unique<CheckedBacking>(
         std::move(backing), opts.hash, backing_metrics_,
         [this](const util::Digest& key, size_t size) {
-          ctx_.log(broker::Level::kErr,
-                   fmt::format("content: {} ({} bytes) read from the {} backing store does not "
-                               "match its hash: the stored copy is corrupt and is not served",
-                               util::blobref_format(key), size, backing_name_));
+          ctx_.log(
+              broker::Level::kErr,
+              fmt::format("content: {} ({} bytes) read from the {} backing store ({}) does "
+                          "not match its hash: the stored copy is corrupt and is not served; "
+                          "to repair it, store the original data again (cairn content "
+                          "store), then cairn content flush",
+                          util::blobref_format(key), size, backing_name_, checked_->describe(key)));
         });
     checked_ = checked.get();
     backing = std::move(checked);
@@ -136,6 +142,8 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   ctx.register_service("content.load",
                        [this](const msg::Message& req, const ResponderPtr& r) { load(req, r); });
   ctx.register_service("content.flush", [this](const msg::Message&, ResponderPtr r) { flush(r); });
+  ctx.register_service("content.missing",
+                       [this](const msg::Message& req, const ResponderPtr& r) { missing(req, r); });
   ctx.register_service("content.dropcache", [this](const msg::Message&, ResponderPtr r) {
     after_drop(cache_->dropcache());
     r->ok();
@@ -232,6 +240,48 @@ void ContentModule::flush(ResponderPtr r) {
     else
       r->error(flushed.error().errnum, flushed.error().text);
   });
+}
+
+// Payload: blobrefs, one per line (a final newline is optional). Reply: those of them that
+// neither the cache nor the backing store holds, in request order, each followed by a newline.
+void ContentModule::missing(const msg::Message& req, const ResponderPtr& r) {
+  std::vector<util::Digest> keys;
+  std::vector<std::string> refs;  // as sent (hex of either case), for the reply
+  std::string_view rest = req.payload;
+  util::HashType hash = cache_->options().hash;
+  for (size_t line = 1; !rest.empty(); line++) {
+    size_t nl = rest.find('\n');
+    std::string_view ref = rest.substr(0, nl);
+    rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    auto d = util::blobref_parse(ref);
+    if (!d || d->type != hash) {
+      // The line is quoted only if it is short printable text: it may be any bytes.
+      bool printable = ref.size() <= 80 && std::all_of(ref.begin(), ref.end(),
+                                                       [](char c) { return c > ' ' && c < 0x7f; });
+      std::string shown = ref.empty() ? "an empty line" : printable ? std::string(ref) : "";
+      r->error(d ? EPROTO : d.error().errnum,
+               fmt::format("line {}: {}{}malformed blobref: expected {}-<{} hex digits>, one "
+                           "per line",
+                           line, shown, shown.empty() ? "" : ": ", util::hash_name(hash),
+                           2 * util::digest_size(hash)));
+      return;
+    }
+    keys.push_back(*d);
+    refs.emplace_back(ref);
+  }
+  cache_->missing(keys,
+                  [r, refs = std::move(refs)](const util::Result<std::vector<size_t>>& absent) {
+                    if (!absent) {
+                      r->error(absent.error().errnum, absent.error().text);
+                      return;
+                    }
+                    std::string out;
+                    for (size_t i : *absent) {
+                      out += refs[i];
+                      out += '\n';
+                    }
+                    r->ok(out);
+                  });
 }
 
 void ContentModule::heartbeat() {

@@ -93,6 +93,17 @@ class FakeStore : public BlockingStore {
     leave();
     return r;
   }
+  util::Status exists(const util::Digest& key) override {
+    std::string ref = util::blobref_format(key);
+    std::unique_lock lock(enter(ref), std::adopt_lock);
+    util::Status st = util::Error{ENOENT, ref + ": no such blob"};
+    if (auto f = s_->failures.find(ref); f != s_->failures.end())
+      st = f->second;
+    else if (s_->blobs.count(ref) != 0)
+      st = {};
+    leave();
+    return st;
+  }
   void interrupt() override {
     std::lock_guard lock(s_->mutex);
     s_->interrupts++;
@@ -180,6 +191,34 @@ TEST(ThreadedBacking, LoadOfAbsentKeyIsEnoentAndIsNotReportedAsAFailure) {
   EXPECT_TRUE(reported.empty());
 }
 
+// exists() answers from the store's own thread: 0 when stored, ENOENT (not reported as a
+// failure) when not, and a failure's errno and text otherwise.
+TEST(ThreadedBacking, ExistsAnswersZeroOrEnoentAndReportsOnlyFailures) {
+  reactor::Loop loop;
+  auto shared = std::make_shared<FakeStore::Shared>();
+  std::string broken = "broken";
+  shared->failures[util::blobref_hash(util::HashType::kSha1, broken)] =
+      util::Error{EIO, "stat: Input/output error"};
+  std::vector<util::Error> reported;
+  ThreadedBacking b(loop, std::make_unique<FakeStore>(shared), 2,
+                    [&](const util::Error& e) { reported.push_back(e); });
+  int stored = -1;
+  b.store(digest("here"), "here", [&](int errnum) { stored = errnum; });
+  ASSERT_TRUE(run_until(loop, [&] { return stored != -1; }));
+  int here = -1, absent = -1, failed = -1;
+  bool inside = true;
+  b.exists(digest("here"), [&](int errnum) { here = errnum + (inside ? 1000 : 0); });
+  b.exists(digest("absent"), [&](int errnum) { absent = errnum; });
+  b.exists(digest(broken), [&](int errnum) { failed = errnum; });
+  inside = false;
+  ASSERT_TRUE(run_until(loop, [&] { return here != -1 && absent != -1 && failed != -1; }));
+  EXPECT_EQ(here, 0);
+  EXPECT_EQ(absent, ENOENT);
+  EXPECT_EQ(failed, EIO);
+  ASSERT_EQ(reported.size(), 1u);
+  EXPECT_EQ(reported[0].text, "stat: Input/output error");
+}
+
 TEST(ThreadedBacking, ErrorsPassThroughWithErrnoAndText) {
   reactor::Loop loop;
   auto shared = std::make_shared<FakeStore::Shared>();
@@ -208,6 +247,7 @@ class ThrowingStore : public BlockingStore {
  public:
   util::Status put(const util::Digest&, std::string_view) override { throw std::bad_alloc(); }
   util::Result<std::string> get(const util::Digest&) override { throw std::runtime_error("boom"); }
+  util::Status exists(const util::Digest&) override { throw std::runtime_error("boom"); }
 };
 
 TEST(ThreadedBacking, AnExceptionFromTheStoreBecomesTheRequestsError) {

@@ -1,8 +1,9 @@
 // Unit tests for the files backing store: the file a blob goes to, round trips (NUL bytes, the
-// empty blob), an existing blob is not rewritten, ENOENT, a read-only directory (EACCES) and a
-// failed write leave no temporary file, start-up errors name files.dir, and the whole type
-// through ThreadedBacking with several brokers' worth of concurrent stores of one blob.
-// As root, "read-only" is made real by dropping CAP_DAC_OVERRIDE from the test's thread.
+// empty blob), a good copy is not rewritten while a corrupt one is replaced, exists, ENOENT, a
+// read-only directory (EACCES) and a failed write leave no temporary file, start-up errors name
+// files.dir, and the whole type through ThreadedBacking with several brokers' worth of concurrent
+// stores of one blob. As root, "read-only" is made real by dropping CAP_DAC_OVERRIDE from the
+// test's thread.
 #include "modules/content-files/files_backing.hpp"
 
 #include <fcntl.h>
@@ -141,18 +142,56 @@ TEST(FilesStore, BlobsWithNulBytesAndTheEmptyBlobRoundTrip) {
   }
 }
 
-TEST(FilesStore, StoringAnExistingBlobSucceedsWithoutRewritingIt) {
+TEST(FilesStore, StoringAnExistingGoodCopySucceedsWithoutRewritingIt) {
   TempDir dir;
   auto store = open_or_fail(dir.path());
-  std::string data = "once";
+  std::string data(200000, 'x');  // larger than one compare chunk
+  data[150000] = 'y';
   ASSERT_TRUE(store->put(digest(data), data));
   struct stat before, after;
   ASSERT_EQ(::stat(store->path_of(digest(data)).c_str(), &before), 0);
-  // Different bytes under the same key show that nothing is written at all.
-  ASSERT_TRUE(store->put(digest(data), "other bytes"));
+  ASSERT_TRUE(store->put(digest(data), data));
   ASSERT_EQ(::stat(store->path_of(digest(data)).c_str(), &after), 0);
-  EXPECT_EQ(before.st_ino, after.st_ino);
+  EXPECT_EQ(before.st_ino, after.st_ino);  // a rename would have brought a new inode
   EXPECT_EQ(slurp(store->path_of(digest(data))), data);
+}
+
+// A copy whose size differs (truncated, padded) or whose bytes differ at the same size (a
+// flipped bit) is replaced when the blob is stored again, and leaves no temporary file.
+TEST(FilesStore, StoringAgainReplacesACopyOfTheWrongSizeOrBytes) {
+  TempDir dir;
+  auto store = open_or_fail(dir.path());
+  std::string data(200000, 'x');
+  data[150000] = 'y';
+  std::string path = store->path_of(digest(data));
+  std::string flipped = data;
+  flipped[150000] = 'z';
+  for (const std::string& bad : {data.substr(0, 1000), data + "tail", std::string(), flipped}) {
+    ASSERT_TRUE(store->put(digest(data), data));
+    {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      out << bad;
+    }
+    ASSERT_EQ(slurp(path), bad);
+    auto put = store->put(digest(data), data);
+    ASSERT_TRUE(put) << put.error().text;
+    EXPECT_EQ(slurp(path), data) << "a corrupt copy of " << bad.size() << " bytes was kept";
+    EXPECT_FALSE(has_temporary(dir.path()));
+  }
+}
+
+TEST(FilesStore, ExistsIsAStatOfTheBlobsFile) {
+  TempDir dir;
+  auto store = open_or_fail(dir.path());
+  auto none = store->exists(digest("never stored"));
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().errnum, ENOENT);
+  ASSERT_TRUE(store->put(digest("here"), "here"));
+  EXPECT_TRUE(store->exists(digest("here")));
+  // Only the name is looked at: a corrupt copy exists (a load finds it corrupt).
+  { std::ofstream(store->path_of(digest("here")), std::ios::trunc) << "bad"; }
+  EXPECT_TRUE(store->exists(digest("here")));
+  EXPECT_EQ(store->describe(digest("here")), "file " + store->path_of(digest("here")));
 }
 
 TEST(FilesStore, MissingBlobIsEnoent) {
@@ -322,5 +361,14 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
   b->load(digest("absent"), [&](int errnum, std::string_view) { got = errnum; });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, ENOENT);
-  EXPECT_TRUE(logged.empty());
+  got = -1;
+  b->exists(digest(data), [&](int errnum) { got = errnum; });
+  run_until(loop, [&] { return got != -1; });
+  EXPECT_EQ(got, 0);
+  got = -1;
+  b->exists(digest("absent"), [&](int errnum) { got = errnum; });
+  run_until(loop, [&] { return got != -1; });
+  EXPECT_EQ(got, ENOENT);
+  EXPECT_NE(b->describe(digest(data)).find(dir.path() + "/blobs/sha1/"), std::string::npos);
+  EXPECT_TRUE(logged.empty());  // ENOENT of a load or an exists is an answer, not logged
 }

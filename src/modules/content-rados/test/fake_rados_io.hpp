@@ -20,6 +20,7 @@ namespace cairn::content::test {
 
 struct FakeRadosOp {
   bool is_write = false;
+  bool is_stat = false;
   std::string oid;
   std::string data;  // a write's copy
   uint64_t offset = 0;
@@ -81,7 +82,7 @@ class FakeRados {
 
   // Operations started that could not be: done(fail_start) runs inside the call. 0: none.
   int fail_start = 0;
-  int writes = 0, reads = 0, cancelled = 0;  // started; cancelled at destruction
+  int writes = 0, reads = 0, stats = 0, cancelled = 0;  // started; cancelled at destruction
   bool destroyed = false;
 
  private:
@@ -94,6 +95,7 @@ class FakeRados {
     }
     auto it = objects_.find(op.oid);
     if (it == objects_.end()) return -ENOENT;
+    if (op.is_stat) return 0;
     const std::string& obj = it->second;
     if (op.object_size) *op.object_size = obj.size();
     if (op.offset >= obj.size()) return 0;
@@ -104,6 +106,8 @@ class FakeRados {
   void start(std::unique_ptr<FakeRadosOp> op) {
     if (op->is_write)
       writes++;
+    else if (op->is_stat)
+      stats++;
     else
       reads++;
     if (fail_start != 0) {
@@ -155,6 +159,13 @@ class FakeRadosIo : public RadosIo {
     op->buf = buf;
     op->len = len;
     op->object_size = object_size;
+    op->done = std::move(done);
+    rados_->start(std::move(op));
+  }
+  void stat(const char* oid, RadosDone done) override {
+    auto op = std::make_unique<FakeRadosOp>();
+    op->is_stat = true;
+    op->oid = oid;
     op->done = std::move(done);
     rados_->start(std::move(op));
   }

@@ -1,9 +1,9 @@
 // Unit tests of the RADOS backing store's logic against a fake RadosIo (no cluster): objects
-// named by blobref, callbacks once each and only on the loop thread (also when operations end
-// out of order, on other threads, or fail before they start), errno passed through, large
-// blobs read in chunks, objects over the size limits refused unread or unsent, operations kept
-// within librados' in-flight budget, destruction with operations in flight (or waiting), and
-// the content cache on top retrying writes that timed out.
+// named by blobref, a corrupt object replaced by a store, exists as a stat, callbacks once each and
+// only on the loop thread (also when operations end out of order, on other threads, or fail before
+// they start), errno passed through, large blobs read in chunks, objects over the size limits
+// refused unread or unsent, operations kept within librados' in-flight budget, destruction with
+// operations in flight (or waiting), and the content cache on top retrying writes that timed out.
 // LibradosIo's refusals that need no cluster close the file.
 #include "modules/content-rados/rados_backing.hpp"
 
@@ -111,6 +111,55 @@ TEST(RadosBacking, LoadReturnsTheObjectByteForByte) {
     EXPECT_EQ(r.data, blob);
   }
   EXPECT_EQ(f.rados->reads, 4);  // one round trip each: size and bytes together
+}
+
+// A store is a write_full whatever the object holds: a corrupt copy (shorter, or other bytes)
+// is replaced, in one operation and without reading it first.
+TEST(RadosBacking, StoringAgainReplacesACorruptObjectInOneWrite) {
+  Fixture f;
+  std::string blob = pattern(1000, 3);
+  std::string oid = util::blobref_format(digest(blob));
+  for (const std::string& bad : {blob.substr(0, 10), pattern(1000, 4)}) {
+    f.rados->put(oid, bad);
+    int calls = 0, errnum = -1;
+    f.backing->store(digest(blob), blob, [&](int e) {
+      calls++;
+      errnum = e;
+    });
+    ASSERT_EQ(f.rados->pending(), 1u);
+    EXPECT_TRUE(f.rados->peek(0).is_write);
+    f.rados->complete_oldest();
+    ASSERT_TRUE(run_until(f.loop, [&] { return calls > 0; }));
+    EXPECT_EQ(errnum, 0);
+    EXPECT_EQ(f.rados->get(oid), blob);
+  }
+  EXPECT_EQ(f.rados->reads, 0);
+  EXPECT_EQ(f.rados->writes, 2);
+}
+
+TEST(RadosBacking, ExistsIsAStatOfTheObjectAndDescribeNamesThePool) {
+  reactor::Loop loop;
+  auto rados = std::make_shared<FakeRados>();
+  RadosBacking backing(loop, std::make_unique<FakeRadosIo>(rados), sizes(),
+                       "RADOS pool blobs, namespace ns");
+  rados->put(util::blobref_format(digest("here")), "here");
+  int here = -1, absent = -1;
+  backing.exists(digest("here"), [&](int e) { here = e; });
+  backing.exists(digest("absent"), [&](int e) { absent = e; });
+  EXPECT_EQ(here, -1);  // never inside the call
+  ASSERT_EQ(rados->pending(), 2u);
+  EXPECT_TRUE(rados->peek(0).is_stat);
+  rados->complete_oldest();
+  rados->complete_oldest();
+  ASSERT_TRUE(run_until(loop, [&] { return here != -1 && absent != -1; }));
+  EXPECT_EQ(here, 0);
+  EXPECT_EQ(absent, ENOENT);
+  EXPECT_EQ(rados->stats, 2);
+  EXPECT_EQ(rados->reads, 0);
+  EXPECT_EQ(backing.outstanding(), 0u);
+  EXPECT_EQ(backing.in_flight(), 0u);
+  EXPECT_EQ(backing.describe(digest("here")), "object " + util::blobref_format(digest("here")) +
+                                                  " in RADOS pool blobs, namespace ns");
 }
 
 TEST(RadosBacking, CallbacksNeverRunInsideStoreOrLoad) {

@@ -1,6 +1,7 @@
 // Unit tests for the SQLite backing store on its thread, alone and under the content cache:
-// round trips through the file, ENOENT, a really full database (PRAGMA max_page_count) that
-// fails writes with ENOSPC and recovers once the limit is raised, and a drain at destruction.
+// round trips through the file, a corrupt row replaced by a store, exists, ENOENT, a really full
+// database (PRAGMA max_page_count) that fails writes with ENOSPC and recovers once the limit is
+// raised, and a drain at destruction.
 #include "modules/content-sqlite/sqlite_backing.hpp"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,52 @@ TEST(SqliteBacking, StoredBlobIsLoadableFromANewConnection) {
   auto [errnum, out] = load_sync(loop, *b, digest(data));
   EXPECT_EQ(errnum, 0);
   EXPECT_EQ(out, data);
+}
+
+// A row whose object is not the blob (shorter, longer, or other bytes of the same size) is
+// replaced when the blob is stored again; a load before that returns the bad bytes as they are
+// (the cache's hash check refuses them), and exists() answers from the key alone.
+TEST(SqliteBacking, StoringAgainReplacesARowOfTheWrongSizeOrBytes) {
+  TempDir dir;
+  reactor::Loop loop;
+  auto b = open_or_fail(loop, db_of(dir));
+  std::string data = "the original blob";
+  util::Digest key = digest(data);
+  int there = -1;
+  b->exists(key, [&](int errnum) { there = errnum; });
+  run_until(loop, [&] { return there != -1; });
+  EXPECT_EQ(there, ENOENT);
+  std::string flipped = data;
+  flipped[4] = 'X';
+  for (const std::string& bad : {std::string("short"), data + "!", flipped}) {
+    ASSERT_EQ(store_sync(loop, *b, key, data), 0);
+    {
+      // Another connection damages the row, as a bad disk or a stray tool would.
+      sqlite3* raw = nullptr;
+      ASSERT_EQ(sqlite3_open(db_of(dir).c_str(), &raw), SQLITE_OK);
+      SqliteDb other(raw);
+      sqlite3_stmt* st = nullptr;
+      ASSERT_EQ(sqlite3_prepare_v2(raw, "UPDATE objects SET object = ?1 WHERE hash = ?2", -1, &st,
+                                   nullptr),
+                SQLITE_OK);
+      SqliteStmt update(st);
+      sqlite3_bind_blob(st, 1, bad.data(), static_cast<int>(bad.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(st, 2, key.bytes.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+      ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+      ASSERT_EQ(sqlite3_changes(raw), 1);
+    }
+    EXPECT_EQ(load_sync(loop, *b, key).second, bad);
+    there = -1;
+    b->exists(key, [&](int errnum) { there = errnum; });
+    run_until(loop, [&] { return there != -1; });
+    EXPECT_EQ(there, 0);
+    ASSERT_EQ(store_sync(loop, *b, key, data), 0);
+    auto [errnum, out] = load_sync(loop, *b, key);
+    EXPECT_EQ(errnum, 0);
+    EXPECT_EQ(out, data) << "the bad row of " << bad.size() << " bytes was kept";
+  }
+  EXPECT_EQ(b->describe(key),
+            "row " + util::blobref_format(key) + " of table objects in " + db_of(dir));
 }
 
 // Stores made in one loop iteration reach the store thread together, as one transaction,

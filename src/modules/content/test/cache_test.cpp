@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "modules/content/checked_backing.hpp"
 #include "modules/content/test/fake_backing.hpp"
 
 using namespace cairn;
@@ -544,4 +545,146 @@ TEST(Cache, DropcacheAndPurgeReturnTheBytesTheyDropped) {
   EXPECT_EQ(f.cache.purge(), 300u);  // down to 200 bytes
   EXPECT_EQ(f.cache.dropcache(), 200u);
   EXPECT_EQ(f.cache.dropcache(), 0u);
+}
+
+// ---- a corrupt backing copy, and content.missing's query ------------------------------------
+
+namespace {
+
+// A cache over CheckedBacking over the fake, as the broker builds it.
+struct CheckedFixture {
+  CheckedFixture()
+      : state(std::make_shared<FakeBackingState>()),
+        cache({},
+              std::make_unique<CheckedBacking>(std::make_unique<FakeBacking>(state),
+                                               util::HashType::kSha1, BackingMetrics{}, nullptr),
+              [] { return 1000.0; }) {}
+  std::shared_ptr<FakeBackingState> state;
+  Cache cache;
+};
+
+// The answer of cache.missing(keys): the indices, or {errno} as a negative number.
+struct MissingAnswer {
+  bool answered = false;
+  std::vector<size_t> absent;
+  int errnum = 0;
+  std::string text;
+};
+std::shared_ptr<MissingAnswer> ask_missing(Cache& cache, const std::vector<util::Digest>& keys) {
+  auto a = std::make_shared<MissingAnswer>();
+  cache.missing(keys, [a](const util::Result<std::vector<size_t>>& r) {
+    a->answered = true;
+    if (r)
+      a->absent = *r;
+    else {
+      a->errnum = r.error().errnum;
+      a->text = r.error().text;
+    }
+  });
+  return a;
+}
+
+}  // namespace
+
+// The end-to-end repair: a load that finds the copy corrupt names it and says how to repair
+// it, keeps no entry, so storing the blob again is a new dirty entry whose write replaces the
+// copy; after a flush and a dropcache the blob loads from the backing store again.
+TEST(Cache, ACorruptBackingCopyIsNamedOnLoadAndReplacedByStoringAgainAndFlushing) {
+  CheckedFixture f;
+  std::string data = "the real blob";
+  util::Digest key = util::Hasher(util::HashType::kSha1).hash(data);
+  std::string ref = util::blobref_format(key);
+  f.state->blobs[ref] = "the real blob, but damaged";
+  int errnum = -1;
+  std::string text;
+  f.cache.load(key, [&](const util::Result<std::string_view>& blob) {
+    errnum = blob ? 0 : blob.error().errnum;
+    if (!blob) text = blob.error().text;
+  });
+  f.state->complete();
+  EXPECT_EQ(errnum, EBADMSG);
+  EXPECT_NE(text.find("fake object " + ref), std::string::npos) << text;
+  EXPECT_NE(text.find("cairn content store"), std::string::npos) << text;
+  EXPECT_NE(text.find("cairn content flush"), std::string::npos) << text;
+  EXPECT_EQ(f.cache.stats().count, 0u);
+
+  int stores = f.state->stores;
+  auto stored = f.cache.store(data);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(f.cache.stats().dirty, 1u);
+  EXPECT_EQ(f.state->stores, stores + 1);  // the write goes out: it is not deduplicated away
+  bool flushed = false;
+  f.cache.flush([&](const util::Status& s) { flushed = s.ok(); });
+  f.state->complete();
+  EXPECT_TRUE(flushed);
+  EXPECT_EQ(f.state->blobs[ref], data);
+
+  f.cache.dropcache();
+  errnum = -1;
+  std::string got;
+  f.cache.load(key, [&](const util::Result<std::string_view>& blob) {
+    errnum = blob ? 0 : blob.error().errnum;
+    if (blob) got = *blob;
+  });
+  f.state->complete();
+  EXPECT_EQ(errnum, 0);
+  EXPECT_EQ(got, data);
+}
+
+// In memory (dirty or clean) is held and costs no query; everything else is one backing
+// query each, all in flight at once; the answer keeps the order of the keys.
+TEST(Cache, MissingListsInOrderTheKeysHeldNeitherInMemoryNorOnTheBackingStore) {
+  Fixture f;
+  util::Digest on_backing = f.store("flushed, then dropped");
+  f.state->complete();
+  f.cache.dropcache();
+  util::Digest in_memory = f.store("dirty, in memory");
+  ASSERT_EQ(f.cache.stats().count, 1u);  // in_memory only
+  ASSERT_EQ(f.cache.stats().dirty, 1u);
+  util::Digest absent1 = parse(util::blobref_hash(util::HashType::kSha1, "never stored"));
+  util::Digest absent2 = parse(util::blobref_hash(util::HashType::kSha1, "nor this"));
+  int exists_before = f.state->exists;
+  auto a = ask_missing(f.cache, {absent1, in_memory, on_backing, absent2, absent1});
+  EXPECT_FALSE(a->answered);  // the backing store answers later
+  EXPECT_EQ(f.state->exists - exists_before, 4);
+  EXPECT_EQ(f.state->in_flight(), 4u + 1u);  // and the dirty blob's write
+  f.state->complete();
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->errnum, 0) << a->text;
+  EXPECT_EQ(a->absent, (std::vector<size_t>{0, 3, 4}));
+  EXPECT_EQ(f.cache.stats().count, 1u);  // queries add no entries
+}
+
+TEST(Cache, MissingWithEverythingInMemoryOrNoBackingStoreAnswersAtOnce) {
+  Fixture f;
+  util::Digest held = f.store("held");
+  auto a = ask_missing(f.cache, {held, held});
+  ASSERT_TRUE(a->answered);
+  EXPECT_TRUE(a->absent.empty());
+  auto none = ask_missing(f.cache, {});
+  ASSERT_TRUE(none->answered);
+  EXPECT_TRUE(none->absent.empty());
+
+  Fixture memory({}, false);
+  util::Digest kept = memory.store("kept");
+  auto m = ask_missing(memory.cache, {parse(util::blobref_hash(util::HashType::kSha1, "x")), kept});
+  ASSERT_TRUE(m->answered);
+  EXPECT_EQ(m->absent, (std::vector<size_t>{0}));
+}
+
+TEST(Cache, MissingFailsWithAFailedQuerysErrnoNamingTheBackingObject) {
+  Fixture f;
+  f.state->exists_errno = EIO;
+  util::Digest key = parse(util::blobref_hash(util::HashType::kSha1, "unknown"));
+  auto a = ask_missing(f.cache, {key});
+  f.state->complete();
+  ASSERT_TRUE(a->answered);
+  EXPECT_EQ(a->errnum, EIO);
+  EXPECT_NE(a->text.find("fake object " + util::blobref_format(key)), std::string::npos) << a->text;
+  EXPECT_NE(a->text.find("ask again once it answers"), std::string::npos) << a->text;
+
+  util::Hasher sha256(util::HashType::kSha256);
+  auto other = ask_missing(f.cache, {sha256.hash("x")});
+  ASSERT_TRUE(other->answered);
+  EXPECT_EQ(other->errnum, EPROTO);
 }

@@ -85,5 +85,36 @@ TEST(CheckedBacking, CountsReadFailuresButNotMissingBlobs) {
   EXPECT_EQ(f.backing.counts().bytes_written, 0u);
 }
 
+// A key found corrupt is missing to exists() (even though the store has an object under it),
+// until a store of it succeeds; then the store's own answer counts again.
+TEST(CheckedBacking, AKeyFoundCorruptExistsNowhereUntilItIsStoredAgain) {
+  Fixture f;
+  std::string data = "original";
+  util::Digest key = digest_of(data);
+  f.state->blobs[util::blobref_format(key)] = "tampered";
+  int got = -1;
+  f.backing.exists(key, [&](int e) { got = e; });
+  f.state->complete();
+  EXPECT_EQ(got, 0);  // nothing known yet: the store has an object
+
+  f.backing.load(key, [](int, std::string_view) {});
+  f.state->complete();
+  EXPECT_EQ(f.backing.corrupt_keys(), 1u);
+  got = -1;
+  f.backing.exists(key, [&](int e) { got = e; });
+  EXPECT_EQ(got, -1);  // never inside the call
+  f.state->complete();
+  EXPECT_EQ(got, ENOENT);
+
+  f.backing.store(key, data, [](int) {});
+  f.state->complete();
+  EXPECT_EQ(f.backing.corrupt_keys(), 0u);
+  got = -1;
+  f.backing.exists(key, [&](int e) { got = e; });
+  f.state->complete();
+  EXPECT_EQ(got, 0);
+  EXPECT_EQ(f.backing.describe(key), "fake object " + util::blobref_format(key));
+}
+
 }  // namespace
 }  // namespace cairn::content

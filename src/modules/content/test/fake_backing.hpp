@@ -18,6 +18,8 @@ struct FakeBackingState {
   int store_errno = 0;                        // errno the next writes complete with
   int stores = 0;                             // writes issued
   int loads = 0;                              // reads issued
+  int exists = 0;                             // exists queries issued
+  int exists_errno = 0;                       // errno exists queries fail with (not ENOENT)
   size_t in_flight() const { return pending.size(); }
   // Delivers up to n completions (all by default), oldest first.
   void complete(size_t n = SIZE_MAX) {
@@ -49,6 +51,18 @@ class FakeBacking : public Backing {
       else
         cb(0, it->second);
     });
+  }
+  void exists(const util::Digest& key, ExistsCallback cb) override {
+    s_->exists++;
+    s_->pending.push_back([s = s_.get(), ref = util::blobref_format(key), cb]() {
+      if (s->exists_errno != 0)
+        cb(s->exists_errno);
+      else
+        cb(s->blobs.count(ref) != 0 ? 0 : ENOENT);
+    });
+  }
+  std::string describe(const util::Digest& key) const override {
+    return "fake object " + util::blobref_format(key);
   }
 
  private:

@@ -3,8 +3,10 @@
 // UDP socket, and the shutdown flush reaching SQLite.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -259,6 +261,84 @@ TEST(ContentService, PastTheDirtyLimitStoresWaitForTheBackingStoreNotFail) {
   ctx.begin_shutdown();
   ASSERT_TRUE(ctx.run_until([&] { return f->answered; }));
   EXPECT_EQ(f->errnum, ESHUTDOWN);
+}
+
+// content.missing: one blobref per line, the final newline optional; the reply lists, in
+// request order and as sent, the refs held neither in memory nor on the backing store.
+TEST(ContentService, MissingAnswersABatchOfBlobrefsInOrder) {
+  FilesModule m;
+  FakeContext& ctx = m.ctx;
+  std::string in_memory = ctx.request("content.store", "in memory").payload;
+  std::string flushed = ctx.request("content.store", "flushed").payload;
+  ASSERT_EQ(ctx.request("content.flush").errnum, 0);
+  ASSERT_EQ(ctx.request("content.dropcache").errnum, 0);
+  in_memory = ctx.request("content.store", "in memory").payload;
+  std::string a = util::blobref_hash(util::HashType::kSha1, "absent a");
+  std::string b = util::blobref_hash(util::HashType::kSha1, "absent b");
+  std::string upper = b;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  upper.replace(0, 4, "sha1");  // hex of either case, answered as sent
+  Reply r = ctx.request("content.missing", b + "\n" + in_memory + "\n" + a + "\n" + flushed);
+  ASSERT_EQ(r.errnum, 0) << r.payload;
+  EXPECT_EQ(r.payload, b + "\n" + a + "\n");
+  r = ctx.request("content.missing", flushed + "\n" + upper + "\n");
+  ASSERT_EQ(r.errnum, 0) << r.payload;
+  EXPECT_EQ(r.payload, upper + "\n");
+  r = ctx.request("content.missing", in_memory);
+  EXPECT_EQ(r.errnum, 0);
+  EXPECT_EQ(r.payload, "");
+  EXPECT_EQ(ctx.request("content.missing", "").payload, "");
+}
+
+TEST(ContentService, MissingRefusesAMalformedLineNamingItsNumberAndText) {
+  TempDir dir;
+  FakeContext ctx(dir.path());
+  auto mod = content::create_module(ctx);
+  std::string good = util::blobref_hash(util::HashType::kSha1, "x");
+  Reply r = ctx.request("content.missing", good + "\nsha1-nothex\n");
+  EXPECT_EQ(r.errnum, EINVAL);
+  EXPECT_NE(r.payload.find("line 2: sha1-nothex: malformed blobref: expected sha1-<40 hex"),
+            std::string::npos)
+      << r.payload;
+  r = ctx.request("content.missing", good + "\n\n" + good);
+  EXPECT_EQ(r.errnum, EINVAL);
+  EXPECT_NE(r.payload.find("line 2: an empty line: malformed blobref"), std::string::npos)
+      << r.payload;
+  r = ctx.request("content.missing", util::blobref_hash(util::HashType::kSha256, "x"));
+  EXPECT_EQ(r.errnum, EPROTO);
+  EXPECT_NE(r.payload.find("line 1: sha256-"), std::string::npos) << r.payload;
+  r = ctx.request("content.missing", std::string("\x01\xff garbage", 10));
+  EXPECT_EQ(r.errnum, EINVAL);
+  EXPECT_EQ(r.payload.find('\x01'), std::string::npos) << "bytes that are not text are not quoted";
+}
+
+// The whole repair through the topics over files.dir: a corrupt file is refused naming its
+// path and the repair, is listed by content.missing, and storing the blob again and flushing
+// replaces it.
+TEST(ContentService, ACorruptFileIsNamedListedMissingAndRepairedByStoringAgain) {
+  FilesModule m;
+  FakeContext& ctx = m.ctx;
+  std::string data = "a blob that will be damaged on disk";
+  std::string ref = ctx.request("content.store", data).payload;
+  ASSERT_EQ(ctx.request("content.flush").errnum, 0);
+  ASSERT_EQ(ctx.request("content.dropcache").errnum, 0);
+  std::string path = m.files_dir + "/sha1/" + ref.substr(5, 2) + "/" + ref;
+  ASSERT_TRUE(std::filesystem::is_regular_file(path));
+  { std::ofstream(path, std::ios::binary | std::ios::trunc) << "damaged"; }
+
+  Reply l = ctx.request("content.load", ref);
+  EXPECT_EQ(l.errnum, EBADMSG);
+  EXPECT_NE(l.payload.find("file " + path), std::string::npos) << l.payload;
+  EXPECT_NE(l.payload.find("cairn content store"), std::string::npos) << l.payload;
+  EXPECT_EQ(ctx.request("content.missing", ref).payload, ref + "\n");
+
+  EXPECT_EQ(ctx.request("content.store", data).payload, ref);
+  ASSERT_EQ(ctx.request("content.flush").errnum, 0);
+  ASSERT_EQ(ctx.request("content.dropcache").errnum, 0);
+  EXPECT_EQ(ctx.request("content.missing", ref).payload, "");
+  l = ctx.request("content.load", ref);
+  EXPECT_EQ(l.errnum, 0) << l.payload;
+  EXPECT_EQ(l.payload, data);
 }
 
 TEST(ContentService, HeartbeatSendsTheFiveGaugesOverUdp) {
