@@ -389,4 +389,21 @@ Response Client::rpc(std::string_view topic, std::string_view payload) {
   return r;
 }
 
+// ---- Event-loop hooks (ZeroMQ only). ----
+
+int Client::pollfd() const {
+  int fd = -1;
+  size_t len = sizeof fd;
+  if (zmq_getsockopt(sock_.get(), ZMQ_FD, &fd, &len) != 0) return -1;
+  return fd;
+}
+
+bool Client::has_ready() {
+  if (!ready_.empty()) return true;
+  int events = 0;
+  size_t len = sizeof events;
+  if (zmq_getsockopt(sock_.get(), ZMQ_EVENTS, &events, &len) != 0) return false;
+  return (events & ZMQ_POLLIN) != 0;
+}
+
 }  // namespace cairn::client

@@ -95,6 +95,15 @@ class Client {
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
   const std::string& uri() const { return uri_; }
 
+  // ---- For a caller's own event loop (libcairn's cairn_pollfd/cairn_pollevents). ----
+  // Minimal ZeroMQ versions; the local:// transport brings its own.
+  // A descriptor that becomes readable when a response may be available: ZeroMQ's ZMQ_FD,
+  // edge-triggered, so check has_ready() before sleeping on it. -1 (errno set) on error.
+  int pollfd() const;
+  // True when recv(0ms) has a response, or a message that may hold one, to return at once.
+  // Reading ZMQ_EVENTS here also re-arms pollfd()'s edge.
+  bool has_ready();
+
  private:
   struct Pending {
     std::string topic;
