@@ -76,6 +76,7 @@ def test_load_many_raises_for_the_first_missing_blob(uri):
         with pytest.raises(cairn.Error) as e:
             h.load_many([refs[0], "sha1-" + "1" * 40, refs[1]])
         assert e.value.errno == errno.ENOENT
+        assert f"content.load sha1-{'1' * 40}: no such blob" in str(e.value)
         assert h.load_many(refs) == [b"a", b"b"]  # the handle goes on
 
 

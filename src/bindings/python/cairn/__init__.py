@@ -23,6 +23,7 @@ A handle belongs to one thread. With asyncio, let the loop drive continuations:
     h.dispatch()                                  # sends the request; never blocks
     blob = await done
 """
+import collections
 import json
 import os
 
@@ -52,9 +53,7 @@ def _error(what, f=None):
 
 def _buffer(data):
     """bytes pass as they are; any other buffer (bytearray, memoryview) without a copy."""
-    if isinstance(data, bytes):
-        return data
-    return ffi.from_buffer(data)
+    return data if type(data) is bytes else ffi.from_buffer(data)
 
 
 class Future:
@@ -223,63 +222,72 @@ class Handle:
         """Stores each blob of the iterable `blobs`, `depth` requests in flight; returns their
         blobrefs in order."""
         h = self._handle()
-        store, get, destroy = lib.cairn_content_store, lib.cairn_content_store_get, lib.cairn_future_destroy
-        ref, unpack = self._ref, ffi.string
+        store, get = lib.cairn_content_store, lib.cairn_content_store_get
+        ref, string = self._ref, ffi.string
         refs = []
-        window = []
-        try:
-            for data in blobs:
-                f = store(h, _buffer(data), len(data))
-                if f == ffi.NULL:
-                    raise _error("content.store")
-                window.append(f)
-                if len(window) >= depth:
-                    for f in window:
-                        if get(f, ref) < 0:
-                            raise _error("content.store", f)
-                        refs.append(unpack(ref[0]).decode())
-                    for f in window:
-                        destroy(f)
-                    window.clear()
-            for f in window:
-                if get(f, ref) < 0:
-                    raise _error("content.store", f)
-                refs.append(unpack(ref[0]).decode())
-        finally:
-            for f in window:
-                destroy(f)
+
+        def settle(f):
+            if get(f, ref) < 0:
+                raise _error("content.store", f)
+            refs.append(string(ref[0]).decode())
+
+        def request(data):
+            f = store(h, data if type(data) is bytes else ffi.from_buffer(data), len(data))
+            if not f:
+                raise _error("content.store")
+            return f
+
+        self._pipeline(blobs, depth, request, settle)
         return refs
 
     def load_many(self, refs, depth=16):
         """Loads the blob of each blobref in the iterable `refs`, `depth` requests in flight;
         returns them in order."""
         h = self._handle()
-        load, get, destroy = lib.cairn_content_load, lib.cairn_content_load_get, lib.cairn_future_destroy
+        load, get = lib.cairn_content_load, lib.cairn_content_load_get
         data, n, unpack = self._data, self._len, ffi.unpack
         blobs = []
+        asked = collections.deque()  # the blobrefs in flight, for the error text
+
+        def settle(f):
+            ref = asked.popleft()
+            if get(f, data, n) < 0:
+                raise _error(f"content.load {ref}", f)
+            blobs.append(unpack(data[0], n[0]))
+
+        def request(ref):
+            f = load(h, ref.encode())
+            if not f:
+                raise _error("content.load")
+            asked.append(ref)
+            return f
+
+        self._pipeline(refs, depth, request, settle)
+        return blobs
+
+    @staticmethod
+    def _pipeline(items, depth, request, settle):
+        """request(item) for each item, at most `depth` futures in flight; settle(future) for
+        each in order. Whenever the window is full, its older half is settled, so that the next
+        requests leave (as one batch) while the broker still works on the younger half."""
+        destroy = lib.cairn_future_destroy
+        depth = max(1, int(depth))
+        half = max(1, depth // 2)
         window = []
         try:
-            for ref in refs:
-                f = load(h, ref.encode())
-                if f == ffi.NULL:
-                    raise _error("content.load")
-                window.append((f, ref))
+            for item in items:
+                window.append(request(item))
                 if len(window) >= depth:
-                    for f, r in window:
-                        if get(f, data, n) < 0:
-                            raise _error(f"content.load {r}", f)
-                        blobs.append(unpack(data[0], n[0]))
-                    for f, _ in window:
+                    for f in window[:half]:
+                        settle(f)
+                    for f in window[:half]:
                         destroy(f)
-                    window.clear()
-            for f, r in window:
-                if get(f, data, n) < 0:
-                    raise _error(f"content.load {r}", f)
-                blobs.append(unpack(data[0], n[0]))
+                    del window[:half]
+            for f in window:
+                settle(f)
         finally:
-            for f, _ in window:
+            for f in window:
                 destroy(f)
-        return blobs
 
     def flush(self):
         """Returns once every blob stored before it is on the backing store."""
