@@ -44,7 +44,26 @@ test_expect_success 'the store example prints each blob after its blobref' '
 test_expect_success 'the continuation example ran all four' '
 	test $(grep -c "^sha1-" cairn_future_then.out) -eq 4
 '
-test_expect_success 'man renders every page without warnings' '
+test_expect_success 'the store example works over tcp:// with CURVE as well' '
+	cairn keygen server.cert >server.key &&
+	cairn keygen client.cert >client.key &&
+	cat >curve.toml <<-EOF &&
+	[security]
+	curve-cert = "server.cert_secret"
+	allowed-clients = [ "$(cat client.key)" ]
+	EOF
+	LD_PRELOAD=$asan CAIRN_CLIENT_CERT=client.cert_secret \
+		cairn start --config curve.toml --listen "tcp://127.0.0.1:*" \
+		sh -c "echo \$CAIRN_URI >uri && ./cairn_content_store" >tcp.out &&
+	grep "^tcp://127.0.0.1:" uri &&
+	grep "^sha1-[0-9a-f]\{40\} three$" tcp.out
+'
+if command -v man >/dev/null 2>&1; then
+	test_set_prereq MAN
+else
+	say "man not found: the pages are not rendered (install the Debian package man-db)"
+fi
+test_expect_success MAN 'man renders every page without warnings' '
 	for page in $pages; do
 		LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$page" >/dev/null 2>warn &&
 		test_must_be_empty warn || { cat warn; return 1; }
