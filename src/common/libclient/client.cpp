@@ -139,6 +139,8 @@ class Transport {
   // ETIMEDOUT when nothing came within `wait_ms`.
   virtual util::Status receive(int wait_ms, const Sink& sink) = 0;
   virtual int pollfd() const = 0;
+  // Bytes or a message wait to be received (a receive of 0 ms would find them).
+  virtual bool readable() = 0;
 };
 
 namespace {
@@ -213,6 +215,11 @@ class StreamTransport final : public Transport {
   }
 
   int pollfd() const override { return fd_.get(); }
+
+  bool readable() override {
+    struct pollfd p{fd_.get(), POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+  }
 
  private:
   static constexpr size_t kReadBytes = 256 * 1024;
@@ -353,6 +360,13 @@ class ZmqTransport final : public Transport {
     size_t len = sizeof fd;
     zmq_getsockopt(sock_.get(), ZMQ_FD, &fd, &len);
     return fd;
+  }
+
+  bool readable() override {
+    int events = 0;
+    size_t len = sizeof events;
+    if (zmq_getsockopt(sock_.get(), ZMQ_EVENTS, &events, &len) != 0) return false;
+    return (events & ZMQ_POLLIN) != 0;
   }
 
  private:
@@ -708,5 +722,7 @@ Response Client::rpc(std::string_view topic, std::string_view payload) {
   }
   return r;
 }
+
+bool Client::has_ready() { return !ready_.empty() || (transport_ && transport_->readable()); }
 
 }  // namespace cairn::client

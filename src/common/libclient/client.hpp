@@ -98,12 +98,14 @@ class Client {
   // How many requests are awaiting (more) responses.
   size_t in_flight() const { return in_flight_.size(); }
 
-  // A descriptor that polls readable when a response may have arrived, for a caller's own event
-  // loop: then recv(0ms) until it times out. On tcp:// it is ZeroMQ's ZMQ_FD, which signals
-  // edges only: drain with recv(0ms) after each wake-up, as the reply may be queued already.
+  // For a caller's own event loop (libcairn's cairn_pollfd/cairn_pollevents): a descriptor that
+  // polls readable when a response may have arrived; then recv(0ms) until it times out. On
+  // tcp:// it is ZeroMQ's ZMQ_FD, which signals edges only: check has_ready() before sleeping
+  // on it. -1 if there is none.
   int pollfd() const;
-  // A response has been received and is waiting, so recv(0ms) returns it without any I/O.
-  bool has_ready() const { return !ready_.empty(); }
+  // True when recv(0ms) has a response, or bytes or a message that may hold one, to return at
+  // once. On tcp:// reading ZMQ_EVENTS here also re-arms pollfd()'s edge.
+  bool has_ready();
 
   std::chrono::milliseconds timeout() const { return timeout_; }
   void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
