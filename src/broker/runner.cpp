@@ -51,7 +51,7 @@ bool Runner::start(const Config& config) {
     BrokerOptions bo;
     bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
     bo.statedir = statedir_->path();
-    bo.rank = opts_.rank;
+    bo.rank = static_cast<int>(config.integer("broker.rank"));  // --rank included
     std::optional<std::string> ipc_path = ipc_socket_path(bo.listen);
     // The statedir's socket directory is set up by StateDir; one given by --listen here.
     if (ipc_path && !opts_.listen.empty() && access.configured())
