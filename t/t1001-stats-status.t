@@ -42,7 +42,7 @@ test_expect_success 'README: listen --summary around a broker, stopped by a sign
 	wait_for 20 grep "broker.requests" out &&
 	kill -TERM $pid &&
 	wait $pid &&
-	grep "^NAME  *TYPE  *LAST  *LINES$" out &&
-	grep "^cairn\.0\.broker\.requests  *c  *1  *[0-9]*$" out
+	grep "^NAME  *TYPE  *LAST  *SUM  *RATE/S  *LINES$" out &&
+	grep "^cairn\.0\.broker\.requests  *c  *[01]  *1  *[0-9.]*  *[0-9]*$" out
 '
 test_done

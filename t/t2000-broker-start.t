@@ -49,6 +49,24 @@ test_expect_success 'the initial program gets CAIRN_URI, a local:// socket that 
 	cairn start "echo \"\$CAIRN_URI\" >uri && test -S \"\${CAIRN_URI#local://}\"" &&
 	grep "^local:///.*/cairn.sock$" uri
 '
+test_expect_success 'the initial program has the running cairn first in PATH' '
+	cairn_bin=$(command -v cairn) &&
+	real_dir=$(cd "$(dirname "$cairn_bin")" && pwd -P) &&
+	mkdir -p fake &&
+	printf "#!/bin/sh\necho a cairn from elsewhere\nexit 3\n" >fake/cairn &&
+	chmod +x fake/cairn &&
+	PATH=$(pwd)/fake:/usr/bin:/bin "$cairn_bin" start \
+		"command -v cairn && cairn ping --count 1 >/dev/null && echo \"\$PATH\"" >out &&
+	echo "$real_dir/cairn" >expect &&
+	head -n 1 out >first &&
+	test_cmp expect first &&
+	echo "$real_dir:$(pwd)/fake:/usr/bin:/bin" >expect &&
+	tail -n 1 out >last &&
+	test_cmp expect last
+'
+test_expect_success 'several arguments: the command itself is found through that PATH' '
+	PATH=/usr/bin:/bin "$cairn_bin" start cairn ping --count 1
+'
 test_expect_success 'the default state directory is private and removed at exit' '
 	cairn start "stat -c %a \"\$(dirname \"\${CAIRN_URI#local://}\")\" >mode; echo \"\$CAIRN_URI\" >uri" &&
 	echo 700 >expect &&

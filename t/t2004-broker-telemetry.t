@@ -18,6 +18,42 @@ test_expect_success 'stats.prefix replaces the prefix' '
 	grep "^site.cache1.broker.requests:" out &&
 	! grep "^cairn\.0\." out
 '
+test_expect_success 'broker.rank in the configuration file sets the default prefix' '
+	printf "[broker]\nrank = 7\n" >rank.toml &&
+	cairn stats listen --search "cairn.7.broker.requests:" --timeout 20 -- \
+		cairn start --config rank.toml -o stats.period=0 cairn ping >out &&
+	grep "^cairn.7.broker.requests:" out
+'
+test_expect_success '--rank wins over broker.rank' '
+	cairn stats listen --search "cairn.2.broker.requests:" --timeout 20 -- \
+		cairn start --config rank.toml --rank 2 -o stats.period=0 cairn ping >out &&
+	grep "^cairn.2.broker.requests:" out &&
+	! grep "^cairn\.7\." out
+'
+test_expect_success 'stats.prefix takes {host} (up to the first dot) and {rank}' '
+	host=$(uname -n) && host=${host%%.*} &&
+	cairn stats listen --search "site.$host.r4.broker.requests:" --timeout 20 -- \
+		cairn start -o "stats.prefix=site.{host}.r{rank}" -o broker.rank=4 \
+		-o stats.period=0 cairn ping >out &&
+	grep "^site\.$host\.r4\.broker\.requests:" out
+'
+test_expect_success 'an unknown {...} in stats.prefix is a config error naming the key' '
+	test_expect_code 1 cairn start -o "stats.prefix=cairn.{hostname}" true 2>err &&
+	grep "^cairn: config: stats.prefix: unknown placeholder {hostname}" err &&
+	grep "use {rank}" err
+'
+test_expect_success 'every declared counter is sent, 0 included, before anything happened' '
+	cairn stats listen --timeout 60 \
+		--search "cairn.0.broker.requests:0|c" \
+		--search "cairn.0.broker.replies-refused:0|c" \
+		--search "cairn.0.content-cache.backing-read-errors:0|c" \
+		--search "cairn.0.content-cache.backing-corrupt:0|c" \
+		--search "cairn.0.content-cache.backing-bytes-read:0|c" \
+		--search "cairn.0.content-cache.backing-bytes-written:0|c" \
+		--search "cairn.0.content-cache.load-hits:0|c" \
+		-- cairn start -o heartbeat.period=0.1 -o stats.period=0.05 >out &&
+	! grep "broker.requests:[1-9]" out
+'
 test_expect_success 'stats.status counts what the broker sent' '
 	cairn stats listen --timeout 20 -- \
 		cairn start -o stats.period=0 "cairn ping && cairn rpc stats.status" >out &&

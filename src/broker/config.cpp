@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <toml++/toml.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <cerrno>
@@ -20,21 +21,65 @@
 #include "broker/builtin_modules.hpp"
 #include "broker/socket_access.hpp"
 #include "libstats/name.hpp"
+#include "libutil/result.hpp"
 
 namespace cairn::broker {
 
 namespace {
 
+constexpr const char* kPrefixKey = "stats.prefix";
+constexpr const char* kRankKey = "broker.rank";
+
 constexpr const char* kUnknownKey =
     "unknown key (`cairn start --help-config` and cairn.toml(5) list the keys)";
 
-std::string stats_prefix(const Value& v) {
-  const auto& s = std::get<std::string>(v);
-  if (s.size() > 127) return fmt::format("prefix is {} characters, at most 127 allowed", s.size());
+constexpr size_t kMaxStatsPrefix = 127;  // libstats' limit (cairn-stats(3))
+
+// What is wrong with an expanded stats.prefix, or "".
+std::string prefix_problem(std::string_view s) {
+  if (s.size() > kMaxStatsPrefix)
+    return fmt::format("prefix is {} characters, at most {} allowed", s.size(), kMaxStatsPrefix);
   if (size_t bad = stats::bad_name_char(s); bad != std::string::npos)
     return fmt::format("'{}' contains {}, outside {}", stats::printable(s),
                        stats::describe_name_char(s[bad]), stats::kNameCharSet);
   return {};
+}
+
+// stats.prefix with its placeholders replaced by `rank` and `host`, or the error (naming no
+// key) if it has an unknown or unclosed one.
+util::Result<std::string> expand_prefix(std::string_view tmpl, std::string_view rank,
+                                        std::string_view host) {
+  std::string out;
+  for (size_t i = 0; i < tmpl.size();) {
+    size_t open = tmpl.find('{', i);
+    out.append(tmpl.substr(i, open - i));
+    if (open == std::string_view::npos) break;
+    size_t close = tmpl.find('}', open);
+    if (close == std::string_view::npos)
+      return util::Error{EINVAL, fmt::format("'{}' has a '{{' that is not closed: use {{rank}} "
+                                             "or {{host}}",
+                                             stats::printable(tmpl))};
+    std::string_view word = tmpl.substr(open, close + 1 - open);
+    if (word == "{rank}")
+      out.append(rank);
+    else if (word == "{host}")
+      out.append(host);
+    else
+      return util::Error{EINVAL, fmt::format("unknown placeholder {} in '{}': use {{rank}} (the "
+                                             "broker's rank) or {{host}} (the short host name)",
+                                             stats::printable(word), stats::printable(tmpl))};
+    i = close + 1;
+  }
+  return out;
+}
+
+// A stats.prefix as configured: its placeholders must be known and the text around them a
+// valid prefix (Config::set checks the expansion too).
+std::string stats_prefix(const Value& v) {
+  const auto& s = std::get<std::string>(v);
+  auto literal = expand_prefix(s, "", "");
+  if (!literal) return literal.error().text;
+  return prefix_problem(*literal);
 }
 std::string z85_keys(const Value& v) {
   for (const auto& k : std::get<std::vector<std::string>>(v)) {
@@ -137,7 +182,14 @@ ConfigError toml_error(const toml::parse_error& e, const std::string& origin) {
 
 }  // namespace
 
-ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
+std::string short_host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  std::string_view host(name);
+  return std::string(host.substr(0, host.find('.')));
+}
+
+ConfigKeys broker_config_keys(const std::string& statsd_env) {
   ConfigKeys keys;
   // The floor keeps an idle broker idle: 1e-9 would spin the loop.
   keys.push_back(ConfigKey::number("heartbeat.period", 2.0, 0.01, 86400,
@@ -148,12 +200,17 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
           .documented_default("$CAIRN_STATSD"));
   keys.push_back(ConfigKey::number("stats.period", 1.0, 0, 86400,
                                    "aggregation period of the broker's contexts; 0: immediate"));
-  keys.push_back(ConfigKey::string("stats.prefix", fmt::format("cairn.{}", rank),
-                                   "prefix of the broker's metrics, at most 127 characters")
-                     .with_check(stats_prefix)
-                     .documented_default("\"cairn.<rank>\""));
+  keys.push_back(ConfigKey::string("stats.prefix", "cairn.{rank}",
+                                   "prefix of the broker's metrics, at most 127 characters; "
+                                   "{rank} is broker.rank, {host} the host name up to its "
+                                   "first dot")
+                     .with_check(stats_prefix));
   keys.push_back(
       ConfigKey::integer("stats.max-packet", 1440, 64, 65507, "largest statsd datagram, bytes"));
+  // --rank wins over it (Config::set_rank).
+  keys.push_back(ConfigKey::integer("broker.rank", 0, 0, kMaxRank,
+                                    "rank of this broker: {rank} in stats.prefix (cairn.<rank> "
+                                    "by default), one per node (cairn-cluster(7))"));
   keys.push_back(ConfigKey::integer("broker.peer-queue-limit", 134217728, 1048576, int64_t{1} << 40,
                                     "bytes of replies a client may leave unread before further "
                                     "large replies to it become ENOBUFS errors"));
@@ -179,8 +236,8 @@ ConfigKeys broker_config_keys(int rank, const std::string& statsd_env) {
   return keys;
 }
 
-ConfigKeys all_config_keys(int rank, const std::string& statsd_env) {
-  ConfigKeys keys = broker_config_keys(rank, statsd_env);
+ConfigKeys all_config_keys(const std::string& statsd_env) {
+  ConfigKeys keys = broker_config_keys(statsd_env);
   for (const auto& m : builtin_modules())
     if (m.config_keys)
       for (auto& k : m.config_keys()) keys.push_back(std::move(k));
@@ -195,8 +252,14 @@ std::string config_help(const ConfigKeys& keys) {
   return out;
 }
 
-Config::Config(int rank, std::string statsd_env)
-    : schema_(all_config_keys(rank, statsd_env)), values_(ConfigValues::with_defaults(schema_)) {}
+Config::Config(std::string statsd_env, std::string host)
+    : schema_(all_config_keys(statsd_env)),
+      values_(ConfigValues::with_defaults(schema_)),
+      host_(std::move(host)) {
+  set(kPrefixKey, values_.string(kPrefixKey));  // the default, with its {rank}
+}
+
+void Config::set_rank(int64_t rank) { set(kRankKey, rank); }
 
 void Config::load_file(const std::string& path) {
   std::error_code ec;
@@ -267,18 +330,34 @@ const ConfigKey* Config::find(std::string_view key) const {
 void Config::set(const std::string& key, Value v) {
   const ConfigKey* row = find(key);
   if (!row) throw ConfigError(key, kUnknownKey);
-  std::string why = values_.set(*row, std::move(v));
-  if (!why.empty()) throw ConfigError(key, why);
+  if (key != kPrefixKey && key != kRankKey) {
+    std::string why = values_.set(*row, std::move(v));
+    if (!why.empty()) throw ConfigError(key, why);
+    return;
+  }
+  // stats.prefix holds the expansion of prefix_template_ with the current broker.rank: either
+  // change re-expands it, and nothing is stored unless the new expansion is valid.
+  if (std::string why = row->validate(v); !why.empty()) throw ConfigError(key, why);
+  std::string tmpl = key == kPrefixKey ? std::get<std::string>(v) : prefix_template_;
+  int64_t rank = key == kRankKey ? std::get<int64_t>(v) : integer(kRankKey);
+  auto expanded = expand_prefix(tmpl, std::to_string(rank), host_);
+  if (!expanded) throw ConfigError(kPrefixKey, expanded.error().text);
+  if (std::string why = prefix_problem(*expanded); !why.empty())
+    throw ConfigError(kPrefixKey, fmt::format("'{}' expands to '{}': {}", tmpl,
+                                              stats::printable(*expanded), why));
+  if (key == kRankKey) values_.set(*row, std::move(v));
+  values_.set(*find(kPrefixKey), std::move(*expanded));
+  prefix_template_ = std::move(tmpl);
 }
 
 std::vector<std::string> Config::keys() {
   std::vector<std::string> out;
-  for (const auto& k : all_config_keys(0, {})) out.push_back(k.name);
+  for (const auto& k : all_config_keys({})) out.push_back(k.name);
   return out;
 }
 
 bool Config::known(std::string_view key) {
-  for (const auto& k : all_config_keys(0, {}))
+  for (const auto& k : all_config_keys({}))
     if (k.name == key) return true;
   return false;
 }

@@ -26,18 +26,23 @@ class ConfigError : public std::runtime_error {
   std::string key_;
 };
 
+// The largest broker.rank (and --rank).
+inline constexpr int64_t kMaxRank = 2147483647;
+
 // The broker's own keys (heartbeat.*, stats.*, broker.*, security.*). stats.prefix defaults to
-// "cairn.<rank>", stats.endpoint to `statsd_env` ($CAIRN_STATSD, empty if unset).
-ConfigKeys broker_config_keys(int rank, const std::string& statsd_env);
+// "cairn.{rank}", stats.endpoint to `statsd_env` ($CAIRN_STATSD, empty if unset).
+ConfigKeys broker_config_keys(const std::string& statsd_env);
 // The broker's keys followed by each built-in module's, in module order.
-ConfigKeys all_config_keys(int rank, const std::string& statsd_env);
+ConfigKeys all_config_keys(const std::string& statsd_env);
+// This host's name up to its first dot ({host} in stats.prefix).
+std::string short_host_name();
 // Every key, one paragraph each (name, type and range, default, help): `--help-config`.
 std::string config_help(const ConfigKeys& keys);
 
 class Config {
  public:
-  // All of all_config_keys(rank, statsd_env) at their defaults.
-  explicit Config(int rank = 0, std::string statsd_env = {});
+  // All of all_config_keys(statsd_env) at their defaults. `host` is the {host} of stats.prefix.
+  explicit Config(std::string statsd_env = {}, std::string host = short_host_name());
 
   // Reads a TOML file; tables nest keys (`[stats]` + `period = 0` is `stats.period`).
   void load_file(const std::string& path);
@@ -46,8 +51,11 @@ class Config {
   // Applies one `KEY=VALUE`: VALUE is read as a TOML value if it parses as one, else as a
   // string; a string key takes the text as given.
   void set_option(std::string_view key_equals_value);
+  // --rank: sets broker.rank; called after the file and the options, so it wins over both.
+  void set_rank(int64_t rank);
 
-  // The typed values, as modules receive them through their ModuleContext.
+  // The typed values, as modules receive them through their ModuleContext. stats.prefix reads
+  // as the prefix itself: its {rank} and {host} replaced by broker.rank and the host name.
   const ConfigValues& values() const { return values_; }
   std::string text(const std::string& key) const { return values_.text(key); }
   double number(const std::string& key) const { return values_.number(key); }
@@ -61,11 +69,16 @@ class Config {
 
  private:
   const ConfigKey* find(std::string_view key) const;
-  // Checks `v` against the key's declaration and stores it. Throws ConfigError.
+  // Checks `v` against the key's declaration and stores it; a new stats.prefix or broker.rank
+  // also stores the prefix's new expansion. Throws ConfigError naming the key (stats.prefix
+  // for a prefix that expands to more than 127 characters or to a character outside
+  // [A-Za-z0-9_.-]).
   void set(const std::string& key, Value v);
 
   ConfigKeys schema_;
   ConfigValues values_;
+  std::string host_;             // {host}
+  std::string prefix_template_;  // stats.prefix as given, with its placeholders
 };
 
 }  // namespace cairn::broker

@@ -22,18 +22,19 @@ struct IgnoreSigpipe {
   sighandler_t old;
 };
 
-// Applies the configuration file and the -o options to `config` and checks --rank. On failure
-// prints `cairn: ...` to stderr and returns false.
+// Applies the configuration file, the -o options and --rank (which wins over broker.rank) to
+// `config`. On failure prints `cairn: ...` to stderr and returns false.
 bool configure(const RunOptions& opts, Config& config) {
+  if (opts.rank && *opts.rank < 0) {
+    std::cerr << "cairn: start: --rank " << *opts.rank << ": must be 0 or more" << std::endl;
+    return false;
+  }
   try {
     if (opts.config_file) config.load_file(*opts.config_file);
     for (const auto& o : opts.options) config.set_option(o);
+    if (opts.rank) config.set_rank(*opts.rank);
   } catch (const ConfigError& e) {
     std::cerr << "cairn: config: " << e.what() << std::endl;
-    return false;
-  }
-  if (opts.rank < 0) {
-    std::cerr << "cairn: start: --rank " << opts.rank << ": must be 0 or more" << std::endl;
     return false;
   }
   return true;
@@ -43,7 +44,7 @@ bool configure(const RunOptions& opts, Config& config) {
 
 int run(const RunOptions& opts) {
   const char* statsd = getenv("CAIRN_STATSD");
-  Config config(opts.rank, statsd ? statsd : "");
+  Config config(statsd ? statsd : "");
   if (!configure(opts, config)) return 1;
   IgnoreSigpipe ignore_sigpipe;
   Runner runner(opts);

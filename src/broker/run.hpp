@@ -16,9 +16,9 @@ struct RunOptions {
   std::optional<std::string> config_file;
   std::string listen;                   // empty: local:// in a 0700 directory of the statedir
   std::optional<std::string> statedir;  // empty: a private temporary directory removed at exit
-  int rank = 0;
-  std::vector<std::string> options;  // -o KEY=VALUE, in order
-  std::vector<std::string> command;  // initial program; one word: run through /bin/sh -c
+  std::optional<int> rank;              // --rank; wins over broker.rank
+  std::vector<std::string> options;     // -o KEY=VALUE, in order
+  std::vector<std::string> command;     // initial program; one word: run through /bin/sh -c
 };
 
 // A module lost data it had accepted (ModuleContext::report_lost_data), e.g. blobs the content

@@ -4,8 +4,11 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -22,10 +25,49 @@ namespace cairn::broker {
 
 namespace {
 
-// The initial program: one word is a shell command line, more are a command and its arguments.
-std::vector<std::string> initial_program_argv(const std::vector<std::string>& command) {
+// The PATH of the initial program: the directory of the running `cairn` first, so the
+// `cairn` it runs is this one, also from a build tree that is not on PATH (a command that
+// runs `cairn ...` under `cairn start` finds it). Without /proc: PATH as it is.
+std::string initial_program_path() {
+  const char* inherited = getenv("PATH");
+  std::string path = inherited ? inherited : "";
+  if (!inherited) {
+    // What the shell and execvp use when PATH is unset.
+    path.resize(confstr(_CS_PATH, nullptr, 0));
+    if (!path.empty()) confstr(_CS_PATH, path.data(), path.size());
+    if (!path.empty() && path.back() == '\0') path.pop_back();
+  }
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || !exe.has_parent_path()) return path;
+  std::string dir = exe.parent_path().string();
+  return path.empty() ? dir : dir + ":" + path;
+}
+
+// `name` looked up in `path` as execvp would, so the program is found through the PATH it will
+// have (spawn searches ours); as given if it holds a '/' or is in no directory of `path`.
+std::string find_program(const std::string& name, std::string_view path) {
+  if (name.empty() || name.find('/') != std::string::npos) return name;
+  for (size_t start = 0; start <= path.size();) {
+    size_t end = std::min(path.find(':', start), path.size());
+    std::string dir(path.substr(start, end - start));
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec) && access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    start = end + 1;
+  }
+  return name;
+}
+
+// The initial program: one word is a shell command line, more are a command and its arguments,
+// the command looked up in `path`.
+std::vector<std::string> initial_program_argv(const std::vector<std::string>& command,
+                                              std::string_view path) {
   if (command.size() == 1) return {"/bin/sh", "-c", command[0]};
-  return command;
+  std::vector<std::string> argv = command;
+  argv[0] = find_program(argv[0], path);
+  return argv;
 }
 
 // The socket path of a local:// endpoint; nullopt for any other.
@@ -51,7 +93,7 @@ bool Runner::start(const Config& config) {
     BrokerOptions bo;
     bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
     bo.statedir = statedir_->path();
-    bo.rank = opts_.rank;
+    bo.rank = static_cast<int>(config.integer("broker.rank"));  // --rank included
     std::optional<std::string> local_path = local_socket_path(bo.listen);
     // The statedir's socket directory is set up by StateDir; one given by --listen here.
     if (local_path && !opts_.listen.empty() && access.configured())
@@ -119,10 +161,11 @@ void Runner::stop() {
 
 void Runner::start_initial_program() {
   util::SpawnOptions spawn_opts;
-  spawn_opts.env = {"CAIRN_URI=" + broker_->uri()};
+  std::string path = initial_program_path();
+  spawn_opts.env = {"CAIRN_URI=" + broker_->uri(), "PATH=" + path};
   if (!broker_->server_key().empty())
     spawn_opts.env.push_back("CAIRN_SERVER_KEY=" + broker_->server_key());
-  util::Result<pid_t> started = util::spawn(initial_program_argv(opts_.command), spawn_opts);
+  util::Result<pid_t> started = util::spawn(initial_program_argv(opts_.command, path), spawn_opts);
   if (!started) {
     int err = started.error().errnum;
     std::cerr << "cairn: start: cannot run " << opts_.command[0] << ": " << std::strerror(err)

@@ -40,8 +40,9 @@ class Runner {
   void on_signal(int signum);
   // Shuts the broker down; the loop stops once every module has finished.
   void stop();
-  // Spawns opts_.command with CAIRN_URI (and CAIRN_SERVER_KEY) set; if it cannot be run,
-  // status_ is 127 or 126 and the broker shuts down.
+  // Spawns opts_.command with CAIRN_URI (and CAIRN_SERVER_KEY) set and the directory of the
+  // running `cairn` at the front of PATH; if it cannot be run, status_ is 127 or 126 and the
+  // broker shuts down.
   void start_initial_program();
   // The initial program's exit status becomes ours, and the broker shuts down.
   void on_child_exit(int wstatus);

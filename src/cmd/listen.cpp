@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -180,33 +181,88 @@ void MetricSummary::add_line(std::string_view line) {
   Entry& e = metrics_[{std::string(parsed->name), std::string(parsed->type)}];
   e.last_value.assign(parsed->value);
   ++e.lines;
+  if (parsed->type == "c") {
+    // The grammar checked it is a number.
+    double delta = std::strtod(std::string(parsed->value).c_str(), nullptr);
+    if (parsed->sample_rate) delta /= *parsed->sample_rate;
+    e.sum += delta;
+    e.whole_sum = e.whole_sum && delta == std::trunc(delta);
+  }
 }
 
-std::string MetricSummary::table() const {
-  size_t name_w = 4, type_w = 4, last_w = 4;  // the header words
+namespace {
+
+constexpr double kExactInteger = 9007199254740992.0;  // 2^53
+
+bool is_counter(const std::pair<std::string, std::string>& key) { return key.second == "c"; }
+
+// A counter's sum as an integer while it is one (and exact), else in shortest form.
+std::string sum_text(const MetricSummary::Entry& e) {
+  if (e.whole_sum && std::fabs(e.sum) < kExactInteger)
+    return fmt::format("{}", static_cast<int64_t>(e.sum));
+  return fmt::format("{}", e.sum);
+}
+
+double rate_of(const MetricSummary::Entry& e, double seconds) {
+  return seconds > 0 ? e.sum / seconds : 0;
+}
+
+// Per second: two decimals, or three significant digits below 1 (0.0417, not 0.04).
+std::string rate_text(double rate) {
+  if (std::fabs(rate) >= 1 || rate == 0) return fmt::format("{:.2f}", rate);
+  return fmt::format("{:.3g}", rate);
+}
+
+}  // namespace
+
+std::string MetricSummary::table(double seconds) const {
+  struct Row {
+    const std::string *name, *type, *last;
+    std::string sum, rate;
+    uint64_t lines;
+  };
+  std::vector<Row> rows;
+  size_t name_w = 4, type_w = 4, last_w = 4, sum_w = 3, rate_w = 6;  // the header words
   for (const auto& [key, e] : metrics_) {
+    Row r{&key.first, &key.second, &e.last_value, "-", "-", e.lines};
+    if (is_counter(key)) {
+      r.sum = sum_text(e);
+      r.rate = rate_text(rate_of(e, seconds));
+    }
     name_w = std::max(name_w, key.first.size());
     type_w = std::max(type_w, key.second.size());
     last_w = std::max(last_w, e.last_value.size());
+    sum_w = std::max(sum_w, r.sum.size());
+    rate_w = std::max(rate_w, r.rate.size());
+    rows.push_back(std::move(r));
   }
-  std::string out = fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>5}\n", "NAME", name_w, "TYPE", type_w,
-                                "LAST", last_w, "LINES");
-  for (const auto& [key, e] : metrics_) {
-    out += fmt::format("{:<{}}  {:<{}}  {:>{}}  {:>5}\n", key.first, name_w, key.second, type_w,
-                       e.last_value, last_w, e.lines);
-  }
+  constexpr const char* kRow = "{:<{}}  {:<{}}  {:>{}}  {:>{}}  {:>{}}  {:>5}\n";
+  std::string out = fmt::format(kRow, "NAME", name_w, "TYPE", type_w, "LAST", last_w, "SUM", sum_w,
+                                "RATE/S", rate_w, "LINES");
+  for (const Row& r : rows)
+    out += fmt::format(kRow, *r.name, name_w, *r.type, type_w, *r.last, last_w, r.sum, sum_w,
+                       r.rate, rate_w, r.lines);
   if (bad_lines_ > 0)
     out += fmt::format("({} line{} not statsd)\n", bad_lines_, bad_lines_ == 1 ? "" : "s");
   return out;
 }
 
-std::string MetricSummary::json() const {
+std::string MetricSummary::json(double seconds) const {
   nlohmann::json metrics = nlohmann::json::array();
   for (const auto& [key, e] : metrics_) {
-    metrics.push_back(
-        {{"name", key.first}, {"type", key.second}, {"last", e.last_value}, {"lines", e.lines}});
+    nlohmann::json m = {
+        {"name", key.first}, {"type", key.second}, {"last", e.last_value}, {"lines", e.lines}};
+    if (is_counter(key)) {
+      if (e.whole_sum && std::fabs(e.sum) < kExactInteger)
+        m["sum"] = static_cast<int64_t>(e.sum);
+      else
+        m["sum"] = e.sum;
+      m["rate"] = rate_of(e, seconds);
+    }
+    metrics.push_back(std::move(m));
   }
-  nlohmann::json out = {{"metrics", std::move(metrics)}, {"bad_lines", bad_lines_}};
+  nlohmann::json out = {
+      {"seconds", seconds}, {"metrics", std::move(metrics)}, {"bad_lines", bad_lines_}};
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

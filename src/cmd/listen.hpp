@@ -74,18 +74,25 @@ class CriteriaCheck {
 };
 
 // Per-metric summary of the lines seen: type, last value and number of lines, keyed by name
-// and type (one name may be sent as two types). Lines that are not statsd are only counted.
+// and type (one name may be sent as two types), and for a counter the sum of its values (each
+// line is a delta; a `|@RATE` line counts VALUE/RATE, as statsd counts it) and that sum per
+// second of the listen. Lines that are not statsd are only counted.
 class MetricSummary {
  public:
   struct Entry {
     std::string last_value;
     uint64_t lines = 0;
+    double sum = 0;         // counters: the total of the deltas
+    bool whole_sum = true;  // counters: every delta so far was a whole number
   };
   void add_line(std::string_view line);
-  // A table with a header row, sorted by name; a last line counts non-statsd lines, if any.
-  std::string table() const;
-  // JSON text: {"metrics":[{"name":..,"type":..,"last":..,"lines":N},...],"bad_lines":N}.
-  std::string json() const;
+  // A table with a header row (NAME TYPE LAST SUM RATE/S LINES), sorted by name; SUM and RATE/S
+  // (SUM over `seconds`, the length of the listen) are "-" but for counters. A last line counts
+  // non-statsd lines, if any.
+  std::string table(double seconds) const;
+  // JSON text: {"seconds":S,"metrics":[{"name":..,"type":..,"last":..,"lines":N},...],
+  // "bad_lines":N}; a counter's object also has "sum" and "rate" (per second).
+  std::string json(double seconds) const;
 
   const std::map<std::pair<std::string, std::string>, Entry>& metrics() const { return metrics_; }
   uint64_t bad_lines() const { return bad_lines_; }

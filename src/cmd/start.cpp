@@ -21,14 +21,15 @@ void add_start(CLI::App& app, int& status) {
   sub->add_option("--statedir", opts->statedir,
                   "state directory, created if missing and kept (default: a temporary one)")
       ->type_name("DIR");
-  sub->add_option("--rank", opts->rank, "rank of this broker (default 0)")->type_name("N");
+  sub->add_option("--rank", opts->rank, "rank of this broker (default: broker.rank, 0)")
+      ->type_name("N");
   sub->add_option("-o,--option", opts->options, "set a configuration key: -o KEY=VALUE")
       ->type_name("KEY=VALUE")
       ->allow_extra_args(false);
   sub->add_flag_callback(
       "--help-config",
       [] {
-        std::cout << broker::config_help(broker::all_config_keys(0, "$CAIRN_STATSD"));
+        std::cout << broker::config_help(broker::all_config_keys("$CAIRN_STATSD"));
         throw CLI::Success();
       },
       "print every configuration key (type, range, default, meaning) and exit");

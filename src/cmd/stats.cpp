@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -103,6 +104,8 @@ class Listener {
   std::optional<int> exit_status_;     // the outcome, once decided
   std::string message_;                // printed with the outcome (error, or warning if 0)
   double timeout_seconds_ = 0;
+  // When the listen began: the summary's rates are over the whole run.
+  std::chrono::steady_clock::time_point started_;
   std::array<char, 65536> buf_;  // any UDP/IPv4 datagram fits
 };
 
@@ -152,6 +155,7 @@ int Listener::spawn_command() {
 }
 
 int Listener::run() {
+  started_ = std::chrono::steady_clock::now();
   io_.start();
   sigint_.start();
   sigterm_.start();
@@ -167,7 +171,11 @@ int Listener::run() {
   }
   loop_.run();
 
-  if (opts_.summary) write_out(opts_.json ? summary_.json() + "\n" : summary_.table());
+  if (opts_.summary) {
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    write_out(opts_.json ? summary_.json(seconds) + "\n" : summary_.table(seconds));
+  }
   if (exit_status_.value_or(0) != 0) {
     if (!message_.empty()) fail(kWhat, message_);
   } else if (!message_.empty()) {
@@ -376,7 +384,8 @@ void add_stats(CLI::App& app, int& status) {
           ->check(at_least(0));
   listen->add_flag("--json", opts->json, "print one JSON object per packet");
   listen->add_flag("--summary", opts->summary,
-                   "print a table of metric, type, last value and line count at exit");
+                   "at exit, print a table of each metric's type, last value and line count, "
+                   "and a counter's sum and rate per second over the run");
   // Everything from the first non-option word (or after `--`) on is COMMAND and its arguments.
   listen->add_option("command", opts->command, "COMMAND [ARG...] to run");
   listen->positionals_at_end();

@@ -33,12 +33,13 @@ std::string starts(const std::string& s, size_t n) { return s.substr(0, n); }
 }  // namespace
 
 TEST(Config, DefaultsMatchTheDesignTable) {
-  Config c(3, "");
+  Config c("", "node7");
   EXPECT_EQ(c.text("heartbeat.period"), "2");
   EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 2.0);
   EXPECT_EQ(c.text("stats.endpoint"), "");
   EXPECT_DOUBLE_EQ(c.number("stats.period"), 1.0);
-  EXPECT_EQ(c.text("stats.prefix"), "cairn.3");
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.0");
+  EXPECT_EQ(c.integer("broker.rank"), 0);
   EXPECT_EQ(c.integer("stats.max-packet"), 1440);
   EXPECT_EQ(c.text("content.hash"), "sha1");
   EXPECT_EQ(c.text("content.blob-size-limit"), "1073741824");
@@ -52,7 +53,7 @@ TEST(Config, DefaultsMatchTheDesignTable) {
 }
 
 TEST(Config, StatsEndpointDefaultsToTheEnvironmentValue) {
-  Config c(0, "127.0.0.1:8125");
+  Config c("127.0.0.1:8125");
   EXPECT_EQ(c.text("stats.endpoint"), "127.0.0.1:8125");
 }
 
@@ -132,6 +133,73 @@ TEST(Config, StatsPrefixIsLimitedTo127Characters) {
   EXPECT_EQ(starts(error_of([&] { c.set_option("stats.prefix=a:b"); }), 14), "stats.prefix: ");
   EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=job.?"); }),
             "stats.prefix: 'job.?' contains '?', outside [A-Za-z0-9_.-]");
+}
+
+TEST(Config, TheDefaultPrefixFollowsTheRank) {
+  Config c("", "node7");
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.0");
+  c.set_rank(3);
+  EXPECT_EQ(c.integer("broker.rank"), 3);
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.3");
+}
+
+TEST(Config, BrokerRankComesFromTheFileAndTheRankOptionWins) {
+  Config c("", "h");
+  c.load_string("[broker]\nrank = 5\n", "test.toml");
+  EXPECT_EQ(c.integer("broker.rank"), 5);
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.5");
+  c.set_option("broker.rank=6");
+  c.set_rank(2);  // --rank, applied last
+  EXPECT_EQ(c.integer("broker.rank"), 2);
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.2");
+  EXPECT_EQ(error_of([&] { c.set_option("broker.rank=-1"); }),
+            "broker.rank: -1 is out of range: expected 0 to 2147483647");
+  EXPECT_EQ(c.integer("broker.rank"), 2);
+}
+
+TEST(Config, StatsPrefixTakesTheRankAndTheShortHostNameInAnyOrderOfKeys) {
+  Config c("", "node12");
+  c.set_option("stats.prefix=site.{host}.r{rank}");
+  EXPECT_EQ(c.text("stats.prefix"), "site.node12.r0");
+  c.set_option("broker.rank=4");  // set after the prefix, still in it
+  EXPECT_EQ(c.text("stats.prefix"), "site.node12.r4");
+  c.set_option("stats.prefix=plain");
+  c.set_rank(9);
+  EXPECT_EQ(c.text("stats.prefix"), "plain");
+}
+
+TEST(Config, StatsPrefixPlaceholdersOtherThanRankAndHostAreRefusedNamingTheKey) {
+  Config c("", "h");
+  EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=cairn.{hostname}"); }),
+            "stats.prefix: unknown placeholder {hostname} in 'cairn.{hostname}': use {rank} (the "
+            "broker's rank) or {host} (the short host name)");
+  EXPECT_EQ(error_of([&] { c.load_string("[stats]\nprefix = \"a.{rank\"\n", "f.toml"); }),
+            "stats.prefix: 'a.{rank' has a '{' that is not closed: use {rank} or {host}");
+  EXPECT_EQ(starts(error_of([&] { c.set_option("stats.prefix=a}b"); }), 14), "stats.prefix: ");
+  EXPECT_EQ(c.text("stats.prefix"), "cairn.0");  // unchanged
+}
+
+TEST(Config, StatsPrefixIsCheckedOnceExpanded) {
+  Config c("", "a-long-host-name");
+  EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=" + std::string(120, 'a') + ".{host}"); }),
+            "stats.prefix: '" + std::string(120, 'a') + ".{host}' expands to '" +
+                std::string(120, 'a') +
+                ".a-long-host-name': prefix is 137 characters, at most 127 allowed");
+  // A rank long enough to push an accepted prefix past 127 characters is refused too.
+  c.set_option("stats.prefix=" + std::string(125, 'a') + "{rank}");
+  EXPECT_EQ(starts(error_of([&] { c.set_rank(12345); }), 14), "stats.prefix: ");
+  EXPECT_EQ(c.integer("broker.rank"), 0);
+  Config d("", "bad host");
+  EXPECT_EQ(starts(error_of([&] { d.set_option("stats.prefix=n.{host}"); }), 14), "stats.prefix: ");
+}
+
+TEST(Config, ShortHostNameStopsAtTheFirstDot) {
+  std::string host = cairn::broker::short_host_name();
+  EXPECT_FALSE(host.empty());
+  EXPECT_EQ(host.find('.'), std::string::npos);
+  char full[256] = {};
+  ASSERT_EQ(gethostname(full, sizeof full - 1), 0);
+  EXPECT_EQ(std::string(full).substr(0, host.size()), host);
 }
 
 TEST(Config, OptionValuesParseAsTomlElseAsStrings) {

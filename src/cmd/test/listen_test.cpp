@@ -224,23 +224,59 @@ TEST(MetricSummary, TableHasAHeaderAndOneRowPerMetric) {
   MetricSummary s;
   s.add_line("cairn.0.content-cache.size:1024|g");
   s.add_line("b:3|c");
-  EXPECT_EQ(s.table(),
-            "NAME                        TYPE  LAST  LINES\n"
-            "b                           c        3      1\n"
-            "cairn.0.content-cache.size  g     1024      1\n");
+  EXPECT_EQ(s.table(2),
+            "NAME                        TYPE  LAST  SUM  RATE/S  LINES\n"
+            "b                           c        3    3    1.50      1\n"
+            "cairn.0.content-cache.size  g     1024    -       -      1\n");
+}
+
+TEST(MetricSummary, CounterSumIsTheTotalOfItsDeltasAndRateIsPerSecondOfTheRun) {
+  MetricSummary s;
+  s.add_line("r:0|c");
+  s.add_line("r:7|c");
+  s.add_line("r:3|c");
+  s.add_line("r:0|c");  // the last delta is 0: LAST says 0, SUM still 10
+  EXPECT_EQ(s.metrics().at({"r", "c"}).sum, 10);
+  EXPECT_EQ(s.table(4),
+            "NAME  TYPE  LAST  SUM  RATE/S  LINES\n"
+            "r     c        0   10    2.50      4\n");
+  // Below 1/s, three significant digits rather than 0.00.
+  EXPECT_EQ(s.table(240),
+            "NAME  TYPE  LAST  SUM  RATE/S  LINES\n"
+            "r     c        0   10  0.0417      4\n");
+}
+
+TEST(MetricSummary, CounterSumScalesSampledLinesAndKeepsFractions) {
+  MetricSummary s;
+  s.add_line("x:1|c|@0.1");  // statsd counts 10
+  s.add_line("x:-2|c");
+  s.add_line("y:0.5|c");
+  s.add_line("y:+1|c");
+  EXPECT_EQ(s.metrics().at({"x", "c"}).sum, 8);
+  auto j = nlohmann::json::parse(s.json(2));
+  EXPECT_EQ(j["metrics"][0]["sum"], 8);
+  EXPECT_TRUE(j["metrics"][0]["sum"].is_number_integer());
+  EXPECT_DOUBLE_EQ(j["metrics"][1]["sum"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(j["metrics"][1]["rate"].get<double>(), 0.75);
 }
 
 TEST(MetricSummary, JsonListsMetrics) {
   MetricSummary s;
   s.add_line("b:3|c");
+  s.add_line("g:4|g");
   s.add_line("oops");
-  auto j = nlohmann::json::parse(s.json());
+  auto j = nlohmann::json::parse(s.json(1.5));
   EXPECT_EQ(j["bad_lines"], 1);
-  ASSERT_EQ(j["metrics"].size(), 1u);
+  EXPECT_DOUBLE_EQ(j["seconds"].get<double>(), 1.5);
+  ASSERT_EQ(j["metrics"].size(), 2u);
   EXPECT_EQ(j["metrics"][0]["name"], "b");
   EXPECT_EQ(j["metrics"][0]["type"], "c");
   EXPECT_EQ(j["metrics"][0]["last"], "3");
   EXPECT_EQ(j["metrics"][0]["lines"], 1);
+  EXPECT_EQ(j["metrics"][0]["sum"], 3);
+  EXPECT_DOUBLE_EQ(j["metrics"][0]["rate"].get<double>(), 2.0);
+  EXPECT_FALSE(j["metrics"][1].contains("sum"));  // a gauge has no sum
+  EXPECT_FALSE(j["metrics"][1].contains("rate"));
 }
 
 TEST(PacketJson, GivesBytesAndLines) {

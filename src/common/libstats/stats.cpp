@@ -12,6 +12,11 @@
 // - The flush timer (one-shot, `period` s) is armed iff the pending list is non-empty and the
 //   period is positive; an idle context has no timer running. In immediate mode (period 0)
 //   nothing is ever pending: each update is formatted and sent as its own datagram.
+// - Every counter the context knows (declared by a Context::counter() handle or by its first
+//   by-name update) is on `counters`, in declaration order, and every flush sends each of them,
+//   0 for one not updated that period, so a statsd server sees the counter from the first
+//   flush on instead of "no data". A zero is not pending: it rides along with a flush that
+//   something else caused and never arms the timer itself (an idle context stays idle).
 // - A disabled context (no endpoint) has no timer and no slots: by-name calls only check the
 //   name, handles carry a null slot and do nothing.
 // - Steady state allocates nothing: a slot's line head "PREFIX.NAME:" is built once per prefix
@@ -28,6 +33,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <vector>
 
 #include "libstats/c_api.hpp"
 #include "libstats/metric_table.hpp"
@@ -91,11 +97,33 @@ constexpr std::string_view kTimerSuffix = "|ms\n";
   return out;
 }
 
-// A finite, non-negative double, shortest round-trip form without an exponent.
+// Significant digits of a timer value: a timing is measured far less precisely than a double
+// holds, and 15 digits of noise only lengthen lines.
+constexpr int kTimerDigits = 6;
+
+// A finite, non-negative double rounded to kTimerDigits significant digits, in fixed notation
+// (no exponent: statsd servers do not all read one) without trailing zeros.
 Value format_ms(double v) {
   Value out;
-  auto r = std::to_chars(out.buf, out.buf + sizeof out.buf, v, std::chars_format::fixed);
-  out.len = static_cast<size_t>(r.ptr - out.buf);
+  char* const limit = out.buf + sizeof out.buf;
+  // Decimals that leave kTimerDigits significant digits, from the position of the leading
+  // digit; rounding may carry one further (999999.7 -> 1000000), which only shortens the text.
+  int decimals = v > 0 ? kTimerDigits - 1 - static_cast<int>(std::floor(std::log10(v))) : 0;
+  char* end;
+  if (decimals >= 0) {
+    end = std::to_chars(out.buf, limit, v, std::chars_format::fixed, decimals).ptr;
+    if (decimals > 0) {
+      while (end[-1] == '0') --end;
+      if (end[-1] == '.') --end;
+    }
+  } else {
+    // 10^6 ms and more: the leading digits, then zeros (a double this large would print
+    // digits of binary noise after them).
+    double lead = std::round(v / std::pow(10.0, -decimals));
+    end = std::to_chars(out.buf, limit, lead, std::chars_format::fixed, 0).ptr;
+    for (int i = 0; i < -decimals && end < limit; ++i) *end++ = '0';
+  }
+  out.len = static_cast<size_t>(end - out.buf);
   return out;
 }
 
@@ -113,15 +141,21 @@ struct Context::Impl {
   // The slot of a valid name, created on first use.
   Slot* slot(Kind kind, std::string_view name) {
     Slot* s = metrics.find(kind, name);
-    return s ? s : metrics.insert(kind, name);
+    return s ? s : insert(kind, name);
   }
   // The slot of a name from a by-name call, or null (counted) if the name is invalid. A name
   // found in the table was checked when it was inserted.
   [[gnu::always_inline]] Slot* checked_slot(Kind kind, std::string_view name) {
     if (Slot* s = metrics.find(kind, name)) return s;
-    if (valid_name(name)) return metrics.insert(kind, name);
+    if (valid_name(name)) return insert(kind, name);
     refuse_name();
     return nullptr;
+  }
+  // A new metric; a counter is declared from now on (sent with every flush).
+  [[gnu::noinline]] Slot* insert(Kind kind, std::string_view name) {
+    Slot* s = metrics.insert(kind, name);
+    if (kind == Kind::kCounter) counters.push_back(s);
+    return s;
   }
   // A by-name call on a disabled context: only the name is checked (and a refusal counted).
   bool check_name(std::string_view name) {
@@ -254,14 +288,18 @@ struct Context::Impl {
     }
   }
 
+  // Sends the pending slots in first-update order, then a 0 for each declared counter that
+  // was not updated this period.
   void flush() {
     if (!head) return;
     timer->stop();
+    for (Slot* s = head; s; s = s->next_pending) emit(s);
+    for (Slot* c : counters)
+      if (!c->pending) sender->add_int_line(line_head(c), 0, false, kCounterSuffix);
     Slot* s = head;
     head = nullptr;
     tail = &head;
     while (s) {
-      emit(s);
       Slot* next = s->next_pending;
       s->next_pending = nullptr;
       s->pending = false;
@@ -277,6 +315,7 @@ struct Context::Impl {
   double period;
   std::optional<reactor::Timer> timer;  // only when enabled
   MetricTable metrics;                  // empty when disabled
+  std::vector<Slot*> counters;          // the counters of `metrics`, in declaration order
   Slot* head = nullptr;
   Slot** tail = &head;
   cairn_stats c_api;

@@ -267,6 +267,31 @@ TEST_F(StatsTest, TimerValuesAreWrittenWithoutExponent) {
   EXPECT_EQ(sink_.recv(), "p.t:0.000000125|ms\n");
 }
 
+TEST_F(StatsTest, TimerValuesHaveAtMostSixSignificantDigits) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 0);
+  // A job's run time as a difference of two clock readings: 15 digits of which 6 mean much.
+  ctx->timing("t", (1764772800.123456 - 1764772798.901234) * 1e3);
+  EXPECT_EQ(sink_.recv(), "p.t:1222.22|ms\n");
+  ctx->timing("t", 1234.56789);
+  EXPECT_EQ(sink_.recv(), "p.t:1234.57|ms\n");
+  ctx->timing("t", 0.000123456789);
+  EXPECT_EQ(sink_.recv(), "p.t:0.000123457|ms\n");
+  ctx->timing("t", 123456789.4);  // whole digits past the sixth are zeros, not noise
+  EXPECT_EQ(sink_.recv(), "p.t:123457000|ms\n");
+  ctx->timing("t", 999999.7);  // rounding carries into a seventh place
+  EXPECT_EQ(sink_.recv(), "p.t:1000000|ms\n");
+  ctx->timing("t", 0.1 + 0.2);
+  EXPECT_EQ(sink_.recv(), "p.t:0.3|ms\n");
+  ctx->timing("t", 40);
+  EXPECT_EQ(sink_.recv(), "p.t:40|ms\n");
+  // The same text in aggregated mode.
+  auto agg = stats.context("a", 1);
+  agg->timing("t", 2.0 / 3.0);
+  agg->flush();
+  EXPECT_EQ(sink_.recv(), "a.t:0.666667|ms\n");
+}
+
 TEST_F(StatsTest, TimerSamplesBeyondBoundAreCountedAsDropped) {
   Stats stats(loop_, options());
   auto ctx = stats.context("p", 1);
@@ -539,6 +564,80 @@ TEST_F(StatsTest, LineThatCanNeverFitIsDroppedAndCounted) {
   EXPECT_EQ(stats.self_counters().dropped_lines, 3u);
 }
 
+// --- declared counters -----------------------------------------------------------------------
+
+TEST_F(StatsTest, DeclaredCountersAreSentWithEveryFlushAsZeroWhenUnchanged) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 1);
+  Counter errors = ctx->counter("errors");  // declared; only a total that does not move
+  Counter hits = ctx->counter("hits");
+  ctx->gauge_set("size", 1);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.size:1|g\np.errors:0|c\np.hits:0|c\n");
+  hits.add(3);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.hits:3|c\np.errors:0|c\n");
+  ctx->gauge_set("size", 2);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.size:2|g\np.errors:0|c\np.hits:0|c\n");
+  errors.total(0);  // a total that did not move is a 0 like any other
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.errors:0|c\np.hits:0|c\n");
+}
+
+TEST_F(StatsTest, ByNameCountersAreDeclaredByTheirFirstUpdate) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 1);
+  ctx->counter_add("jobs", 0);  // the C API's way to declare a counter
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.jobs:0|c\n");
+  ctx->count("loads", 5);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.loads:5|c\np.jobs:0|c\n");
+  ctx->gauge_set("g", 1);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.g:1|g\np.jobs:0|c\np.loads:0|c\n");
+  // Gauges and timers are not repeated: a gauge keeps its value in statsd, a timer has none.
+  ctx->counter_add("jobs", 1);
+  ctx->flush();
+  EXPECT_EQ(sink_.recv(), "p.jobs:1|c\np.loads:0|c\n");
+}
+
+TEST_F(StatsTest, DeclaredCountersAloneNeverArmTheTimer) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 0.01);
+  Counter c = ctx->counter("c");
+  EXPECT_FALSE(ctx->timer_armed());
+  ctx->flush();  // nothing pending: the zeros are not sent on their own
+  expect_nothing_sent();
+  c.add(2);
+  EXPECT_TRUE(ctx->timer_armed());
+  loop_.run();  // the flush timer fires once; then nothing of ours keeps the loop running
+  EXPECT_EQ(sink_.recv(), "p.c:2|c\n");
+  EXPECT_FALSE(ctx->timer_armed());
+  expect_nothing_sent();  // no later packet of zeros
+}
+
+TEST_F(StatsTest, ImmediateModeSendsNoZeros) {
+  Stats stats(loop_, options());
+  auto ctx = stats.context("p", 0);
+  [[maybe_unused]] Counter quiet = ctx->counter("quiet");
+  ctx->counter_add("busy", 1);
+  EXPECT_EQ(sink_.recv(), "p.busy:1|c\n");
+  ctx->flush();
+  expect_nothing_sent();
+}
+
+TEST_F(StatsTest, ContextDestructionSendsDeclaredZerosWithWhatIsPending) {
+  Stats stats(loop_, options());
+  {
+    auto ctx = stats.context("p", 10);
+    [[maybe_unused]] Counter c = ctx->counter("c");
+    ctx->gauge_set("g", 1);
+  }
+  EXPECT_EQ(sink_.recv(), "p.g:1|g\np.c:0|c\n");
+}
+
 // --- flush timer -----------------------------------------------------------------------------
 
 TEST_F(StatsTest, FlushTimerIsArmedOnlyWhilePending) {
@@ -556,12 +655,12 @@ TEST_F(StatsTest, FlushTimerIsArmedOnlyWhilePending) {
   ctx->gauge_set("g", 3);
   EXPECT_TRUE(ctx->timer_armed());
   EXPECT_TRUE(run_until([&] { return !ctx->timer_armed(); }));
-  EXPECT_EQ(sink_.recv(), "p.g:3|g\n");
+  EXPECT_EQ(sink_.recv(), "p.g:3|g\np.n:0|c\n");  // the counter n is known: its 0 goes along
   // A manual flush disarms it too.
   ctx->gauge_set("g", 4);
   ctx->flush();
   EXPECT_FALSE(ctx->timer_armed());
-  EXPECT_EQ(sink_.recv(), "p.g:4|g\n");
+  EXPECT_EQ(sink_.recv(), "p.g:4|g\np.n:0|c\n");
 }
 
 TEST_F(StatsTest, IdleContextLetsTheLoopExit) {

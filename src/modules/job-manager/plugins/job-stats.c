@@ -144,5 +144,9 @@ int cairn_plugin_init(cairn_plugin_t *p) {
   /* Zeros until the job manager tells of its jobs: a statsd server stops showing what an
    * earlier broker (or an earlier load of this plugin) counted. */
   for (int i = 0; i < kStates; i++) send_count(p, counts, i);
+  /* Declares the counters: from now on each packet of this context carries them, 0 included
+   * (cairn-stats(3)), so a graph shows 0 jobs, not "no data", until the first job. */
+  cairn_stats_counter_add(s, "jobs.submitted", 0);
+  cairn_stats_counter_add(s, "jobs.finished", 0);
   return 0;
 }

@@ -122,13 +122,22 @@ TEST_F(PluginStatsTest, JobStatsLoadedWhileAJobRunsCountsItAndItsDestroy) {
   EXPECT_EQ(last["cairn.0.jobs.state.run"], "1");
   EXPECT_EQ(last["cairn.0.jobs.state.inactive"], "0");
   EXPECT_FALSE(any_gauge_delta(lines));
-  // Replayed jobs are not submitted again.
-  EXPECT_FALSE(has_prefix(lines, "cairn.0.jobs.submitted"));
+  // Replayed jobs are not submitted again: the counter is only declared (0).
+  EXPECT_TRUE(has(lines, "cairn.0.jobs.submitted:0|c"));
+  EXPECT_FALSE(has_prefix(lines, "cairn.0.jobs.submitted:1"));
   // The job manager goes away (the job is killed): job.destroy takes the job out of RUN.
   jm.reset();
   lines = lines_of(sink_.drain(2000));
   EXPECT_EQ(last_gauges(lines)["cairn.0.jobs.state.run"], "0");
   EXPECT_FALSE(any_gauge_delta(lines));
+}
+
+TEST_F(PluginStatsTest, JobStatsDeclaresItsCountersSoTheyAreSentAsZeroFromTheStart) {
+  JobManager jm(loop_, plugins_, [](std::string, StoreDone done) { done(std::string("ref")); });
+  ASSERT_TRUE(jm.load_plugin(JOB_STATS_PLUGIN).ok());
+  auto lines = lines_of(sink_.drain(2000));
+  EXPECT_TRUE(has(lines, "cairn.0.jobs.submitted:0|c"));
+  EXPECT_TRUE(has(lines, "cairn.0.jobs.finished:0|c"));
 }
 
 TEST_F(PluginStatsTest, JobStatsForgetsPurgedJobs) {
