@@ -37,7 +37,7 @@ def test_no_uri_and_no_cairn_uri_says_what_to_do(monkeypatch):
 
 def test_a_socket_that_is_not_there_raises_oserror_at_once(tmp_path):
     with pytest.raises(OSError) as e:
-        cairn.Handle(f"ipc://{tmp_path}/no-such.sock")
+        cairn.Handle(f"local://{tmp_path}/no-such.sock")
     assert isinstance(e.value, cairn.Error)
     assert e.value.errno == errno.ENOENT
     assert "no-such.sock: cannot connect" in str(e.value)

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -24,8 +26,10 @@
 
 #include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
+#include "libmsg/stream.hpp"
 #include "libmsg/zmq_io.hpp"
 #include "libtest/raw_echo.hpp"
+#include "libutil/fd.hpp"
 #include "libutil/process.hpp"
 
 extern "C" int c99_store_and_load(const char* uri);  // client_c99.c
@@ -365,7 +369,7 @@ TEST_F(LibcairnTest, TheHeaderIsC99AndWorksFromC) {
 TEST(LibcairnOpen, AMissingSocketFailsAtOnceWithEnoent) {
   char tmpl[] = "/tmp/cairn-libcairn-open-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string uri = std::string("ipc://") + tmpl + "/no-such.sock";
+  std::string uri = std::string("local://") + tmpl + "/no-such.sock";
   auto start = std::chrono::steady_clock::now();
   errno = 0;
   EXPECT_EQ(cairn_open(uri.c_str(), 0), nullptr);
@@ -386,64 +390,83 @@ TEST(LibcairnOpen, NoUriAndNoCairnUriIsEinval) {
 
 // ---- against a scripted server ----------------------------------------------------------------
 
-// A ROUTER on an ipc:// socket in a private directory; `script` runs on a thread with it.
+// A local:// socket in a private directory; `script` runs on a thread with the one connection
+// it accepts (the "sock" it is given is that connection's descriptor).
 class ScriptedServer {
  public:
-  using Script = std::function<void(void* sock)>;
+  using Script = std::function<void(int sock)>;
   explicit ScriptedServer(Script script) {
     char tmpl[] = "/tmp/cairn-libcairn-srv-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    uri_ = "ipc://" + dir_ + "/s.sock";
-    ctx_ = zmq_ctx_new();
-    sock_ = zmq_socket(ctx_, ZMQ_ROUTER);
-    int linger = 0, timeo = 10000;
-    zmq_setsockopt(sock_, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sock_, ZMQ_RCVTIMEO, &timeo, sizeof timeo);
-    EXPECT_EQ(zmq_bind(sock_, uri_.c_str()), 0);
-    thread_ = std::thread([this, script] { script(sock_); });
+    std::string path = dir_ + "/s.sock";
+    uri_ = "local://" + path;
+    listen_.reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+    EXPECT_EQ(bind(listen_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    EXPECT_EQ(listen(listen_.get(), 4), 0);
+    thread_ = std::thread([this, script] {
+      pollfd p{listen_.get(), POLLIN, 0};
+      if (poll(&p, 1, 10000) != 1) return;
+      util::UniqueFd conn(accept(listen_.get(), nullptr, nullptr));
+      timeval tv{10, 0};
+      setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      script(conn.get());
+    });
   }
   ~ScriptedServer() {
     thread_.join();
-    zmq_close(sock_);
-    zmq_ctx_term(ctx_);
     std::filesystem::remove_all(dir_);
   }
   const std::string& uri() const { return uri_; }
 
-  // Receives one message: its routing identity and the requests in it.
-  static std::vector<msg::Message> receive(void* sock, std::string& identity) {
-    msg::Frames frames;
+  // Receives one frame: the requests in it (`identity` is left empty: a stream has none).
+  static std::vector<msg::Message> receive(int sock, std::string& identity) {
+    identity.clear();
     std::vector<msg::Message> got;
-    if (msg::recv_frames(sock, frames) != 1 || frames.size() < 2) return got;
-    identity = frames[0];
-    if (frames.size() == 2 && msg::looks_like_batch(frames[1])) {
-      auto batch = msg::BatchReader::open(frames[1]);
-      if (!batch) return got;
-      while (!batch->done()) {
-        msg::Message m;
-        if (batch->next(m)) got.push_back(std::move(m));
-      }
-      return got;
+    char prefix[msg::kStreamPrefixBytes];
+    if (!read_all(sock, prefix, sizeof prefix)) return got;
+    uint32_t len = 0;
+    for (int i = 3; i >= 0; --i) len = (len << 8) | static_cast<uint8_t>(prefix[i]);
+    std::string frame(len, '\0');
+    if (!read_all(sock, frame.data(), len)) return got;
+    auto batch = msg::BatchReader::open(frame);
+    if (!batch) return got;
+    while (!batch->done()) {
+      msg::Message m;
+      if (batch->next(m)) got.push_back(std::move(m));
     }
-    auto d = msg::decode(msg::Frames(frames.begin() + 1, frames.end()));
-    if (d) got.push_back(std::move(d).value());
     return got;
   }
-  static void answer(void* sock, const std::string& identity, const msg::Message& reply) {
-    zmq_send(sock, identity.data(), identity.size(), ZMQ_SNDMORE);
-    msg::send_frames(sock, msg::encode(reply));
+  static void answer(int sock, const std::string&, const msg::Message& reply) {
+    msg::BatchWriter w;
+    w.add(reply, reply.topic, reply.payload);
+    char prefix[msg::kStreamPrefixBytes];
+    msg::encode_stream_prefix(static_cast<uint32_t>(w.frame().size()), prefix);
+    std::string bytes = std::string(prefix, sizeof prefix) + w.frame();
+    EXPECT_EQ(send(sock, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
   }
 
  private:
+  static bool read_all(int fd, char* out, size_t n) {
+    while (n > 0) {
+      ssize_t got = read(fd, out, n);
+      if (got <= 0) return false;
+      out += got;
+      n -= static_cast<size_t>(got);
+    }
+    return true;
+  }
   std::string dir_, uri_;
-  void* ctx_ = nullptr;
-  void* sock_ = nullptr;
+  util::UniqueFd listen_;
   std::thread thread_;
 };
 
 TEST(LibcairnWire, FuturesMadeBeforeTheCallerWaitsLeaveInOneBatch) {
   size_t first_message = 0;
-  ScriptedServer server([&](void* sock) {
+  ScriptedServer server([&](int sock) {
     std::string id;
     auto reqs = ScriptedServer::receive(sock, id);
     first_message = reqs.size();
@@ -461,7 +484,7 @@ TEST(LibcairnWire, FuturesMadeBeforeTheCallerWaitsLeaveInOneBatch) {
 }
 
 TEST(LibcairnWire, AGetTimesOutWithTheLibrarysTextAndCanWaitAgain) {
-  ScriptedServer server([](void* sock) {
+  ScriptedServer server([](int sock) {
     std::string id;
     auto reqs = ScriptedServer::receive(sock, id);  // answered only when asked a second time
     auto again = ScriptedServer::receive(sock, id);
