@@ -177,7 +177,9 @@ test_expect_success 'tcp:// without security.curve-cert is refused, naming the k
 '
 test_expect_success 'an endpoint that cannot be bound stops start-up' '
 	test_expect_code 1 cairn start --listen "bogus://x" true 2>err &&
-	grep "cairn: listen: cannot bind bogus://x" err
+	grep "cairn: listen: .bogus://x. is not an endpoint cairn can listen on: give local://PATH or tcp://HOST:PORT" err &&
+	test_expect_code 1 cairn start --listen "local://$PWD/no-such-dir/s.sock" true 2>err &&
+	grep "cairn: listen: cannot bind local://$PWD/no-such-dir/s.sock: No such file or directory" err
 '
 test_expect_success 'a negative --rank is refused' '
 	test_expect_code 1 cairn start --rank -1 true 2>err &&

@@ -35,6 +35,10 @@ stat_of() {
 at_least() {
 	test "$(stat_of "$1" "$2")" -ge "$3"
 }
+# dmesg_has NAME TEXT: the log of broker NAME has a line matching TEXT.
+dmesg_has() {
+	CAIRN_URI=$(broker_uri "$1") cairn dmesg | grep -q "$2"
+}
 stop_broker() {
 	broker_signal "$1" TERM && broker_wait "$1"
 }
@@ -56,7 +60,7 @@ test_expect_success 'a client sends 300 pings of 1 MiB and reads none of the rep
 	wait_for 180 grep "^sent " q.flood
 '
 test_expect_success 'the broker disconnected it past the limit, and says so' '
-	wait_for 60 sh -c "CAIRN_URI=$(broker_uri q) cairn dmesg | grep -q \"left [0-9]* bytes of replies unread, past broker.peer-queue-limit (16777216): disconnected\""
+	wait_for 60 dmesg_has q "left [0-9]* bytes of replies unread, past broker.peer-queue-limit (16777216): disconnected"
 '
 test_expect_success 'the broker grew by about the limit, not by the 300 MiB of replies' '
 	below q "peak resident size growth" $(( $(kib VmHWM q) - $(cat q.base) )) 64

@@ -62,6 +62,12 @@ test_expect_success 'an ipc:// URI is refused at once, naming local://' '
 	test_expect_code 1 cairn start --listen "ipc://$PWD/y.sock" true 2>err &&
 	grep "^cairn: listen: ipc://$PWD/y.sock: ipc:// is retired: .*give --listen local://$PWD/y.sock$" err
 '
+test_expect_success 'a CURVE key pair for the tcp:// cases' '
+	cairn keygen client >/dev/null &&
+	cairn keygen server >server.key &&
+	CAIRN_CLIENT_CERT=$PWD/client_secret && export CAIRN_CLIENT_CERT &&
+	CAIRN_SERVER_KEY=$(tail -n1 server.key) && export CAIRN_SERVER_KEY
+'
 test_expect_success 'a tcp:// port nobody listens on fails at once, naming the address and the reason' '
 	port=$(python3 -c "import socket; s=socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])") &&
 	test_expect_code 1 env CAIRN_URI=tcp://127.0.0.1:$port cairn ping 2>err &&

@@ -717,9 +717,8 @@ Response Client::rpc(std::string_view topic, std::string_view payload) {
     return r;
   }
   Response r = recv_for(tag, timeout_);
-  if (r.errnum == ETIMEDOUT && r.matchtag == tag) {  // a late reply is dropped
-    if (auto it = in_flight_.find(tag); it != in_flight_.end()) forget(it);
-  }
+  // Still in flight: no answer came (a timeout, a lost connection); a late one is dropped.
+  if (auto it = in_flight_.find(tag); it != in_flight_.end()) forget(it);
   return r;
 }
 

@@ -409,7 +409,7 @@ class ScriptedServer {
     thread_ = std::thread([this, script] {
       pollfd p{listen_.get(), POLLIN, 0};
       if (poll(&p, 1, 10000) != 1) return;
-      util::UniqueFd conn(accept(listen_.get(), nullptr, nullptr));
+      cairn::util::UniqueFd conn(accept(listen_.get(), nullptr, nullptr));
       timeval tv{10, 0};
       setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       script(conn.get());
@@ -460,7 +460,7 @@ class ScriptedServer {
     return true;
   }
   std::string dir_, uri_;
-  util::UniqueFd listen_;
+  cairn::util::UniqueFd listen_;
   std::thread thread_;
 };
 

@@ -421,7 +421,8 @@ TEST(Client, ResponsesArrivingDuringAnRpcAreKeptForRecv) {
 
 // send() reuses the entry of an answered request: nothing of the old request may show through.
 TEST(Client, AReusedRequestEntryKeepsNothingOfTheRequestBefore) {
-  TestServer server([](ServerSocket& s) {
+  std::atomic<bool> finished{false};
+  TestServer server([&](ServerSocket& s) {
     echo(s, 3);
     Incoming st = s.recv();
     EXPECT_TRUE(st.request.flags & msg::kFlagStreaming);
@@ -432,6 +433,7 @@ TEST(Client, AReusedRequestEntryKeepsNothingOfTheRequestBefore) {
     s.send(plain.identity, msg::Message::response(plain.request, "once"));
     s.send(plain.identity, msg::Message::response(plain.request, "twice"));  // must be dropped
     s.recv();                                                                // never answered
+    while (!finished) std::this_thread::sleep_for(milliseconds(1));  // the connection stays up
   });
   Client c = must_connect(server.uri());
   for (int i = 0; i < 3; ++i) ASSERT_EQ(c.rpc("test.a-topic-longer-than-sso", "x").errnum, 0);
@@ -452,6 +454,7 @@ TEST(Client, AReusedRequestEntryKeepsNothingOfTheRequestBefore) {
   EXPECT_EQ(late.errnum, ETIMEDOUT);
   EXPECT_EQ(late.topic, "t.short");
   EXPECT_EQ(c.in_flight(), 0u);
+  finished = true;
 }
 
 // Environment handling -------------------------------------------------------------------
