@@ -57,8 +57,18 @@ std::optional<json> call(Client& c, const std::string& topic, const json& reques
   return j;
 }
 
+// The argv of the job for the words given to `cairn run` or `cairn submit`: exactly one word
+// that holds white space is a shell command line, run through /bin/sh -c as `cairn start`
+// runs its one argument (`cairn run 'a && b'`); anything else is the argv itself, executed
+// without a shell.
+std::vector<std::string> job_argv(const std::vector<std::string>& command) {
+  if (command.size() == 1 && command[0].find_first_of(" \t\n") != std::string::npos)
+    return {"/bin/sh", "-c", command[0]};
+  return command;
+}
+
 std::optional<uint64_t> submit(Client& c, const std::vector<std::string>& command, int& status) {
-  auto reply = call(c, "job-manager.submit", {{"command", command}}, status);
+  auto reply = call(c, "job-manager.submit", {{"command", job_argv(command)}}, status);
   if (!reply) return std::nullopt;
   return reply->value("id", uint64_t{0});
 }
@@ -210,6 +220,9 @@ CLI::App* command_subcommand(CLI::App& app, const char* name, const char* help) 
   auto* sub = app.add_subcommand(name, help);
   sub->prefix_command();
   sub->positionals_at_end(false);
+  sub->footer(
+      "One argument that holds a space is a shell command line, run through /bin/sh -c\n"
+      "(cairn run 'a && b'); more are the command and its arguments, run without a shell.");
   return sub;
 }
 
