@@ -153,12 +153,12 @@ int store(StoreInput input, const std::vector<std::string>& files) {
   return rc;
 }
 
-// The failure to load `blobref` as `content load: BLOBREF: <why>`; the protocol's errno decides
-// the why, the server's text adds detail.
+// The failure to load `blobref` as `content load: BLOBREF: <why>`: `no such blob` for ENOENT,
+// else the broker's text. The form of every blobref is checked before it is sent
+// (check_blobref), so the broker's EPROTO says what this command cannot know: that the
+// blobref is of the other hash than the broker's content.hash.
 util::Error load_error(const std::string& blobref, const client::Response& r) {
   if (r.errnum == ENOENT) return util::Error{ENOENT, "content load: " + blobref + ": no such blob"};
-  if (r.errnum == EINVAL || r.errnum == EPROTO)
-    return util::Error{r.errnum, "content load: " + blobref + ": malformed blobref"};
   return util::Error{r.errnum, "content load: " + blobref + ": " + r.error_text()};
 }
 
