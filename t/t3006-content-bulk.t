@@ -27,6 +27,22 @@ test_expect_success 'store - reads that one from standard input' '
 	cairn start "cairn content store kib - mib <binary >got.stdin" &&
 	test_cmp expect.stdin got.stdin
 '
+test_expect_success 'a large blob on standard input, from a file or a pipe, is stored byte for byte' '
+	for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+		head -c 2000003 /dev/urandom || return 1
+	done >big &&
+	blobref_of big >expect.big &&
+	cat >big.sh <<-\EOF &&
+	cairn content store <big >got.big.file &&
+	cat big | cairn content store >got.big.pipe &&
+	cairn content load "$(cat got.big.pipe)" >big.back
+	EOF
+	cairn start sh ./big.sh 2>big.err &&
+	test_cmp expect.big got.big.file &&
+	test_cmp expect.big got.big.pipe &&
+	cmp big big.back &&
+	test_must_be_empty big.err
+'
 test_expect_success 'load -o DIR writes DIR/BLOBREF byte for byte and leaves no temporary file' '
 	mkdir out &&
 	cairn start "cairn content store empty binary kib mib >refs &&
@@ -174,6 +190,25 @@ test_expect_success 'no progress line when standard error is not a terminal' '
 if script -qec true /dev/null </dev/null >/dev/null 2>&1; then
 	test_set_prereq SCRIPT
 fi
+test_expect_success SCRIPT 'a terminal on standard input: a one-line hint, then the blob as typed' '
+	printf "hello\n" >typed &&
+	blobref_of typed >expect.typed &&
+	cairn start "script -qec \"cairn content store\" /dev/null" <typed >tty3.out &&
+	tr -d "\r" <tty3.out >tty3.log &&
+	grep -x "cairn: content store: reading the blob from the terminal; end with Ctrl-D (or give FILE...)" tty3.log &&
+	grep -x "$(cat expect.typed)" tty3.log
+'
+test_expect_success SCRIPT 'the bulk modes that read a terminal give the hint too' '
+	cairn start "script -qec \"cairn content store --netstrings\" /dev/null" </dev/null >tty4.out &&
+	grep "cairn: content store: reading netstrings from the terminal; end with Ctrl-D" tty4.out &&
+	cairn start "script -qec \"cairn content load --bulk\" /dev/null" </dev/null >tty5.out &&
+	grep "cairn: content load: reading blobrefs, one per line, from the terminal; end with Ctrl-D (or give BLOBREF...)" tty5.out
+'
+test_expect_success SCRIPT 'no hint when FILE arguments are read, though a terminal is on standard input' '
+	cairn start "script -qec \"cairn content store kib\" /dev/null" </dev/null >tty6.out &&
+	grep "$(blobref_of kib)" tty6.out &&
+	! grep "from the terminal" tty6.out
+'
 test_expect_success SCRIPT 'on a terminal a progress line is drawn, then erased' '
 	cairn start "script -qec \"cairn content store --netstrings <many.ns >/dev/null\" tty.log" \
 		</dev/null &&
