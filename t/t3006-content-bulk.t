@@ -119,11 +119,21 @@ test_expect_success 'netstrings input ending inside a blob says how many bytes a
 	test_must_be_empty got.short &&
 	grep -x "cairn: content store: standard input: at byte offset 6: input ends inside the 10-byte blob that starts at byte offset 3 (7 bytes missing)" err
 '
+test_expect_success 'netstrings input short of one byte says 1 byte, not 1 bytes' '
+	printf "4:abc" >short1.ns &&
+	test_expect_code 1 cairn start "cairn content store --netstrings <short1.ns" 2>err &&
+	grep -x "cairn: content store: standard input: at byte offset 5: input ends inside the 4-byte blob that starts at byte offset 2 (1 byte missing)" err
+'
+test_expect_success 'netstrings: the newline an editor adds after the last netstring is accepted' '
+	printf "5:hello,\n" >final-newline.ns &&
+	cairn start "cairn content store --netstrings <final-newline.ns >got.final" &&
+	test_cmp expect.bad got.final
+'
 test_expect_success 'netstrings: a newline between netstrings is malformed, not skipped' '
-	printf "5:hello,\n" >newline.ns &&
+	printf "5:hello,\n5:hello," >newline.ns &&
 	test_expect_code 1 cairn start "cairn content store --netstrings <newline.ns >got.nl" 2>err &&
 	test_cmp expect.bad got.nl &&
-	grep "at byte offset 8: expected the length of a netstring (decimal digits, as in 5:hello,), got .\\\\n." err
+	grep "at byte offset 8: expected the length of a netstring (decimal digits, as in 5:hello,), got .\\\\n. (newlines may only end the input, after the last netstring)" err
 '
 test_expect_success 'empty --netstrings input stores nothing and succeeds' '
 	cairn start "cairn content store --netstrings </dev/null >got.none" &&
