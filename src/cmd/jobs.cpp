@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -190,6 +191,17 @@ int cmd_jobtap_load(const std::string& path, const std::vector<std::string>& set
   if (!c) return 1;
   Response r = c->rpc("jobtap.load", json{{"path", plugin_target(path)}, {"conf", conf}}.dump());
   if (!r.ok()) return fail("jobtap load " + path, r.error_text());
+  // A setting the plugin's init never asked for is most likely a typo: say so, but the plugin
+  // is loaded and the command succeeds.
+  json reply = json::parse(r.payload, nullptr, false);
+  if (!reply.is_object()) return 0;
+  auto unused = reply.find("unused");
+  if (unused == reply.end() || !unused->is_array()) return 0;
+  const std::string name = reply.value("name", path);
+  for (const auto& key : *unused)
+    if (key.is_string())
+      std::cerr << "cairn: jobtap load: " << name << ": setting '" << key.get<std::string>()
+                << "' was not used by the plugin (a typo?)" << std::endl;
   return 0;
 }
 
