@@ -21,9 +21,11 @@ _cairn() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local cmd="" sub="" i
 	COMPREPLY=()
-	# The subcommand (and its own subcommand) typed so far.
+	# The subcommand (and its own subcommand) typed so far. cairn's own --uri and --timeout,
+	# before the subcommand, take the next word as their value.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
+		--uri | --timeout) [ -z "$cmd" ] && ((i++)) ;;
 		-*) ;;
 		*)
 			if [ -z "$cmd" ]; then
@@ -37,8 +39,13 @@ _cairn() {
 	done
 	case $cmd in
 	"")
-		_cairn_words start ping dmesg keygen rpc content stats submit run jobs job jobtap \
-			--help --version
+		case $prev in
+		--uri | --timeout) ;; # a value: nothing to offer
+		*)
+			_cairn_words start ping dmesg keygen rpc content stats submit run jobs job jobtap \
+				--uri --timeout --help --version
+			;;
+		esac
 		;;
 	start)
 		case $prev in

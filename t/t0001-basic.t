@@ -44,7 +44,7 @@ test_expect_success 'an unknown option or extra argument is named, exit 2' '
 test_expect_success 'a value out of range says what is allowed, exit 2' '
 	usage_error "cairn: ping: --count: 0 is not allowed: expected 1 or more (see cairn ping --help)" \
 		ping --count 0 &&
-	usage_error "cairn: ping: --count: abc is not a number (see cairn ping --help)" \
+	usage_error "cairn: ping: --count: '\''abc'\'' is not a positive integer (see cairn ping --help)" \
 		ping -c abc &&
 	usage_error "cairn: ping: --payload-size: -1 is not allowed: expected 0 to 1073741824 (see cairn ping --help)" \
 		ping -s -1 &&
@@ -54,6 +54,18 @@ test_expect_success 'a value out of range says what is allowed, exit 2' '
 		stats listen --timeout=-1 &&
 	usage_error "cairn: job wait: ID: 0 is not allowed: expected 1 or more (see cairn job wait --help)" \
 		job wait 0
+'
+test_expect_success 'a value its type cannot hold says what is allowed, exit 2, not CLI11 text' '
+	usage_error "cairn: ping: --count: '\''1.5'\'' is not a positive integer (see cairn ping --help)" \
+		ping -c 1.5 &&
+	usage_error "cairn: ping: --count: 99999999999 is not allowed: expected at most 2147483647 (see cairn ping --help)" \
+		ping -c 99999999999 &&
+	usage_error "cairn: ping: --payload-size: 99999999999999999999 is not allowed: expected 0 to 1073741824 (see cairn ping --help)" \
+		ping -s 99999999999999999999 &&
+	usage_error "cairn: job wait: ID: '\''x1'\'' is not a positive integer (see cairn job wait --help)" \
+		job wait x1 &&
+	usage_error "cairn: stats listen: --timeout: '\''soon'\'' is not a number (see cairn stats listen --help)" \
+		stats listen --timeout soon
 '
 test_expect_success 'a missing argument is named, exit 2' '
 	usage_error "cairn: keygen: PATH is required (see cairn keygen --help)" keygen

@@ -60,6 +60,19 @@ test_expect_success '--statedir completes directories' '
 	echo somedir >expected &&
 	test_cmp expected out
 '
+test_expect_success 'cairn --uri and --timeout: offered first, their values skipped' '
+	complete cairn --t >out &&
+	echo --timeout >expected &&
+	test_cmp expected out &&
+	complete cairn --timeout "" >out &&
+	! grep . out &&
+	complete cairn --uri "tcp://h:1" --timeout 5 con >out &&
+	echo content >expected &&
+	test_cmp expected out &&
+	complete cairn --uri x content "" >out &&
+	printf "%s\n" --help dropcache flush load stats store >expected &&
+	test_cmp expected out
+'
 test_expect_success 'cairn jobtap remove offers all' '
 	complete cairn jobtap remove "" >out &&
 	echo all >expected &&

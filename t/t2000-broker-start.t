@@ -181,8 +181,22 @@ test_expect_success 'an endpoint that cannot be bound stops start-up' '
 	test_expect_code 1 cairn start --listen "local://$PWD/no-such-dir/s.sock" true 2>err &&
 	grep "cairn: listen: cannot bind local://$PWD/no-such-dir/s.sock: No such file or directory" err
 '
-test_expect_success 'a negative --rank is refused' '
-	test_expect_code 1 cairn start --rank -1 true 2>err &&
-	grep "cairn: start: --rank -1" err
+test_expect_success 'a --rank that is not a non-negative integer is a usage error (exit 2)' '
+	test_expect_code 2 cairn start --rank -1 touch ran 2>err &&
+	echo "cairn: start: --rank: -1 is not allowed: expected 0 or more (see cairn start --help)" >expected &&
+	test_cmp expected err &&
+	test_expect_code 2 cairn start --rank abc touch ran 2>err &&
+	echo "cairn: start: --rank: '\''abc'\'' is not a non-negative integer (see cairn start --help)" >expected &&
+	test_cmp expected err &&
+	test_expect_code 2 cairn start --rank 1.5 touch ran 2>err &&
+	grep -x "cairn: start: --rank: .1.5. is not a non-negative integer (see cairn start --help)" err &&
+	test_expect_code 2 cairn start --rank 4294967296 touch ran 2>err &&
+	grep -x "cairn: start: --rank: 4294967296 is not allowed: expected at most 2147483647 (see cairn start --help)" err &&
+	! test -e ran
+'
+test_expect_success 'global options before start do not hide the -- that ends its options' '
+	cairn --timeout 5 start --rank 2 -- echo a -- b >out &&
+	echo "a -- b" >expect &&
+	test_cmp expect out
 '
 test_done

@@ -24,29 +24,35 @@ test_expect_success 'an unknown key in the file stops start-up, naming the key' 
 	test_expect_code 1 cairn start --config unknown.toml true 2>err &&
 	grep "^cairn: config: stats.periood: unknown key" err
 '
-test_expect_success 'an unknown -o key stops start-up, naming the key' '
-	test_expect_code 1 cairn start -o content.nosuch=1 true 2>err &&
-	grep "^cairn: config: content.nosuch: unknown key" err
+test_expect_success 'an unknown -o key is a usage error (exit 2), naming the key' '
+	test_expect_code 2 cairn start -o content.nosuch=1 true 2>err &&
+	grep "^cairn: start: --option: content.nosuch: unknown key" err
 '
 test_expect_success 'a value of the wrong type stops start-up' '
 	printf "[heartbeat]\nperiod = \"often\"\n" >type.toml &&
 	test_expect_code 1 cairn start --config type.toml true 2>err &&
 	grep "^cairn: config: heartbeat.period: expected a number, got a string" err
 '
-test_expect_success 'a value out of range stops start-up' '
-	test_expect_code 1 cairn start -o stats.max-packet=10 true 2>err &&
-	grep "^cairn: config: stats.max-packet: 10 is out of range" err &&
-	test_expect_code 1 cairn start -o heartbeat.period=0 true 2>err &&
-	grep "^cairn: config: heartbeat.period: 0 is out of range" err &&
-	test_expect_code 1 cairn start -o heartbeat.period=1e-9 true 2>err &&
-	grep "^cairn: config: heartbeat.period: 1e-09 is out of range: expected from 0.01 to 86400" err &&
-	test_expect_code 1 cairn start -o content.hash=md5 true 2>err &&
-	grep "^cairn: config: content.hash: .md5. is not allowed: expected sha1 or sha256" err
+test_expect_success 'a -o value out of range is a usage error (exit 2)' '
+	test_expect_code 2 cairn start -o stats.max-packet=10 true 2>err &&
+	grep "^cairn: start: --option: stats.max-packet: 10 is out of range" err &&
+	test_expect_code 2 cairn start -o heartbeat.period=0 true 2>err &&
+	grep "^cairn: start: --option: heartbeat.period: 0 is out of range" err &&
+	test_expect_code 2 cairn start -o heartbeat.period=1e-9 true 2>err &&
+	grep "^cairn: start: --option: heartbeat.period: 1e-09 is out of range: expected from 0.01 to 86400 (see cairn start --help)$" err &&
+	test_expect_code 2 cairn start -o content.hash=md5 true 2>err &&
+	grep "^cairn: start: --option: content.hash: .md5. is not allowed: expected sha1 or sha256" err
+'
+test_expect_success 'a value out of range in the file stops start-up (exit 1)' '
+	printf "[heartbeat]\nperiod = 0\n" >range.toml &&
+	test_expect_code 1 cairn start --config range.toml true 2>err &&
+	grep "^cairn: config: heartbeat.period: 0 is out of range" err
 '
 test_expect_success '-o is applied after the file' '
 	printf "[content]\nhash = \"sha256\"\n" >hash.toml &&
-	test_expect_code 1 cairn start --config hash.toml -o content.hash=md5 true 2>err &&
-	grep "^cairn: config: content.hash: .md5. is not allowed" err
+	cairn start --config hash.toml -o content.hash=sha1 \
+		"cairn content store </dev/null" >ref &&
+	grep "^sha1-" ref
 '
 test_expect_success 'a missing file stops start-up, naming the file' '
 	test_expect_code 1 cairn start --config no-such.toml true 2>err &&
@@ -62,12 +68,16 @@ test_expect_success 'an unparsable file stops start-up with file and line' '
 	test_expect_code 1 cairn start --config bad.toml true 2>err &&
 	grep "^cairn: config: bad.toml:2:.*not valid TOML" err
 '
-test_expect_success '-o without = is refused' '
-	test_expect_code 1 cairn start -o heartbeat.period true 2>err &&
-	grep "^cairn: config: -o heartbeat.period: expected -o KEY=VALUE" err
+test_expect_success '-o without = is a usage error (exit 2) that shows the form' '
+	test_expect_code 2 cairn start -o heartbeat.period true 2>err &&
+	echo "cairn: start: --option: '\''heartbeat.period'\'' is not KEY=VALUE (e.g. -o heartbeat.period=2) (see cairn start --help)" >expected &&
+	test_cmp expected err &&
+	test_expect_code 2 cairn start -o =2 true 2>err &&
+	grep "^cairn: start: --option: .=2. is not KEY=VALUE" err
 '
 test_expect_success 'a config error does not run the initial program' '
-	test_expect_code 1 cairn start -o nosuch=1 touch ran &&
+	test_expect_code 2 cairn start -o nosuch=1 touch ran &&
+	test_expect_code 1 cairn start --config unknown.toml touch ran &&
 	! test -e ran
 '
 test_done

@@ -99,10 +99,19 @@ test_expect_success 'loading a malformed blobref says so (wrong form and wrong s
 		"cairn content load sha256-0123456789abcdef0123456789abcdef01234567" 2>err &&
 	grep -x "cairn: content load: sha256-0123456789abcdef0123456789abcdef01234567: malformed blobref" err
 '
-test_expect_success 'a sha256 blobref sent to a sha1 cache is malformed' '
+test_expect_success 'a sha256 blobref on a sha1 broker says the broker uses sha1 and how to change it' '
 	ref=$(blobref_of sha256 blob1) &&
-	test_must_fail cairn start "cairn content load $ref" 2>err &&
-	grep -x "cairn: content load: $ref: malformed blobref" err
+	test_expect_code 1 cairn start "cairn content load $ref" 2>err &&
+	echo "cairn: content load: $ref: the blobref is sha256, but this broker uses sha1 (content.hash = \"sha1\"): give a sha1 blobref, or load it from a broker started with content.hash = \"sha256\" (-o content.hash=sha256)" >expected &&
+	test_cmp expected err
+'
+test_expect_success 'a sha1 blobref on a sha256 broker says the broker uses sha256' '
+	ref=$(blobref_of sha1 blob1) &&
+	test_expect_code 1 cairn start -o content.hash=sha256 "cairn content load $ref" 2>err &&
+	grep -F "cairn: content load: $ref: the blobref is sha1, but this broker uses sha256 (content.hash = \"sha256\")" err &&
+	test_expect_code 1 cairn start -o content.hash=sha256 \
+		"echo $ref | cairn content load --bulk" 2>err &&
+	grep -F "cairn: content load: $ref: the blobref is sha1, but this broker uses sha256" err
 '
 test_expect_success 'load without a blobref says what to give, a usage error (exit 2)' '
 	test_expect_code 2 cairn start "cairn content load" 2>err &&

@@ -27,6 +27,22 @@ test_expect_success 'store - reads that one from standard input' '
 	cairn start "cairn content store kib - mib <binary >got.stdin" &&
 	test_cmp expect.stdin got.stdin
 '
+test_expect_success 'a large blob on standard input, from a file or a pipe, is stored byte for byte' '
+	for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+		head -c 2000003 /dev/urandom || return 1
+	done >big &&
+	blobref_of big >expect.big &&
+	cat >big.sh <<-\EOF &&
+	cairn content store <big >got.big.file &&
+	cat big | cairn content store >got.big.pipe &&
+	cairn content load "$(cat got.big.pipe)" >big.back
+	EOF
+	cairn start sh ./big.sh 2>big.err &&
+	test_cmp expect.big got.big.file &&
+	test_cmp expect.big got.big.pipe &&
+	cmp big big.back &&
+	test_must_be_empty big.err
+'
 test_expect_success 'load -o DIR writes DIR/BLOBREF byte for byte and leaves no temporary file' '
 	mkdir out &&
 	cairn start "cairn content store empty binary kib mib >refs &&
@@ -103,11 +119,21 @@ test_expect_success 'netstrings input ending inside a blob says how many bytes a
 	test_must_be_empty got.short &&
 	grep -x "cairn: content store: standard input: at byte offset 6: input ends inside the 10-byte blob that starts at byte offset 3 (7 bytes missing)" err
 '
+test_expect_success 'netstrings input short of one byte says 1 byte, not 1 bytes' '
+	printf "4:abc" >short1.ns &&
+	test_expect_code 1 cairn start "cairn content store --netstrings <short1.ns" 2>err &&
+	grep -x "cairn: content store: standard input: at byte offset 5: input ends inside the 4-byte blob that starts at byte offset 2 (1 byte missing)" err
+'
+test_expect_success 'netstrings: the newline an editor adds after the last netstring is accepted' '
+	printf "5:hello,\n" >final-newline.ns &&
+	cairn start "cairn content store --netstrings <final-newline.ns >got.final" &&
+	test_cmp expect.bad got.final
+'
 test_expect_success 'netstrings: a newline between netstrings is malformed, not skipped' '
-	printf "5:hello,\n" >newline.ns &&
+	printf "5:hello,\n5:hello," >newline.ns &&
 	test_expect_code 1 cairn start "cairn content store --netstrings <newline.ns >got.nl" 2>err &&
 	test_cmp expect.bad got.nl &&
-	grep "at byte offset 8: expected the length of a netstring (decimal digits, as in 5:hello,), got .\\\\n." err
+	grep "at byte offset 8: expected the length of a netstring (decimal digits, as in 5:hello,), got .\\\\n. (newlines may only end the input, after the last netstring)" err
 '
 test_expect_success 'empty --netstrings input stores nothing and succeeds' '
 	cairn start "cairn content store --netstrings </dev/null >got.none" &&
@@ -174,6 +200,25 @@ test_expect_success 'no progress line when standard error is not a terminal' '
 if script -qec true /dev/null </dev/null >/dev/null 2>&1; then
 	test_set_prereq SCRIPT
 fi
+test_expect_success SCRIPT 'a terminal on standard input: a one-line hint, then the blob as typed' '
+	printf "hello\n" >typed &&
+	blobref_of typed >expect.typed &&
+	cairn start "script -qec \"cairn content store\" /dev/null" <typed >tty3.out &&
+	tr -d "\r" <tty3.out >tty3.log &&
+	grep -x "cairn: content store: reading the blob from the terminal; end with Ctrl-D (or give FILE...)" tty3.log &&
+	grep -x "$(cat expect.typed)" tty3.log
+'
+test_expect_success SCRIPT 'the bulk modes that read a terminal give the hint too' '
+	cairn start "script -qec \"cairn content store --netstrings\" /dev/null" </dev/null >tty4.out &&
+	grep "cairn: content store: reading netstrings from the terminal; end with Ctrl-D" tty4.out &&
+	cairn start "script -qec \"cairn content load --bulk\" /dev/null" </dev/null >tty5.out &&
+	grep "cairn: content load: reading blobrefs, one per line, from the terminal; end with Ctrl-D (or give BLOBREF...)" tty5.out
+'
+test_expect_success SCRIPT 'no hint when FILE arguments are read, though a terminal is on standard input' '
+	cairn start "script -qec \"cairn content store kib\" /dev/null" </dev/null >tty6.out &&
+	grep "$(blobref_of kib)" tty6.out &&
+	! grep "from the terminal" tty6.out
+'
 test_expect_success SCRIPT 'on a terminal a progress line is drawn, then erased' '
 	cairn start "script -qec \"cairn content store --netstrings <many.ns >/dev/null\" tty.log" \
 		</dev/null &&

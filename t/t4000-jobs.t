@@ -86,6 +86,30 @@ test_expect_success 'many jobs run at once and all are waited for' '
 	EOF
 	cairn start sh ./many.sh
 '
+test_expect_success 'cairn run with one argument that holds a space runs it through /bin/sh -c' '
+	cat >shell.sh <<-\EOF &&
+	cairn run "echo hi && echo \$((6 * 7))" &&
+	id=$(cairn submit "exit 5") || exit 99
+	cairn job wait "$id"
+	echo "wait: $?" &&
+	cairn jobs >shell-jobs.out
+	EOF
+	cairn start sh ./shell.sh >out &&
+	printf "hi\n42\nwait: 5\n" >expected &&
+	test_cmp expected out &&
+	grep "^ *1 *INACTIVE *0 .*s */bin/sh -c echo hi && echo \$((6 \* 7))$" shell-jobs.out &&
+	grep "^ *2 *INACTIVE *5 .*s */bin/sh -c exit 5$" shell-jobs.out
+'
+test_expect_success 'one word without a space, or several words, run without a shell' '
+	cat >noshell.sh <<-\EOF &&
+	cairn run "echo;x" ||
+	cairn run echo "a && b"
+	EOF
+	cairn start sh ./noshell.sh >out 2>err &&
+	grep "cairn: echo;x: command not found" err &&
+	echo "a && b" >expected &&
+	test_cmp expected out
+'
 test_expect_success 'cairn submit without a command fails with a usage hint' '
 	test_expect_code 2 cairn start cairn submit 2>err &&
 	grep "cairn: submit: no command given" err

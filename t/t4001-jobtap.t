@@ -22,8 +22,30 @@ test_expect_success 'load by path with KEY=VALUE settings; list shows them' '
 	cairn jobtap load $plugins/probe.so glob=job.new color=blue &&
 	cairn jobtap list
 	EOF
-	cairn start sh ./by-path.sh >list.out &&
-	grep "^probe	$plugins/probe.so color=blue glob=job.new$" list.out
+	cairn start sh ./by-path.sh >list.out 2>by-path.err &&
+	grep "^probe	$plugins/probe.so color=blue glob=job.new$" list.out &&
+	grep -x "cairn: jobtap load: probe: setting .color. was not used by the plugin (a typo?)" \
+		by-path.err &&
+	! grep "glob" by-path.err
+'
+test_expect_success 'a setting the plugin never read is warned of; the plugin is loaded all the same' '
+	cat >typo.sh <<-\EOF &&
+	cairn jobtap load job-stats perod=5 prefix=jobs.x &&
+	echo "load: $?" &&
+	cairn jobtap list &&
+	cairn dmesg >typo-dmesg.out
+	EOF
+	cairn start sh ./typo.sh >typo.out 2>typo.err &&
+	grep "^load: 0$" typo.out &&
+	grep "^job-stats	.*/job-stats.so perod=5 prefix=jobs.x$" typo.out &&
+	grep -x "cairn: jobtap load: job-stats: setting .perod. was not used by the plugin (a typo?)" \
+		typo.err &&
+	! grep "prefix" typo.err &&
+	grep "warning: jobtap: job-stats: setting .perod. was not used by the plugin (a typo?)" typo-dmesg.out
+'
+test_expect_success 'settings the plugin reads give no warning' '
+	cairn start cairn jobtap load job-stats period=5 prefix=jobs.x 2>read.err &&
+	! grep "was not used" read.err
 '
 test_expect_success 'a relative path is resolved by the command, not the broker' '
 	cp $plugins/probe.so ./relative.so &&

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -126,7 +127,8 @@ void add_broker(CLI::App& app, int& status) {
   auto* ping_cmd = app.add_subcommand("ping", "Send broker.ping and print each round trip");
   auto count = std::make_shared<int>(1);
   auto size = std::make_shared<size_t>(0);
-  ping_cmd->add_option("-c,--count", *count, "number of pings (default 1)")->check(at_least(1));
+  ping_cmd->add_option("-c,--count", *count, "number of pings (default 1)")
+      ->check(at_least(1, std::numeric_limits<int>::max()));
   ping_cmd->add_option("-s,--payload-size", *size, "bytes of payload per ping (default 0)")
       ->check(in_range(0, 1LL << 30));
   ping_cmd->callback([&status, count, size] { status = ping(*count, *size); });

@@ -12,10 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cmd/commands.hpp"
@@ -40,10 +40,6 @@ enum class StoreInput {
   kFiles,       // FILE...: each file is one ('-': standard input)
 };
 
-std::string read_all(std::istream& in) {
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 bool write_all(std::string_view data) {
   return std::fwrite(data.data(), 1, data.size(), stdout) == data.size();
 }
@@ -66,26 +62,48 @@ bool read_line(std::string& line) {
 }
 
 // The whole of the file `path` ('-': standard input), or "content store: PATH: <why>" (a
-// directory fails its read() with EISDIR).
+// directory fails its read() with EISDIR). Read in large blocks (util::read_all): standard
+// input costs no more than a file.
 util::Result<std::string> read_file(const std::string& path) {
-  if (path == "-") return read_all(std::cin);
   auto failed = [&path](int err) {
-    return util::Error{err, "content store: " + path + ": " + std::strerror(err)};
+    return util::Error{err, "content store: " + (path == "-" ? "standard input" : path) + ": " +
+                                std::strerror(err)};
   };
-  util::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return failed(errno);
-  std::string data;
-  struct stat st {};
-  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode))
-    data.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n == 0) return data;
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return failed(errno);
-    data.append(buf, static_cast<size_t>(n));
+  util::UniqueFd opened;
+  if (path != "-") {
+    opened.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!opened) return failed(errno);
   }
+  std::string data;
+  if (int err = util::read_all(path == "-" ? STDIN_FILENO : opened.get(), data)) return failed(err);
+  return data;
+}
+
+// Before reading standard input: if it is a terminal, which would otherwise wait in silence,
+// prints `cairn: COMMAND: reading WHAT from the terminal; end with Ctrl-D (or give INSTEAD)`.
+void hint_if_terminal(std::string_view command, std::string_view what, std::string_view instead) {
+  if (::isatty(STDIN_FILENO))
+    std::cerr << "cairn: " << command << ": reading " << what
+              << " from the terminal; end with Ctrl-D (or give " << instead << ")" << std::endl;
+}
+
+// The same for `cairn content store`, if `input` reads standard input.
+void hint_if_terminal(StoreInput input, const std::vector<std::string>& files) {
+  std::string_view what = "the blob";
+  switch (input) {
+    case StoreInput::kLines:
+      what = "blobs, one per line,";
+      break;
+    case StoreInput::kNetstrings:
+      what = "netstrings";
+      break;
+    case StoreInput::kFiles:
+      if (std::find(files.begin(), files.end(), "-") == files.end()) return;
+      break;
+    case StoreInput::kStdin:
+      break;
+  }
+  hint_if_terminal("content store", what, "FILE...");
 }
 
 // The items of a bulk store: one blob each, labelled for errors by where it came from.
@@ -132,8 +150,11 @@ int store(StoreInput input, const std::vector<std::string>& files) {
     return usage_fail("content store", "'-' (standard input) may be given only once");
   auto c = connect_or_fail();
   if (!c) return 1;
+  hint_if_terminal(input, files);
   if (input == StoreInput::kStdin) {
-    client::Response r = c->rpc("content.store", read_all(std::cin));
+    auto blob = read_file("-");
+    if (!blob) return fail(blob.error());
+    client::Response r = c->rpc("content.store", *blob);
     if (!r.ok()) return fail_response("content store", "content.store", r);
     std::cout << r.payload << '\n';
     return 0;
@@ -153,12 +174,12 @@ int store(StoreInput input, const std::vector<std::string>& files) {
   return rc;
 }
 
-// The failure to load `blobref` as `content load: BLOBREF: <why>`; the protocol's errno decides
-// the why, the server's text adds detail.
+// The failure to load `blobref` as `content load: BLOBREF: <why>`: `no such blob` for ENOENT,
+// else the broker's text. The form of every blobref is checked before it is sent
+// (check_blobref), so the broker's EPROTO says what this command cannot know: that the
+// blobref is of the other hash than the broker's content.hash.
 util::Error load_error(const std::string& blobref, const client::Response& r) {
   if (r.errnum == ENOENT) return util::Error{ENOENT, "content load: " + blobref + ": no such blob"};
-  if (r.errnum == EINVAL || r.errnum == EPROTO)
-    return util::Error{r.errnum, "content load: " + blobref + ": malformed blobref"};
   return util::Error{r.errnum, "content load: " + blobref + ": " + r.error_text()};
 }
 
@@ -239,6 +260,7 @@ int load(const std::vector<std::string>& blobrefs, bool bulk, const std::string&
   }
   ItemSource source;
   if (bulk) {
+    hint_if_terminal("content load", "blobrefs, one per line,", "BLOBREF...");
     source = [line = size_t{0}](Item& item) mutable -> util::Result<bool> {
       if (!read_line(item.payload)) return false;
       ++line;

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -57,8 +58,18 @@ std::optional<json> call(Client& c, const std::string& topic, const json& reques
   return j;
 }
 
+// The argv of the job for the words given to `cairn run` or `cairn submit`: exactly one word
+// that holds white space is a shell command line, run through /bin/sh -c as `cairn start`
+// runs its one argument (`cairn run 'a && b'`); anything else is the argv itself, executed
+// without a shell.
+std::vector<std::string> job_argv(const std::vector<std::string>& command) {
+  if (command.size() == 1 && command[0].find_first_of(" \t\n") != std::string::npos)
+    return {"/bin/sh", "-c", command[0]};
+  return command;
+}
+
 std::optional<uint64_t> submit(Client& c, const std::vector<std::string>& command, int& status) {
-  auto reply = call(c, "job-manager.submit", {{"command", command}}, status);
+  auto reply = call(c, "job-manager.submit", {{"command", job_argv(command)}}, status);
   if (!reply) return std::nullopt;
   return reply->value("id", uint64_t{0});
 }
@@ -180,6 +191,17 @@ int cmd_jobtap_load(const std::string& path, const std::vector<std::string>& set
   if (!c) return 1;
   Response r = c->rpc("jobtap.load", json{{"path", plugin_target(path)}, {"conf", conf}}.dump());
   if (!r.ok()) return fail("jobtap load " + path, r.error_text());
+  // A setting the plugin's init never asked for is most likely a typo: say so, but the plugin
+  // is loaded and the command succeeds.
+  json reply = json::parse(r.payload, nullptr, false);
+  if (!reply.is_object()) return 0;
+  auto unused = reply.find("unused");
+  if (unused == reply.end() || !unused->is_array()) return 0;
+  const std::string name = reply.value("name", path);
+  for (const auto& key : *unused)
+    if (key.is_string())
+      std::cerr << "cairn: jobtap load: " << name << ": setting '" << key.get<std::string>()
+                << "' was not used by the plugin (a typo?)" << std::endl;
   return 0;
 }
 
@@ -210,6 +232,9 @@ CLI::App* command_subcommand(CLI::App& app, const char* name, const char* help) 
   auto* sub = app.add_subcommand(name, help);
   sub->prefix_command();
   sub->positionals_at_end(false);
+  sub->footer(
+      "One argument that holds a space is a shell command line, run through /bin/sh -c\n"
+      "(cairn run 'a && b'); more are the command and its arguments, run without a shell.");
   return sub;
 }
 

@@ -1,6 +1,7 @@
 // The netstring reader of `cairn content store --netstrings` (see netstring.hpp). The grammar is
 // D. J. Bernstein's: LENGTH ":" BYTES "," where LENGTH is decimal digits without leading zeros
-// ("0:," is the empty blob). Nothing may come between two netstrings.
+// ("0:," is the empty blob). Nothing may come between two netstrings; newlines may end the
+// input after the last one, since most editors end a file with one.
 #include "cmd/netstring.hpp"
 
 #include <unistd.h>
@@ -28,6 +29,9 @@ std::string describe(char c) {
   if (u >= ' ' && u < 0x7f) return std::string("'") + c + "'";
   return std::string("'\\x") + kHex[u >> 4] + kHex[u & 15] + "'";
 }
+
+// "1 byte", "2 bytes".
+std::string bytes(uint64_t n) { return std::to_string(n) + (n == 1 ? " byte" : " bytes"); }
 
 }  // namespace
 
@@ -58,6 +62,22 @@ util::Result<bool> NetstringReader::next(std::string& blob) {
   if (!more) return more.error();
   if (!*more) return false;  // a clean end, between two netstrings
   char c = buffer_[pos_];
+  if (c == '\n' || c == '\r') {
+    // Newlines end the input cleanly if nothing else follows them.
+    const uint64_t at = offset_;
+    do {
+      ++pos_;
+      ++offset_;
+      more = fill();
+      if (!more) return more.error();
+    } while (*more && (buffer_[pos_] == '\n' || buffer_[pos_] == '\r'));
+    if (!*more) return false;
+    return util::Error{EPROTO, "at byte offset " + std::to_string(at) +
+                                   ": expected the length of a netstring (decimal digits, as in "
+                                   "5:hello,), got " +
+                                   describe(c) +
+                                   " (newlines may only end the input, after the last netstring)"};
+  }
   if (c < '0' || c > '9')
     return malformed("expected the length of a netstring (decimal digits, as in 5:hello,), got " +
                      describe(c));
@@ -92,7 +112,7 @@ util::Result<bool> NetstringReader::next(std::string& blob) {
     if (!*more)
       return malformed("input ends inside the " + std::to_string(length) +
                        "-byte blob that starts at byte offset " + std::to_string(start) + " (" +
-                       std::to_string(length - blob.size()) + " bytes missing)");
+                       bytes(length - blob.size()) + " missing)");
     size_t take = static_cast<size_t>(std::min<uint64_t>(end_ - pos_, length - blob.size()));
     blob.append(buffer_.get() + pos_, take);
     pos_ += take;

@@ -23,7 +23,9 @@ class NetstringReader {
   static constexpr uint64_t kDefaultMaxLength = uint64_t{1} << 32;
 
   // Reads the next netstring's bytes into `blob`. Returns true, or false at a clean end of
-  // input (end of file between two netstrings). Malformed input is EPROTO with text such as
+  // input (end of file after a netstring, or after newlines, '\n' or '\r', that follow the
+  // last one; a newline followed by anything else is malformed). Malformed input is EPROTO
+  // with text such as
   // "at byte offset 15: expected ',' after the 12-byte blob, got 'x'"; a failed read() is its
   // errno with "read: <strerror>". After an error the reader is not to be used again.
   util::Result<bool> next(std::string& blob);

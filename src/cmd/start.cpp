@@ -1,12 +1,37 @@
 // `cairn start`: parses the command line and hands over to the broker (src/broker/run.hpp);
 // this process IS the broker, and the initial program is its direct child.
 #include <iostream>
+#include <limits>
 
 #include "broker/config.hpp"
 #include "broker/run.hpp"
 #include "cmd/commands.hpp"
+#include "cmd/common.hpp"
 
 namespace cairn::cmd {
+
+namespace {
+
+// `-o KEY=VALUE`, checked as the broker will apply it (a declared key, a value of its type and
+// range), so that a bad -o is a usage error, found before anything starts.
+CLI::Validator config_option() {
+  return CLI::Validator(
+      [](std::string& kv) -> std::string {
+        auto eq = kv.find('=');
+        if (eq == std::string::npos || eq == 0)
+          return "'" + kv + "' is not KEY=VALUE (e.g. -o heartbeat.period=2)";
+        try {
+          broker::Config probe;
+          probe.set_option(kv);
+        } catch (const broker::ConfigError& e) {
+          return e.what();
+        }
+        return {};
+      },
+      "");
+}
+
+}  // namespace
 
 void add_start(CLI::App& app, int& status) {
   auto opts = std::make_shared<broker::RunOptions>();
@@ -22,9 +47,11 @@ void add_start(CLI::App& app, int& status) {
                   "state directory, created if missing and kept (default: a temporary one)")
       ->type_name("DIR");
   sub->add_option("--rank", opts->rank, "rank of this broker (default: broker.rank, 0)")
-      ->type_name("N");
+      ->type_name("N")
+      ->check(at_least(0, std::numeric_limits<int>::max()));
   sub->add_option("-o,--option", opts->options, "set a configuration key: -o KEY=VALUE")
       ->type_name("KEY=VALUE")
+      ->check(config_option())
       ->allow_extra_args(false);
   sub->add_flag_callback(
       "--help-config",

@@ -381,7 +381,7 @@ void add_stats(CLI::App& app, int& status) {
       listen
           ->add_option("--timeout", *timeout,
                        "give up after S seconds (default 30 with criteria, none without; 0: none)")
-          ->check(at_least(0));
+          ->check(number_at_least(0));
   listen->add_flag("--json", opts->json, "print one JSON object per packet");
   listen->add_flag("--summary", opts->summary,
                    "at exit, print a table of each metric's type, last value and line count, "

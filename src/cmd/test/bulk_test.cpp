@@ -96,15 +96,15 @@ TEST(NetstringReader, MalformedInputSaysAtWhichByteAndWhatWasExpected) {
   EXPECT_EQ(error_of("hello"),
             "at byte offset 0: expected the length of a netstring (decimal digits, as in "
             "5:hello,), got 'h'");
-  EXPECT_EQ(error_of("3:abc,\n"),
-            "at byte offset 6: expected the length of a netstring (decimal digits, as in "
-            "5:hello,), got '\\n'");
   EXPECT_EQ(error_of("5:hello!"), "at byte offset 7: expected ',' after the 5-byte blob, got '!'");
   EXPECT_EQ(error_of("5:hello"),
             "at byte offset 7: input ends where ',' after the 5-byte blob was expected");
   EXPECT_EQ(error_of("5:hel"),
             "at byte offset 5: input ends inside the 5-byte blob that starts at byte offset 2 "
             "(2 bytes missing)");
+  EXPECT_EQ(error_of("5:hell"),
+            "at byte offset 6: input ends inside the 5-byte blob that starts at byte offset 2 "
+            "(1 byte missing)");
   EXPECT_EQ(error_of("12"), "at byte offset 2: input ends inside the length of a netstring");
   EXPECT_EQ(error_of("1x:a,"),
             "at byte offset 1: expected a digit or ':' after the length's "
@@ -114,6 +114,28 @@ TEST(NetstringReader, MalformedInputSaysAtWhichByteAndWhatWasExpected) {
             "has no leading zeros), got '5'");
   EXPECT_EQ(error_of("2:\0\0\x01"s),
             "at byte offset 4: expected ',' after the 2-byte blob, got '\\x01'");
+}
+
+TEST(NetstringReader, NewlinesAfterTheLastNetstringEndTheInput) {
+  for (std::string end : {"\n", "\n\n", "\r\n"}) {
+    std::string error;
+    EXPECT_EQ(read_all("3:abc,1:d," + end, &error), (std::vector<std::string>{"abc", "d"}));
+    EXPECT_EQ(error, "") << "ending " << testing::PrintToString(end);
+  }
+  std::string error;
+  EXPECT_TRUE(read_all("\n", &error).empty());
+  EXPECT_EQ(error, "");
+}
+
+TEST(NetstringReader, ANewlineFollowedByMoreIsMalformedAtTheNewline) {
+  const std::string expected =
+      "at byte offset 6: expected the length of a netstring (decimal digits, as in 5:hello,), "
+      "got '\\n' (newlines may only end the input, after the last netstring)";
+  std::string error;
+  EXPECT_EQ(read_all("3:abc,\n1:d,", &error), (std::vector<std::string>{"abc"}));
+  EXPECT_EQ(error, expected);
+  EXPECT_EQ(error_of("3:abc,\n\nx"), expected);
+  EXPECT_EQ(error_of("3:abc,\n "), expected);
 }
 
 TEST(NetstringReader, BlobsBeforeAnErrorAreRead) {

@@ -1,4 +1,4 @@
-// Durable file helpers (see file.hpp).
+// File helpers (see file.hpp).
 #include "libutil/file.hpp"
 
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 
 #include "libutil/fd.hpp"
 
@@ -22,6 +23,25 @@ int write_all(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   return 0;
+}
+
+int read_all(int fd, std::string& data) {
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    off_t at = ::lseek(fd, 0, SEEK_CUR);
+    if (at >= 0 && at < st.st_size)
+      data.reserve(data.size() + static_cast<size_t>(st.st_size - at));
+  }
+  auto block = std::make_unique<char[]>(kReadBlockSize);
+  for (;;) {
+    ssize_t n = ::read(fd, block.get(), kReadBlockSize);
+    if (n == 0) return 0;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.append(block.get(), static_cast<size_t>(n));
+  }
 }
 
 int fsync_dir(const std::string& dir) {

@@ -59,7 +59,9 @@ int cairn_plugin_arg_string(cairn_plugin_args_t *args, const char *key, const ch
 int cairn_plugin_aux_set(cairn_plugin_t *p, const char *key, void *val, void (*destroy)(void *));
 void *cairn_plugin_aux_get(cairn_plugin_t *p, const char *key);
 
-/* A KEY=VALUE given at load (`cairn jobtap load PATH KEY=VALUE...`); NULL if not given. */
+/* A KEY=VALUE given at load (`cairn jobtap load PATH KEY=VALUE...`); NULL if not given.
+ * Read every setting in cairn_plugin_init: a setting that init does not ask for is taken for
+ * a typo, and `cairn jobtap load` warns of it (the plugin is loaded all the same). */
 const char *cairn_plugin_conf(cairn_plugin_t *p, const char *key);
 
 /* The plugin's name (its file name without ".so"). */

@@ -38,6 +38,16 @@ void refuse_store(const ResponderPtr& r) {
            "shutdown began are being written to the backing store)");
 }
 
+// Why a well-formed blobref of hash `given` cannot be loaded from a cache of hash `used`, and
+// what to do: the blob can only be in a broker whose content.hash is `given`.
+std::string wrong_hash_text(util::HashType given, util::HashType used) {
+  return fmt::format(
+      "the blobref is {0}, but this broker uses {1} (content.hash = \"{1}\"): give a {1} "
+      "blobref, or load it from a broker started with content.hash = \"{0}\" (-o "
+      "content.hash={0})",
+      util::hash_name(given), util::hash_name(used));
+}
+
 class ContentModule : public broker::Module {
  public:
   explicit ContentModule(ModuleContext& ctx);
@@ -207,13 +217,17 @@ void ContentModule::after_drop(uint64_t dropped) {
 }
 
 void ContentModule::load(const msg::Message& req, const ResponderPtr& r) {
+  const util::HashType hash = cache_->options().hash;
   auto d = util::blobref_parse(req.payload);
-  if (!d || d->type != cache_->options().hash) {
+  if (!d) {
     // One text for every malformed blobref: it names the form this cache's hash takes.
-    r->error(d ? EPROTO : d.error().errnum,
-             fmt::format("malformed blobref: expected {}-<{} hex digits>",
-                         util::hash_name(cache_->options().hash),
-                         2 * util::digest_size(cache_->options().hash)));
+    r->error(d.error().errnum, fmt::format("malformed blobref: expected {}-<{} hex digits>",
+                                           util::hash_name(hash), 2 * util::digest_size(hash)));
+    return;
+  }
+  if (d->type != hash) {
+    // Well formed, but of the other hash: most likely stored by a broker configured otherwise.
+    r->error(EPROTO, wrong_hash_text(d->type, hash));
     return;
   }
   // A hit is answered here, without the callback (and the copy of `r` it would hold).

@@ -147,7 +147,14 @@ util::Status PluginHost::load(const std::string& path_or_name, Conf conf) {
                           : plugin->init_complaint;
     return util::Error{ECANCELED, name + ": initialization failed: " + why};
   }
-  if (log_) log_(LOG_INFO, "jobtap: loaded " + name + " from " + *path);
+  for (const auto& [key, value] : plugin->conf)
+    if (!plugin->conf_asked.contains(key)) plugin->unused_conf.push_back(key);
+  if (log_) {
+    log_(LOG_INFO, "jobtap: loaded " + name + " from " + *path);
+    for (const auto& key : plugin->unused_conf)
+      log_(LOG_WARNING,
+           "jobtap: " + name + ": setting '" + key + "' was not used by the plugin (a typo?)");
+  }
   plugins_.push_back(std::move(plugin));
   return {};
 }
@@ -168,7 +175,8 @@ util::Result<size_t> PluginHost::remove(const std::string& name) {
 
 std::vector<PluginInfo> PluginHost::list() const {
   std::vector<PluginInfo> out;
-  for (const auto& p : plugins_) out.push_back({p->name, p->path, p->conf, p->handlers.size()});
+  for (const auto& p : plugins_)
+    out.push_back({p->name, p->path, p->conf, p->handlers.size(), p->unused_conf});
   return out;
 }
 
@@ -297,6 +305,12 @@ CAIRN_EXPORT void* cairn_plugin_aux_get(cairn_plugin_t* p, const char* key) {
 
 CAIRN_EXPORT const char* cairn_plugin_conf(cairn_plugin_t* p, const char* key) {
   if (!p || !key) return nullptr;
+  if (p->initializing) {
+    try {
+      p->conf_asked.emplace(key);
+    } catch (...) {  // out of memory: at worst the key is reported unused
+    }
+  }
   auto it = p->conf.find(key);
   return it == p->conf.end() ? nullptr : it->second.c_str();
 }

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,9 @@ struct PluginInfo {
   std::string path;
   Conf conf;
   size_t handlers = 0;
+  // The keys of `conf` that cairn_plugin_init never asked for (cairn_plugin_conf), in key
+  // order: most likely typos, since a plugin reads its settings in init.
+  std::vector<std::string> unused_conf;
 };
 
 }  // namespace cairn::job_manager
@@ -115,6 +119,8 @@ struct cairn_plugin {
   std::string name;
   std::string path;
   cairn::job_manager::Conf conf;
+  std::set<std::string, std::less<>> conf_asked;  // keys cairn_plugin_conf was asked for in init
+  std::vector<std::string> unused_conf;           // keys of conf not in conf_asked
   std::vector<Handler> handlers;
   std::map<std::string, Aux> aux;
   cairn::job_manager::PluginStats stats;
@@ -139,6 +145,8 @@ class PluginHost {
   // Loads a plugin by path (contains '/') or bare name (`job-stats` or `job-stats.so`, looked
   // up in the search path). Errors: ENOENT (not found), EEXIST (same name loaded), EINVAL
   // (dlopen failed or no cairn_plugin_init), ECANCELED (init returned < 0); the text says why.
+  // Settings of `conf` that init did not ask for are logged as a warning and listed in the
+  // plugin's PluginInfo::unused_conf; the plugin is loaded all the same.
   util::Status load(const std::string& path_or_name, Conf conf = {});
   // Unloads the plugin `name` (with or without ".so"), or every plugin for "all". Returns the
   // number unloaded; ENOENT if none matched (for "all", none loaded is 0, not an error).

@@ -205,7 +205,8 @@ void JobManagerModule::jobtap_load(const msg::Message& req, const ResponderPtr& 
     r->error(loaded.error().errnum, loaded.error().text);
     return;
   }
-  r->ok(dump({{"name", plugins_.list().back().name}}));
+  const PluginInfo loaded = plugins_.list().back();
+  r->ok(dump({{"name", loaded.name}, {"unused", loaded.unused_conf}}));
 }
 
 void JobManagerModule::jobtap_list(const ResponderPtr& r) {

@@ -78,9 +78,30 @@ TEST(ContentService, MalformedBlobrefsAreEinvalOrEproto) {
   EXPECT_EQ(a.errnum, EINVAL);
   EXPECT_NE(a.payload.find("malformed blobref"), std::string::npos) << a.payload;
   EXPECT_EQ(ctx.request("content.load", "sha1-abcd").errnum, EPROTO);
-  // A well-formed sha256 blobref for a sha1 cache has the wrong size.
-  EXPECT_EQ(ctx.request("content.load", util::blobref_hash(util::HashType::kSha256, "x")).errnum,
-            EPROTO);
+}
+
+TEST(ContentService, ABlobrefOfTheOtherHashNamesTheHashThisBrokerUses) {
+  TempDir dir;
+  FakeContext ctx(dir.path());
+  auto mod = content::create_module(ctx);
+  Reply r = ctx.request("content.load", util::blobref_hash(util::HashType::kSha256, "x"));
+  EXPECT_EQ(r.errnum, EPROTO);
+  EXPECT_EQ(r.payload,
+            "the blobref is sha256, but this broker uses sha1 (content.hash = \"sha1\"): give a "
+            "sha1 blobref, or load it from a broker started with content.hash = \"sha256\" (-o "
+            "content.hash=sha256)");
+}
+
+TEST(ContentService, ASha1BlobrefOnASha256BrokerNamesSha256) {
+  TempDir dir;
+  FakeContext ctx(dir.path());
+  ASSERT_EQ(ctx.set("content.hash", std::string("sha256")), "");
+  auto mod = content::create_module(ctx);
+  Reply r = ctx.request("content.load", util::blobref_hash(util::HashType::kSha1, "x"));
+  EXPECT_EQ(r.errnum, EPROTO);
+  EXPECT_NE(r.payload.find("this broker uses sha256 (content.hash = \"sha256\")"),
+            std::string::npos)
+      << r.payload;
 }
 
 TEST(ContentService, UnknownBlobIsEnoentNoSuchBlob) {

@@ -144,6 +144,26 @@ TEST_F(JobtapTest, LoadsByPathAndByBareNameAndLists) {
   EXPECT_EQ(host_.list().at(0).path, kDir + "/probe.so");
 }
 
+TEST_F(JobtapTest, SettingsInitNeverAskedForAreListedAndLoggedButThePluginLoads) {
+  ASSERT_TRUE(host_.load("probe", {{"glob", "job.new"}, {"colour", "blue"}, {"glbo", "x"}}).ok());
+  auto list = host_.list();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].unused_conf, (std::vector<std::string>{"colour", "glbo"}));
+  EXPECT_EQ(list[0].handlers, 1u);
+  auto warnings = lines_containing("was not used by the plugin");
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_EQ(warnings[0], "jobtap: probe: setting 'colour' was not used by the plugin (a typo?)");
+  EXPECT_EQ(warnings[1], "jobtap: probe: setting 'glbo' was not used by the plugin (a typo?)");
+  for (const auto& l : log_)
+    if (l.text.find("was not used") != std::string::npos) EXPECT_EQ(l.level, LOG_WARNING);
+}
+
+TEST_F(JobtapTest, SettingsReadInInitAreNotReported) {
+  ASSERT_TRUE(host_.load("probe", {{"glob", "job.new"}, {"cbfail", "job.new"}}).ok());
+  EXPECT_TRUE(host_.list().at(0).unused_conf.empty());
+  EXPECT_TRUE(lines_containing("was not used").empty());
+}
+
 TEST_F(JobtapTest, MissingFileFailsWithEnoentAndWhereItLooked) {
   auto err = host_.load("no-such-plugin");
   ASSERT_FALSE(err.ok());

@@ -136,6 +136,17 @@ TEST_F(ServiceTest, JobtapLoadListRemove) {
   EXPECT_EQ(ctx_.request("jobtap.remove", R"({"name":"probe"})")->errnum, ENOENT);
 }
 
+TEST_F(ServiceTest, JobtapLoadRepliesWithTheSettingsThePluginDidNotRead) {
+  auto module = cairn::job_manager::create_module(ctx_);
+  auto loaded =
+      ctx_.request("jobtap.load", R"({"path":"probe","conf":{"glob":"job.new","perod":"5"}})");
+  ASSERT_EQ(loaded->errnum, 0) << loaded->payload;
+  EXPECT_EQ(json::parse(loaded->payload), json::parse(R"({"name":"probe","unused":["perod"]})"));
+  EXPECT_EQ(ctx_.request("jobtap.remove", R"({"name":"probe"})")->errnum, 0);
+  loaded = ctx_.request("jobtap.load", R"({"path":"probe","conf":{"glob":"job.new"}})");
+  EXPECT_EQ(json::parse(loaded->payload)["unused"], json::array());
+}
+
 TEST_F(ServiceTest, ConfiguredPluginsLoadAtStartAndAFailureStopsIt) {
   ASSERT_EQ(ctx_.set("job-manager.plugins", std::vector<std::string>{"probe"}), "");
   {

@@ -1,7 +1,7 @@
 /* A jobtap test plugin that reports what it sees as log lines, so the unit tests can assert on
  * the arguments of every event. conf: "fail=1" makes init fail (after logging why),
  * "glob=PATTERN" chooses the topics (default "*"), "cbfail=TOPIC" makes that topic's callback
- * return -1. */
+ * return -1. It reads every setting in init, as a plugin should. */
 #include <cairn/jobtap.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -14,10 +14,9 @@ static int probe_cb(cairn_plugin_t *p, const char *topic, cairn_plugin_args_t *a
   int64_t id = -1, state = -1, prev = -1, userid = -1;
   double t_submit = -1;
   const char *command = NULL;
-  const char *cbfail = cairn_plugin_conf(p, "cbfail");
+  const char *cbfail = arg; /* the setting, read in init */
   char prevtext[32];
 
-  (void)arg;
   cairn_plugin_arg_int(args, "id", &id);
   cairn_plugin_arg_int(args, "state", &state);
   cairn_plugin_arg_int(args, "userid", &userid);
@@ -39,12 +38,13 @@ static int probe_cb(cairn_plugin_t *p, const char *topic, cairn_plugin_args_t *a
 int cairn_plugin_init(cairn_plugin_t *p) {
   const char *fail = cairn_plugin_conf(p, "fail");
   const char *glob = cairn_plugin_conf(p, "glob");
+  const char *cbfail = cairn_plugin_conf(p, "cbfail"); /* valid while the plugin is loaded */
 
   if (fail && strcmp(fail, "1") == 0) {
     cairn_plugin_log(p, LOG_ERR, "refusing to load: fail=1 was given");
     return -1;
   }
   if (cairn_plugin_aux_set(p, "greeting", (void *)"hello", NULL) < 0) return -1;
-  if (cairn_plugin_add_handler(p, glob ? glob : "*", probe_cb, NULL) < 0) return -1;
+  if (cairn_plugin_add_handler(p, glob ? glob : "*", probe_cb, (void *)cbfail) < 0) return -1;
   return 0;
 }
