@@ -37,7 +37,7 @@ _cairn() {
 	done
 	case $cmd in
 	"")
-		_cairn_words start ping dmesg keygen rpc content stats submit run jobs job jobtap \
+		_cairn_words start ping dmesg keygen rpc content stats top submit run jobs job jobtap \
 			--help --version
 		;;
 	start)
@@ -60,6 +60,7 @@ _cairn() {
 		;;
 	ping) _cairn_words -c --count -s --payload-size --help ;;
 	dmesg) _cairn_words --help ;;
+	top) [[ $prev == -i || $prev == --interval ]] || _cairn_words -i --interval --once --help ;;
 	jobs) _cairn_words --json --help ;;
 	keygen) [[ $cur == -* ]] && _cairn_words -f --force --help || COMPREPLY=($(compgen -f -- "$cur")) ;;
 	content)
