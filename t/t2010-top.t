@@ -153,10 +153,11 @@ if python3 -c "import pty" 2>/dev/null; then
 	test_set_prereq PTY
 fi
 # pty_run.py KEYS COMMAND...: runs COMMAND on a new pseudo-terminal; once a frame with rates is on
-# the screen types KEYS (e.g. "~q": "~" must not be echoed), then copies all the output to
-# stdout until COMMAND ends. Every wait is bounded (exit 1 on timeout).
+# the screen types KEYS (e.g. "~q": "~" must not be echoed), or with KEYS "term:PIDFILE" sends
+# SIGTERM to that pid instead, then copies all the output to stdout until COMMAND ends (it must
+# echo stty-done). Every wait is bounded (exit 1 on timeout).
 cat >pty_run.py <<-\EOF
-import os, pty, select, sys, time
+import os, pty, select, signal, sys, time
 keys, cmd = sys.argv[1].encode().decode("unicode_escape").encode(), sys.argv[2:]
 pid, fd = pty.fork()
 if pid == 0:
@@ -179,8 +180,11 @@ def read_until(pred, timeout):
             out += data
     return True
 ok = read_until(lambda o: b" 0.0 " in o.split(b"READS/S")[-1], 20)
-if ok:
+if ok and keys.startswith(b"term:"):
+    os.kill(int(open(keys[5:]).read()), signal.SIGTERM)
+elif ok:
     os.write(fd, keys)
+if ok:
     ok = read_until(lambda o: b"stty-done" in o, 20)
 sys.stdout.buffer.write(out)
 if not ok:
@@ -198,6 +202,14 @@ for how in q '\x03'; do
 		grep -F \"\$(printf \"\\033[?25h\")\" live.out
 	"
 done
+test_expect_success PTY 'live view: the broker stops: exit 1 saying so, the terminal restored' '
+	broker_start gone &&
+	python3 pty_run.py term:gone.pid sh -c "CAIRN_URI=$(broker_uri gone) cairn top --interval 0.2; echo status \$?; stty -a; echo stty-done" >gone.out &&
+	grep "status 1" gone.out &&
+	grep "^cairn: .*(the broker went away: has it stopped?)" gone.out &&
+	grep "[^-]icanon" gone.out && ! grep -- "-icanon" gone.out &&
+	grep "[^-]echo " gone.out && ! grep -- " -echo " gone.out
+'
 
 test_expect_success 'the brokers stop cleanly on SIGTERM' '
 	broker_signal b TERM && broker_wait b && test "$(cat b.status)" = 0 &&

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -178,9 +179,8 @@ class SignalGuard {
   struct sigaction old_actions_[std::size(kSignals)];
 };
 
-// The terminal on stdin in non-canonical no-echo mode (so `q` arrives alone and unseen), and
-// the cursor hidden; restore() (also on destruction) puts both back. Inactive when stdin is not
-// a terminal.
+// The terminal on stdin in non-canonical no-echo mode (so `q` arrives alone and unseen);
+// restore() (also on destruction) puts it back. Inactive when stdin is not a terminal.
 class TerminalMode {
  public:
   TerminalMode() {
@@ -224,10 +224,22 @@ void write_out(const std::string& text) {
   std::fflush(stdout);
 }
 
+// For a failure that means the connection is gone: says so, since top outlives brokers.
+std::string gone_hint(const Response& r) {
+  bool gone = r.errnum == EPIPE || r.errnum == ECONNRESET || r.errnum == ENOTCONN;
+  return gone ? " (the broker went away: has it stopped?)" : "";
+}
+
 class Top {
  public:
   Top(client::Client& client, double interval, bool once)
       : client_(client), interval_(interval), once_(once) {}
+  // Shows the cursor again; then the terminal is restored, and only then the signals.
+  ~Top() {
+    if (!once_) write_out(std::string(kShowCursor) + "\n");
+  }
+  Top(const Top&) = delete;
+  Top& operator=(const Top&) = delete;
 
   // Runs until --once has printed its frame, q, or a signal. Returns the exit status; a
   // failure's text is in error() (printed by the caller, once the terminal is restored).
@@ -250,6 +262,7 @@ class Top {
   client::Client& client_;
   const double interval_;
   const bool once_;
+  SignalGuard signals_;                     // before terminal_: restored after it
   std::unique_ptr<TerminalMode> terminal_;  // live mode only
   uint32_t status_tag_ = 0, content_tag_ = 0;
   std::optional<std::string> status_reply_, content_reply_;
@@ -275,13 +288,13 @@ bool Top::request_sample() {
 
 bool Top::accept(const Response& r) {
   if (r.matchtag != status_tag_ && r.matchtag != content_tag_) {
-    if (r.ok() || r.matchtag != 0) return true;               // not ours (cannot happen: dropped)
-    fail_with(fmt::format("{}: {}", kWhat, r.error_text()));  // the connection failed
+    if (r.ok() || r.matchtag != 0) return true;  // not ours (cannot happen: dropped)
+    fail_with(fmt::format("{}: {}{}", kWhat, r.error_text(), gone_hint(r)));  // connection failed
     return false;
   }
   const char* topic = r.matchtag == status_tag_ ? kStatusTopic : kContentTopic;
   if (!r.ok()) {
-    fail_with(fmt::format("{}: {}", topic, r.error_text()));
+    fail_with(fmt::format("{}: {}{}", topic, r.error_text(), gone_hint(r)));
     return false;
   }
   (r.matchtag == status_tag_ ? status_reply_ : content_reply_) = r.payload;
@@ -317,7 +330,6 @@ int Top::on_signal(int sig) {
 }
 
 int Top::run() {
-  SignalGuard signals;
   if (!once_) {
     terminal_ = std::make_unique<TerminalMode>();
     write_out(std::string(kHideCursor) + "\x1b[2J");
@@ -369,7 +381,7 @@ int Top::run() {
     nfds_t nfds = 0;
     if (keyboard) fds[nfds++] = {STDIN_FILENO, POLLIN, 0};
     if (waiting) fds[nfds++] = {client_.pollfd(), POLLIN, 0};
-    int n = ppoll(fds, nfds, &ts, signals.unblocked());
+    int n = ppoll(fds, nfds, &ts, signals_.unblocked());
     if (n < 0 && errno != EINTR)
       return fail_with(fmt::format("{}: poll: {}", kWhat, std::strerror(errno)));
     if (n > 0 && keyboard && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
@@ -398,7 +410,6 @@ int top(double interval, bool once) {
     status = t.run();
     error = t.error();
   }  // the terminal is restored here, before anything more is printed
-  if (!once) write_out(std::string(kShowCursor) + "\n");
   if (!error.empty()) std::fprintf(stderr, "cairn: %s\n", error.c_str());
   return status;
 }
