@@ -42,7 +42,7 @@ _cairn() {
 		case $prev in
 		--uri | --timeout) ;; # a value: nothing to offer
 		*)
-			_cairn_words start ping dmesg keygen rpc content stats submit run jobs job jobtap \
+			_cairn_words start ping dmesg keygen rpc content stats top submit run jobs job jobtap \
 				--uri --timeout --help --version
 			;;
 		esac
@@ -67,6 +67,7 @@ _cairn() {
 		;;
 	ping) _cairn_words -c --count -s --payload-size --help ;;
 	dmesg) _cairn_words --help ;;
+	top) [[ $prev == -i || $prev == --interval ]] || _cairn_words -i --interval --once --help ;;
 	jobs) _cairn_words --json --help ;;
 	keygen) [[ $cur == -* ]] && _cairn_words -f --force --help || COMPREPLY=($(compgen -f -- "$cur")) ;;
 	content)

@@ -40,6 +40,16 @@ test_expect_success 'subcommands of a group' '
 	echo listen >expected &&
 	test_cmp expected out
 '
+test_expect_success 'cairn top and its options; nothing after --interval' '
+	complete cairn to >out &&
+	echo top >expected &&
+	test_cmp expected out &&
+	complete cairn top --i >out &&
+	echo --interval >expected &&
+	test_cmp expected out &&
+	complete cairn top --interval "" >out &&
+	! grep . out
+'
 test_expect_success 'options of cairn start' '
 	complete cairn start --st >out &&
 	echo --statedir >expected &&

@@ -336,6 +336,7 @@ void Broker::dispatch_one(bool user, std::string_view denied_hint, const util::S
     return;
   }
   requests_.add(1);
+  ++requests_served_;
   ResponderPtr responder = make_responder(req);
   if (user && !user_may(req.topic)) {
     responder->error(EPERM, fmt::format("{}: permission denied: {}", req.topic, denied_hint));
@@ -377,7 +378,8 @@ void Broker::add_builtin_services() {
                      {"send_errors", c.send_errors},
                      {"dropped_lines", c.dropped_lines},
                      {"dropped_samples", c.dropped_samples},
-                     {"invalid_names", c.invalid_names}};
+                     {"invalid_names", c.invalid_names},
+                     {"requests", requests_served_}};
     r->ok(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
 }

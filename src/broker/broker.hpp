@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -116,6 +117,7 @@ class Broker {
   std::unique_ptr<stats::Stats> stats_;
   std::unique_ptr<stats::Context> stats_ctx_;
   stats::Counter requests_;
+  uint64_t requests_served_ = 0;    // requests dispatched since start, for stats.status (cairn top)
   stats::Counter replies_refused_;  // Endpoint::replies_refused(), published each heartbeat
 
   // local://: the listener, its connections, and who besides the broker's user and root are

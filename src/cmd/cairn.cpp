@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
   cairn::cmd::add_stats(app, status);
   cairn::cmd::add_content(app, status);
   cairn::cmd::add_jobs(app, status);
+  cairn::cmd::add_top(app, status);
   try {
     auto args = without_start_separator(argc, argv);
     app.parse(static_cast<int>(args.size()), args.data());

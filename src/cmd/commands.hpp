@@ -12,5 +12,6 @@ void add_broker(CLI::App& app, int& status);   // broker_cmds.cpp: dmesg, ping, 
 void add_stats(CLI::App& app, int& status);    // stats.cpp: stats status, stats listen
 void add_content(CLI::App& app, int& status);  // content.cpp: content store/load/flush/...
 void add_jobs(CLI::App& app, int& status);     // jobs.cpp: submit, run, jobs, job, jobtap
+void add_top(CLI::App& app, int& status);      // top.cpp: top
 
 }  // namespace cairn::cmd

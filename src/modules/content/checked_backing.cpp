@@ -27,6 +27,7 @@ void CheckedBacking::store(const util::Digest& key, std::string_view data, Store
   size_t size = data.size();
   inner_->store(key, data, [this, key, start, size, cb = std::move(cb)](int errnum) {
     metrics_.store_ms.record(ms_since(start));
+    counts_.writes++;
     if (errnum == 0) {
       counts_.bytes_written += size;
       metrics_.bytes_written.add(static_cast<int64_t>(size));
@@ -49,6 +50,7 @@ void CheckedBacking::load(const util::Digest& key, LoadCallback cb) {
   auto start = std::chrono::steady_clock::now();
   inner_->load(key, [this, key, start, cb = std::move(cb)](int errnum, std::string_view data) {
     metrics_.load_ms.record(ms_since(start));
+    counts_.reads++;
     if (errnum == 0 && hasher_.hash(data) != key) {
       counts_.corrupt++;
       metrics_.corrupt.add(1);

@@ -34,6 +34,8 @@ struct BackingMetrics {
 };
 
 struct BackingCounts {
+  uint64_t reads = 0;   // reads completed, whatever their outcome (cairn top's reads/s)
+  uint64_t writes = 0;  // writes completed, whatever their outcome (cairn top's writes/s)
   uint64_t bytes_written = 0;
   uint64_t bytes_read = 0;
   uint64_t read_errors = 0;

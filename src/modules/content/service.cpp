@@ -377,6 +377,8 @@ std::string ContentModule::stats_json() const {
       {"backing-errno", s.last_errno},
       {"backing-failure-errno", s.last_failure_errno},
       {"backing", backing_name_},
+      {"backing-reads", checked_ ? checked_->counts().reads : 0},
+      {"backing-writes", checked_ ? checked_->counts().writes : 0},
       {"backing-bytes-written", checked_ ? checked_->counts().bytes_written : 0},
       {"backing-bytes-read", checked_ ? checked_->counts().bytes_read : 0},
       {"backing-read-errors", checked_ ? checked_->counts().read_errors : 0},

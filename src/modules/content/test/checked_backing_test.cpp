@@ -1,6 +1,6 @@
 // CheckedBacking: a blob read back that does not match its blobref is refused (EBADMSG) and
-// reported once; good reads and writes are counted in bytes; read failures other than ENOENT
-// are counted; callbacks pass through exactly once.
+// reported once; good reads and writes are counted in bytes, every completed read and write
+// in number; read failures other than ENOENT are counted; callbacks pass through exactly once.
 #include "modules/content/checked_backing.hpp"
 
 #include <gtest/gtest.h>
@@ -83,6 +83,27 @@ TEST(CheckedBacking, CountsReadFailuresButNotMissingBlobs) {
   f.state->complete();
   EXPECT_EQ(stored, ENOSPC);
   EXPECT_EQ(f.backing.counts().bytes_written, 0u);
+}
+
+// cairn top's backing reads/s and writes/s: every completed read and write counts, whatever
+// its outcome (found, missing, failed, corrupt; written or failed).
+TEST(CheckedBacking, CountsEveryCompletedReadAndWrite) {
+  Fixture f;
+  util::Digest good = digest_of("good");
+  util::Digest bad = digest_of("original");
+  f.state->blobs[util::blobref_format(bad)] = "tampered";
+  f.backing.store(good, "good", [](int) {});
+  f.state->complete();
+  f.state->store_errno = ENOSPC;
+  f.backing.store(digest_of("x"), "x", [](int) {});
+  f.state->complete();
+  for (const util::Digest& key : {good, bad, digest_of("never stored")})
+    f.backing.load(key, [](int, std::string_view) {});
+  f.state->complete();
+  f.backing.exists(good, [](int) {});  // not a read
+  f.state->complete();
+  EXPECT_EQ(f.backing.counts().writes, 2u);
+  EXPECT_EQ(f.backing.counts().reads, 3u);
 }
 
 // A key found corrupt is missing to exists() (even though the store has an object under it),
