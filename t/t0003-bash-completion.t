@@ -80,7 +80,7 @@ test_expect_success 'cairn --uri and --timeout: offered first, their values skip
 	echo content >expected &&
 	test_cmp expected out &&
 	complete cairn --uri x content "" >out &&
-	printf "%s\n" --help dropcache flush load stats store >expected &&
+	printf "%s\n" --help dropcache flush load missing stats store >expected &&
 	test_cmp expected out
 '
 test_expect_success 'cairn jobtap remove offers all' '

@@ -69,8 +69,8 @@ test_expect_success 'a missing certificate is refused, naming the key' '
 	grep "^cairn: config: security.curve-cert: cannot load the certificate .no-such-cert." err
 '
 test_expect_success 'a malformed allowed-clients key is refused' '
-	test_expect_code 1 cairn start -o "security.allowed-clients=[\"not-a-key\"]" true 2>err &&
-	grep "^cairn: config: security.allowed-clients: .not-a-key. is not a public key" err
+	test_expect_code 2 cairn start -o "security.allowed-clients=[\"not-a-key\"]" true 2>err &&
+	grep "^cairn: start: --option: security.allowed-clients: .not-a-key. is not a public key" err
 '
 test_expect_success 'an empty allowed-clients list is warned about' '
 	cairn start --listen "tcp://127.0.0.1:*" -o security.curve-cert=server.cert_secret \

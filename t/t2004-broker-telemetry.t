@@ -38,8 +38,8 @@ test_expect_success 'stats.prefix takes {host} (up to the first dot) and {rank}'
 	grep "^site\.$host\.r4\.broker\.requests:" out
 '
 test_expect_success 'an unknown {...} in stats.prefix is a config error naming the key' '
-	test_expect_code 1 cairn start -o "stats.prefix=cairn.{hostname}" true 2>err &&
-	grep "^cairn: config: stats.prefix: unknown placeholder {hostname}" err &&
+	test_expect_code 2 cairn start -o "stats.prefix=cairn.{hostname}" true 2>err &&
+	grep "^cairn: start: --option: stats.prefix: unknown placeholder {hostname}" err &&
 	grep "use {rank}" err
 '
 test_expect_success 'every declared counter is sent, 0 included, before anything happened' '

@@ -52,7 +52,7 @@ test_expect_success 'etc/cairn.toml shows exactly the declared keys' '
 '
 test_expect_success 'an unknown key points at --help-config' '
 	test_must_fail cairn start -o content.nosuch=1 true 2>err &&
-	grep "cairn: config: content.nosuch: unknown key" err &&
+	grep "cairn: start: --option: content.nosuch: unknown key" err &&
 	grep -- "--help-config" err
 '
 test_done

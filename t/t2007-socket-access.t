@@ -7,18 +7,18 @@ unless security.local-owners names it; bad settings stop cairn start naming the 
 
 test_expect_success 'a mode that lets every user in is refused, naming the key' '
 	test_must_fail cairn start -o broker.socket-mode=0755 true 2>err &&
-	grep "cairn: config: broker.socket-mode: .0755. lets every user of the host connect" err &&
+	grep "cairn: start: --option: broker.socket-mode: .0755. lets every user of the host connect" err &&
 	grep "broker.socket-group" err
 '
 test_expect_success 'a mode that is not octal permissions is refused' '
 	test_must_fail cairn start -o broker.socket-mode=rwx true 2>err &&
-	grep "cairn: config: broker.socket-mode: .rwx. is not a directory mode" err &&
+	grep "cairn: start: --option: broker.socket-mode: .rwx. is not a directory mode" err &&
 	test_must_fail cairn start -o broker.socket-mode=0650 true 2>err &&
 	grep "broker.socket-mode: .0650. takes rights from the broker.s own user" err
 '
 test_expect_success 'an unknown group is refused' '
 	test_must_fail cairn start -o broker.socket-group=no-such-group-here true 2>err &&
-	grep "cairn: config: broker.socket-group: no group .no-such-group-here. on this host" err
+	grep "cairn: start: --option: broker.socket-group: no group .no-such-group-here. on this host" err
 '
 test_expect_success 'a group kept out by mode 0700 is refused, naming both keys' '
 	test_must_fail cairn start -o broker.socket-group=$(id -gn) true 2>err &&

@@ -91,7 +91,7 @@ test_expect_success 'a client whose key is not allowed gets no answer; the refus
 	EOF
 	cairn start --config curve.toml --listen "tcp://127.0.0.1:*" sh ./refused.sh 2>broker.err &&
 	test "$(cat refused.rc)" -ne 0 &&
-	grep "^cairn: broker.ping: no answer from the broker within 2 s (is it running? for tcp://, is your key allowed?)$" refused.err &&
+	grep "^cairn: broker.ping: no answer from the broker within 2 s (is it running? for tcp://, is your key allowed?); wait longer with CAIRN_RPC_TIMEOUT=SECONDS or .cairn --timeout SECONDS.$" refused.err &&
 	grep -F "warning: refused CURVE client $(cat other2.key)" refused-dmesg.out &&
 	grep -F "refused CURVE client $(cat other2.key)" broker.err
 '

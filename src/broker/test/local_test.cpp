@@ -254,7 +254,8 @@ TEST_F(LocalTest, APeerThatStopsReadingIsDisconnectedPastTheLimit) {
 }
 
 TEST_F(LocalTest, APeerGoneBeforeItsReplyIsWrittenRaisesNoSigpipe) {
-  struct sigaction dfl {}, old{};
+  struct sigaction dfl {
+  }, old{};
   dfl.sa_handler = SIG_DFL;
   sigaction(SIGPIPE, &dfl, &old);  // a SIGPIPE would kill this test
   Broker& b = start();

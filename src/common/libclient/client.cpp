@@ -217,7 +217,9 @@ class StreamTransport final : public Transport {
   int pollfd() const override { return fd_.get(); }
 
   bool readable() override {
-    struct pollfd p{fd_.get(), POLLIN, 0};
+    struct pollfd p {
+      fd_.get(), POLLIN, 0
+    };
     return poll(&p, 1, 0) > 0;
   }
 
