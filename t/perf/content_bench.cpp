@@ -903,12 +903,17 @@ int main(int argc, char** argv) {
   }
   sockaddr_in a{};
   int sink = cairn::test::bind_loopback(SOCK_DGRAM, &a);  // a statsd endpoint that never reads
-  BrokerSetup off_setup{{"stats.endpoint="}};
-  BrokerSetup unbatched_setup{{"stats.endpoint="}, 1};
-  BrokerSetup on_setup{
-      {fmt::format("stats.endpoint=127.0.0.1:{}", ntohs(a.sin_port)), "heartbeat.period=0.1"}};
+  // The load phase reads what the store phase wrote, from memory as redis GETs do: clean
+  // entries are kept (content.purge-old-entry), else those older than its default of 10 s would
+  // be purged while the write-back finishes on a slow or busy machine, and the load phase would
+  // time a changing mix of warm and cold loads (cold loads: --backing).
+  const std::string kKeep = "content.purge-old-entry=3600";
+  BrokerSetup off_setup{{"stats.endpoint=", kKeep}};
+  BrokerSetup unbatched_setup{{"stats.endpoint=", kKeep}, 1};
+  BrokerSetup on_setup{{fmt::format("stats.endpoint=127.0.0.1:{}", ntohs(a.sin_port)),
+                        "heartbeat.period=0.1", kKeep}};
   BrokerSetup mem_setup{{"stats.endpoint=", "content.backing=none"}};
-  BrokerSetup tcp_setup{{"stats.endpoint="}, 0, curve ? &*curve : nullptr};
+  BrokerSetup tcp_setup{{"stats.endpoint=", kKeep}, 0, curve ? &*curve : nullptr};
   // The runs alternate so that a load change on the machine hits all alike. The memory-only
   // broker (content.backing=none) shows what the SQLite write-back costs the store phase; it is
   // the one comparable with redis without persistence, and the SQLite-backed store with redis
