@@ -53,6 +53,10 @@ wait_file() {
 	done
 }
 
+# per COUNT [REQUESTS]: COUNT / REQUESTS (default n), to one decimal: the raw echo's loop spends
+# a few instructions per request (a read and a write per batch), too few for an integer.
+per() { awk -v a="$1" -v b="${2:-$n}" 'BEGIN { printf "%.1f", a / b }'; }
+
 # summary FILE: the instruction total callgrind wrote.
 summary() { sed -n 's/^summary: //p' "$1"; }
 
@@ -81,7 +85,7 @@ server() {
 		wait_file "$f" '^summary:'
 		total=$(( total + $(summary "$f") ))
 	done
-	echo $(( total / n )) $(( $(summary "$out.1-01") / n ))
+	echo "$(per "$total")" "$(per "$(summary "$out.1-01")")"
 }
 
 # client MODE: instructions per request of ping-bench --drive MODE against $CAIRN_URI.
@@ -92,7 +96,7 @@ client() {
 			"$bench" --drive "$1" --requests "$count" >/dev/null 2>"$work/client.stderr"
 		ir+=("$(summary "$work/client-$1-$count.cg")")
 	done
-	echo $(( (ir[1] - ir[0]) / (n - n / 2) ))
+	per $(( ir[1] - ir[0] )) $(( n - n / 2 ))
 }
 
 # A server run that fails prints why and gives no count: read then fails, which errexit must not
@@ -109,9 +113,13 @@ CAIRN_URI=$(grep -o 'local://[^ ]*' "$work/native.stdout" | head -1)
 raw_ir=$(client raw)
 lib_ir=$(client lib)
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+# ratio A B: A / B, or n/a when B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a " }'; }
+sum() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a + b }'; }
 echo "ping-instructions: instructions per broker.ping, $n pipelined requests (callgrind)"
-printf 'server       raw unix echo %7d   cairn broker %7d   ratio %sx\n' "$echo_ir" "$broker_ir" "$(ratio "$broker_ir" "$echo_ir")"
-printf '  its loop   raw unix echo %7d   cairn broker %7d   ratio %sx   (the thread that serves: the reactor; the echo has no other)\n' "$echo_loop_ir" "$broker_loop_ir" "$(ratio "$broker_loop_ir" "$echo_loop_ir")"
-printf 'client       raw stream    %7d   libclient    %7d   ratio %sx\n' "$raw_ir" "$lib_ir" "$(ratio "$lib_ir" "$raw_ir")"
-printf 'both ends    raw           %7d   cairn        %7d   ratio %sx\n' $(( echo_ir + raw_ir )) $(( broker_ir + lib_ir )) "$(ratio $(( broker_ir + lib_ir )) $(( echo_ir + raw_ir )))"
+printf 'server       raw unix echo %7s   cairn broker %7s   ratio %sx\n' "$echo_ir" "$broker_ir" "$(ratio "$broker_ir" "$echo_ir")"
+printf '  its loop   raw unix echo %7s   cairn broker %7s   ratio %sx   (the thread that serves: the reactor; the echo has no other)\n' "$echo_loop_ir" "$broker_loop_ir" "$(ratio "$broker_loop_ir" "$echo_loop_ir")"
+printf 'client       raw stream    %7s   libclient    %7s   ratio %sx\n' "$raw_ir" "$lib_ir" "$(ratio "$lib_ir" "$raw_ir")"
+both_raw=$(sum "$echo_ir" "$raw_ir")
+both_cairn=$(sum "$broker_ir" "$lib_ir")
+printf 'both ends    raw           %7s   cairn        %7s   ratio %sx\n' "$both_raw" "$both_cairn" "$(ratio "$both_cairn" "$both_raw")"
