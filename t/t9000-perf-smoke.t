@@ -7,10 +7,14 @@ run this small, possibly under sanitizers, mean nothing).'
 
 PERF=$CAIRN_BUILDDIR/t/perf
 
-test_expect_success 'ping-bench: both comparisons against the raw echo' '
+test_expect_success 'ping-bench: the broker on local://, against the unix echo and the zmq echo' '
 	"$PERF/ping-bench" --trials 1 --requests 200 >out 2>err &&
-	grep "^round trip .*raw zmq echo .*cairn broker.ping .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\]" out &&
-	grep "^throughput .*raw zmq echo .*cairn broker.ping .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\]" out
+	grep "^ping-bench: broker on local://" out &&
+	for what in "round trip" throughput; do
+		grep "^$what  *raw unix echo  *[0-9.]* .*cairn broker.ping  *[0-9.]* .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\] (target [<>]= [0-9.]*x) " out &&
+		grep "^$what  *raw zmq echo  *[0-9.]* .*cairn broker.ping .*ratio [0-9.]*x \[[0-9.]*-[0-9.]*\]" out ||
+		return 1
+	done
 '
 test_expect_success 'ping-bench --only throughput prints only that line' '
 	"$PERF/ping-bench" --trials 1 --requests 200 --only throughput >out 2>err &&
@@ -62,15 +66,38 @@ test_expect_success 'content-bench: store and load through brokers, against the 
 	grep "^zmq echo .*ops/s .*\[[0-9]*-[0-9]*\]$" out &&
 	grep "^zmq echo batch .*ops/s .*p50 .*\[[0-9]*-[0-9]*\]$" out &&
 	grep "^unix echo batch .*ops/s .*p50 .*\[[0-9]*-[0-9]*\]$" out &&
+	grep "^unix echo 1/f .*ops/s .*p50 .*\[[0-9]*-[0-9]*\]$" out &&
 	grep "^transport: unix echo batch/zmq echo batch [0-9.]* \[[0-9.]*-[0-9.]*\]$" out &&
-	for line in "cairn store " "cairn load " "cairn store +t" "cairn store mem"; do
-		grep "^$line.*ops/s .*p50 .*p99 .*cpu/request broker [0-9.]* us, client [0-9.]* us \[[0-9]*-[0-9]*\]$" \
+	for line in "cairn store " "cairn load " "cairn store +t" "cairn store mem" "cairn store 1/f" \
+		"cairn load 1/f" "cairn store tcp" "cairn load tcp"; do
+		grep "^$line.* [1-9][0-9]* ops/s .*p50 .*p99 .*cpu/request broker [0-9.]* us, client [0-9.]* us \[[0-9]*-[0-9]*\]$" \
 			out || return 1
 	done &&
 	grep "^ratio store/echo [0-9.]* \[[0-9.]*-[0-9.]*\], load/echo [0-9.]* \[" out &&
+	grep "^unbatched (one request per frame): store/unix echo 1/f [0-9.]* \[[0-9.]*-[0-9.]*\], load/unix echo 1/f [0-9.]* \[" out &&
+	grep "^tcp:// (ZeroMQ, CURVE): store/local:// store [0-9.]* \[[0-9.]*-[0-9.]*\], load/local:// load [0-9.]* \[" out &&
+	grep "^cpu/request, server + client: cairn store [0-9.]* us \[[0-9.]*-[0-9.]*\], store mem [0-9.]* us \[.*, load [0-9.]* us \[" out &&
 	grep "^memory only: store/echo" out &&
 	grep "^telemetry on/off" out &&
-	grep "^memory per entry beyond the blob" out
+	grep "^memory per entry beyond the blob" out &&
+	! grep -i "nan\|n/a" out
+'
+command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null &&
+	test_set_prereq REDIS
+test_expect_success REDIS 'content-bench: redis SET, GET and SET with AOF, their CPU, and the ratios' '
+	"$PERF/content-bench" --count 300 --size 1024 --depth 16 --repeat 2 --redis-requests 300 \
+		--memory-entries 2000 >out 2>err &&
+	for line in "redis SET " "redis GET " "redis SET aof"; do
+		grep "^$line.* [1-9][0-9]* ops/s .*p50 .*cpu/request redis-server [0-9.]* us, redis-benchmark [0-9.]* us \[[0-9]*-[0-9]*\]$" \
+			out || return 1
+	done &&
+	grep "^redis GET found its key in [0-9]*% of requests" out &&
+	grep "^ratio store/redis SET [0-9.]* \[[0-9.]*-[0-9.]*\], load/redis GET [0-9.]* \[" out &&
+	grep "^SQLite write-back: store/redis SET aof everysec [0-9.]* \[[0-9.]*-[0-9.]*\] (target" out &&
+	grep "^tcp:// (ZeroMQ, CURVE): .*, store/redis SET [0-9.]* \[.*, load/redis GET [0-9.]* \[.* (redis on tcp loopback" out &&
+	grep "^cpu/request, server + client: .*; redis SET [0-9.]* us \[.*, GET [0-9.]* us \[.*, SET aof [0-9.]* us \[" out &&
+	grep "^cpu ratio cairn/redis: load/GET [0-9.]* \[[0-9.]*-[0-9.]*\] (target <= 1.0), store mem/SET [0-9.]* \[.*, store/SET aof [0-9.]* \[" out &&
+	! grep -i "nan\|n/a" out
 '
 # content-bench with a fake redis-server running `$2` (redis-benchmark always fails) in PATH;
 # expects it to name what went wrong and to go on without redis.

@@ -1,9 +1,12 @@
-// ping-bench: what libclient + the broker cost over raw ZeroMQ. Measures, in one run,
-//   - round trip: sequential broker.ping rpcs vs. a raw DEALER/ROUTER echo of the same frames;
-//   - throughput: requests/s with 64 (--inflight) requests in flight, both ways.
-// The raw echo is a ROUTER in a child process on an ipc:// socket, like the broker's default
-// endpoint. Run without CAIRN_URI, it re-runs itself under `cairn start` (the cairn next to it in
-// the build tree, or $CAIRN). Targets: round trip <= 1.2x raw, throughput >= 0.8x raw.
+// ping-bench: what libclient + the broker cost over the raw transport. Measures, in one run,
+//   - round trip: sequential broker.ping rpcs vs. a raw echo of the same request;
+//   - throughput: requests/s with 64 (--inflight) requests in flight, each way.
+// The broker serves local:// (a Unix stream socket its reactor reads itself), so the baseline
+// is raw-echo on a plain Unix stream socket, in a child process as the broker is, driven by
+// RawStreamClient with the same frames; a raw ZeroMQ DEALER/ROUTER echo on ipc:// (ZeroMQ's I/O
+// threads on both sides) is measured beside it for comparison. Run without CAIRN_URI, it re-runs
+// itself under `cairn start` (the cairn next to it in the build tree, or $CAIRN). Targets,
+// against the unix echo: round trip <= 1.2x, throughput >= 0.8x.
 #include <unistd.h>
 #include <zmq.h>
 
@@ -19,10 +22,12 @@
 #include <vector>
 
 #include "libclient/client.hpp"
+#include "libmsg/batch.hpp"
 #include "libmsg/message.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
 #include "libtest/raw_echo.hpp"
+#include "libtest/raw_stream.hpp"
 
 namespace {
 
@@ -38,7 +43,9 @@ struct Options {
   int trials = 5;
   size_t payload_size = 8;
   bool round_trip = true, throughput = true;  // --only round-trip|throughput
-  std::string drive;  // --drive raw|lib: only send the pipelined requests to $CAIRN_URI
+  // --drive raw|lib: only send the pipelined requests to $CAIRN_URI (raw: RawStreamClient for
+  // local://PATH or unix:PATH, the raw ZeroMQ client for ipc://)
+  std::string drive;
 };
 
 void usage() {
@@ -104,11 +111,11 @@ Options parse(int argc, char** argv) {
   std::exit(1);
 }
 
-// The raw side's client: a DEALER sending the very frames a cairn request has. A reply that does
-// not come within RawEcho::kTimeoutMs throws.
-class RawClient {
+// A raw ZeroMQ client: a DEALER sending the very frames a cairn request has (one message each).
+// A reply that does not come within RawEcho::kTimeoutMs throws.
+class RawZmqClient {
  public:
-  RawClient(const std::string& uri, const std::string& payload) : sock_(ctx_, ZMQ_DEALER) {
+  RawZmqClient(const std::string& uri, const std::string& payload) : sock_(ctx_, ZMQ_DEALER) {
     cairn::test::RawEcho::bound_waits(sock_.get());
     zmq_connect(sock_.get(), uri.c_str());
     frames_ = msg::encode(msg::Message::request("broker.ping", payload, 1));
@@ -127,6 +134,26 @@ class RawClient {
   ZmqContext ctx_;
   ZmqSocket sock_;
   msg::Frames frames_, reply_;
+};
+
+// A raw stream client sending broker.ping requests to a unix: echo or to the broker's local://
+// socket, corked as libclient corks them: the requests sent before it has to wait leave as one
+// batch frame. A reply that does not come within RawEcho::kTimeoutMs throws.
+class RawUnixClient {
+ public:
+  // `path`: the socket's path (the URI without local:// or unix:).
+  RawUnixClient(const std::string& path, const std::string& payload)
+      : client_(cairn::test::RawEcho::connect_unix_stream(path)) {
+    msg::BatchWriter w;
+    w.add(msg::Message::request("broker.ping", {}, 1), "broker.ping", payload);
+    entry_ = cairn::test::RawStreamClient::entry_of(w.frame());
+  }
+  void send() { client_.queue(entry_); }
+  void recv() { client_.recv_message(); }
+
+ private:
+  cairn::test::RawStreamClient client_;
+  std::string entry_;
 };
 
 double seconds_since(Clock::time_point t0) {
@@ -170,31 +197,53 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-// One figure measured on both sides, trial by trial.
+// `v` printed with the printf `format` of one double.
+std::string fmt_figure(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+// One figure measured for cairn and for each raw echo (unix, zmq), trial by trial; each trial
+// measures the three back to back and yields one ratio per echo.
 class Series {
  public:
-  template <typename Raw, typename Cairn>
-  void pair(bool raw_first, Raw raw, Cairn cairn) {
-    double r, c;
-    if (raw_first) {
-      r = raw();
-      c = cairn();
-    } else {
-      c = cairn();
-      r = raw();
+  enum Side { kUnix, kZmq, kCairn, kSides };
+
+  // Measures the three in an order that turns with the trial `t`, so that no side always runs
+  // first (on a warm cache) or last.
+  template <typename Unix, typename Zmq, typename Cairn>
+  void trial(int t, Unix unix_echo, Zmq zmq_echo, Cairn cairn) {
+    double v[kSides];
+    for (int k = 0; k < kSides; ++k) {
+      switch ((t + k) % kSides) {
+        case kUnix:
+          v[kUnix] = unix_echo();
+          break;
+        case kZmq:
+          v[kZmq] = zmq_echo();
+          break;
+        default:
+          v[kCairn] = cairn();
+          break;
+      }
     }
-    raw_.push_back(r);
-    cairn_.push_back(c);
-    ratios_.push_back(c / r);
+    for (int k = 0; k < kSides; ++k) figures_[k].push_back(v[k]);
+    ratios_[kUnix].push_back(v[kCairn] / v[kUnix]);
+    ratios_[kZmq].push_back(v[kCairn] / v[kZmq]);
   }
-  double raw_median() const { return median(raw_); }
-  double cairn_median() const { return median(cairn_); }
-  double ratio() const { return median(ratios_); }
-  double ratio_min() const { return *std::min_element(ratios_.begin(), ratios_.end()); }
-  double ratio_max() const { return *std::max_element(ratios_.begin(), ratios_.end()); }
+  double median_of(Side s) const { return median(figures_[s]); }
+  // cairn's figure over the echo's: the median and range of the trials' ratios.
+  double ratio(Side echo) const { return median(ratios_[echo]); }
+  double ratio_min(Side echo) const {
+    return *std::min_element(ratios_[echo].begin(), ratios_[echo].end());
+  }
+  double ratio_max(Side echo) const {
+    return *std::max_element(ratios_[echo].begin(), ratios_[echo].end());
+  }
 
  private:
-  std::vector<double> raw_, cairn_, ratios_;
+  std::vector<double> figures_[kSides], ratios_[kZmq + 1];
 };
 
 // broker.ping through libclient; any failure throws.
@@ -219,18 +268,51 @@ class CairnPing {
   const std::string payload_;
 };
 
+// The socket path of a local://PATH or unix:PATH URI; empty for any other.
+std::string stream_path(const std::string& uri) {
+  for (const char* scheme : {"local://", "unix:"})
+    if (uri.starts_with(scheme)) return uri.substr(std::strlen(scheme));
+  return {};
+}
+
 // --drive: the pipelined requests alone, for a profiler watching one end (ping-instructions.sh).
 int drive(const Options& o, Client* client, const std::string& uri) {
   if (client) {
     CairnPing ping(*client, o.payload_size);
     throughput(
         o.requests, o.inflight, [&] { ping.send(); }, [&] { ping.recv(); });
+  } else if (std::string path = stream_path(uri); !path.empty()) {
+    RawUnixClient raw(path, std::string(o.payload_size, 'p'));
+    throughput(
+        o.requests, o.inflight, [&] { raw.send(); }, [&] { raw.recv(); });
   } else {
-    RawClient raw(uri, std::string(o.payload_size, 'p'));
+    RawZmqClient raw(uri, std::string(o.payload_size, 'p'));
     throughput(
         o.requests, o.inflight, [&] { raw.send(); }, [&] { raw.recv(); });
   }
   return 0;
+}
+
+// Prints one figure's two lines: cairn against the unix echo (with the target), then against
+// the zmq echo (for comparison). `unit` follows each figure; `better_low`: a lower figure is
+// better (a round trip), so the target is a ceiling.
+void print_series(const char* what, const Series& s, const char* format, const char* unit,
+                  double target, bool better_low) {
+  double r = s.ratio(Series::kUnix);
+  bool ok = better_low ? r <= target : r >= target;
+  std::string unix_fig = fmt_figure(format, s.median_of(Series::kUnix));
+  std::string zmq_fig = fmt_figure(format, s.median_of(Series::kZmq));
+  std::string cairn_fig = fmt_figure(format, s.median_of(Series::kCairn));
+  std::printf(
+      "%-12s raw unix echo %s %s   cairn broker.ping %s %s   ratio %.3fx [%.2f-%.2f] (target "
+      "%s %.1fx) %s\n",
+      what, unix_fig.c_str(), unit, cairn_fig.c_str(), unit, r, s.ratio_min(Series::kUnix),
+      s.ratio_max(Series::kUnix), better_low ? "<=" : ">=", target, ok ? "ok" : "MISSED");
+  std::printf(
+      "%-12s raw zmq echo  %s %s   cairn broker.ping %s %s   ratio %.3fx [%.2f-%.2f] (ZeroMQ "
+      "on ipc://, for comparison)\n",
+      what, zmq_fig.c_str(), unit, cairn_fig.c_str(), unit, s.ratio(Series::kZmq),
+      s.ratio_min(Series::kZmq), s.ratio_max(Series::kZmq));
 }
 
 // Everything after the broker connection; throws std::runtime_error on the first failure (a
@@ -241,51 +323,46 @@ int run(const Options& o, Client& client) {
   auto cairn_recv = [&] { ping.recv(); };
   auto cairn_rpc = [&] { ping.rpc(); };
 
-  cairn::test::RawEcho echo;
-  RawClient raw(echo.uri(), std::string(o.payload_size, 'p'));
-  auto raw_send = [&] { raw.send(); };
-  auto raw_recv = [&] { raw.recv(); };
+  std::string payload(o.payload_size, 'p');
+  cairn::test::RawEcho zmq_echo;
+  RawZmqClient zmq_raw(zmq_echo.uri(), payload);
+  auto zmq_send = [&] { zmq_raw.send(); };
+  auto zmq_recv = [&] { zmq_raw.recv(); };
+  cairn::test::RawEcho unix_echo(cairn::test::RawEcho::default_program(),
+                                 cairn::test::RawEcho::Transport::unix_stream);
+  RawUnixClient unix_raw(stream_path(unix_echo.uri()), payload);
+  auto unix_send = [&] { unix_raw.send(); };
+  auto unix_recv = [&] { unix_raw.recv(); };
 
-  // Warm up both paths (connections, allocator, caches).
-  round_trip_us(1000, raw_send, raw_recv);
+  // Warm up every path (connections, allocator, caches).
+  round_trip_us(1000, unix_send, unix_recv);
+  round_trip_us(1000, zmq_send, zmq_recv);
   round_trip_us(1000, cairn_rpc, [] {});
 
-  // Each trial measures both sides back to back, in alternating order, and yields one ratio:
-  // this machine's speed drifts from second to second, and a pair sees the same drift.
+  // Each trial measures all sides back to back and yields one ratio per echo: this machine's
+  // speed drifts from second to second, and a trial sees the same drift.
   Series rtt, tput;
   for (int t = 0; t < o.trials; ++t) {
-    bool raw_first = t % 2 == 0;
     if (o.round_trip) {
-      rtt.pair(
-          raw_first, [&] { return round_trip_us(o.requests, raw_send, raw_recv); },
+      rtt.trial(
+          t, [&] { return round_trip_us(o.requests, unix_send, unix_recv); },
+          [&] { return round_trip_us(o.requests, zmq_send, zmq_recv); },
           [&] { return round_trip_us(o.requests, cairn_rpc, [] {}); });
     }
     if (o.throughput) {
-      tput.pair(
-          raw_first, [&] { return throughput(o.requests, o.inflight, raw_send, raw_recv); },
+      tput.trial(
+          t, [&] { return throughput(o.requests, o.inflight, unix_send, unix_recv); },
+          [&] { return throughput(o.requests, o.inflight, zmq_send, zmq_recv); },
           [&] { return throughput(o.requests, o.inflight, cairn_send, cairn_recv); });
     }
   }
   std::printf(
-      "ping-bench: %d requests x %d trials, payload %zu bytes, %d in flight; figures are "
-      "medians, the ratio is the median of the trials' ratios (their range in brackets)\n",
-      o.requests, o.trials, o.payload_size, o.inflight);
-  if (o.round_trip) {
-    double r = rtt.ratio();
-    std::printf(
-        "round trip   raw zmq echo %8.1f us   cairn broker.ping %8.1f us   ratio %.3fx [%.2f-%.2f] "
-        "(target <= 1.2x) %s\n",
-        rtt.raw_median(), rtt.cairn_median(), r, rtt.ratio_min(), rtt.ratio_max(),
-        r <= 1.2 ? "ok" : "MISSED");
-  }
-  if (o.throughput) {
-    double r = tput.ratio();
-    std::printf(
-        "throughput   raw zmq echo %8.0f /s   cairn broker.ping %8.0f /s   ratio %.3fx [%.2f-%.2f] "
-        "(target >= 0.8x) %s\n",
-        tput.raw_median(), tput.cairn_median(), r, tput.ratio_min(), tput.ratio_max(),
-        r >= 0.8 ? "ok" : "MISSED");
-  }
+      "ping-bench: broker on %s; %d requests x %d trials, payload %zu bytes, %d in flight; "
+      "figures are medians, each ratio the median of the trials' ratios (their range in "
+      "brackets)\n",
+      client.uri().c_str(), o.requests, o.trials, o.payload_size, o.inflight);
+  if (o.round_trip) print_series("round trip", rtt, "%8.1f", "us", 1.2, true);
+  if (o.throughput) print_series("throughput", tput, "%8.0f", "/s", 0.8, false);
   std::fflush(stdout);
   return 0;
 }

@@ -1,6 +1,7 @@
 // The raw baselines of the benchmarks: the raw-echo program (t/perf/raw_echo.cpp), a ROUTER that
-// sends every multipart message back unchanged on an ipc:// socket like the broker's default
-// endpoint, or (Transport::unix_stream) a plain Unix stream socket that sends every byte back. It
+// sends every multipart message back unchanged on an ipc:// socket (ZeroMQ with its I/O
+// threads), or (Transport::unix_stream) a plain Unix stream socket that sends every byte back,
+// as the broker's local:// socket carries requests (RawStreamClient, raw_stream.hpp, speaks it). It
 // runs as a process of its own, as the broker does, so both sides of a comparison have the same
 // shape. RawEcho spawns it (posix_spawn: the caller may already run threads, so nothing runs
 // between fork and exec) and waits, bounded, for it to bind; the destructor kills it and removes
@@ -83,16 +84,22 @@ class RawEcho {
   // ipc://PATH for a ZeroMQ echo, unix:PATH for a stream echo.
   const std::string& uri() const { return uri_; }
 
-  // A new connection to a stream echo, its sends and receives bounded by kTimeoutMs (a lost
-  // echo shows as a failed call, not a hang). Throws std::runtime_error saying what failed.
+  // A new connection to a stream echo (connect_unix_stream). Throws std::runtime_error saying
+  // what failed.
   util::UniqueFd connect_stream() const {
-    std::string path = uri_.substr(std::strlen("unix:"));
+    return connect_unix_stream(uri_.substr(std::strlen("unix:")));
+  }
+
+  // A new connection to the Unix stream socket at `path` (a stream echo's, or a broker's
+  // local:// socket), its sends and receives bounded by kTimeoutMs: a lost peer shows as a
+  // failed call, not a hang. Throws std::runtime_error saying what failed.
+  static util::UniqueFd connect_unix_stream(const std::string& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path.c_str(), std::min(path.size(), sizeof addr.sun_path - 1));
     util::UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd || connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("raw stream echo: cannot connect to " + path + ": " + errno_text());
+      throw std::runtime_error("raw stream: cannot connect to " + path + ": " + errno_text());
     timeval tv{kTimeoutMs / 1000, 0};
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
