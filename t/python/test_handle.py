@@ -2,6 +2,7 @@
 the event-loop hooks."""
 import asyncio
 import errno
+import hashlib
 import os
 
 import pytest
@@ -133,3 +134,23 @@ def test_a_future_dropped_before_its_answer_is_safe(uri):
         h.content_load(ref)  # garbage at once
         assert h.load(ref) == b"dropped"
         assert h.dispatch() == 0
+
+
+def test_missing_names_only_the_blobs_nobody_holds_in_order(uri):
+    with cairn.Handle(uri) as h:
+        blobs = [b"missing-test-%d" % i for i in range(4)]
+        kept = h.store_many(blobs[1:3])
+        absent = ["sha1-" + hashlib.sha1(b).hexdigest() for b in (blobs[0], blobs[3])]
+        asked = [absent[0], kept[0], kept[1], absent[1]]
+        assert h.missing(asked) == absent
+        assert h.missing([]) == []
+        h.store_many([blobs[0], blobs[3]])
+        assert h.missing(asked) == []
+
+
+def test_missing_with_a_malformed_blobref_raises_with_the_brokers_text(uri):
+    with cairn.Handle(uri) as h:
+        with pytest.raises(cairn.Error) as e:
+            h.missing(["sha1-nothex"])
+    assert e.value.errno != 0
+    assert "sha1-nothex" in str(e.value)

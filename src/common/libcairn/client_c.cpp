@@ -92,6 +92,24 @@ cairn_future_t* cairn_content_load(cairn_t* h, const char* blobref) {
   return make_request(h, Kind::kLoad, "content.load", blobref, std::strlen(blobref));
 }
 
+cairn_future_t* cairn_content_missing(cairn_t* h, const char* const* blobrefs, size_t count) {
+  if (!h || (!blobrefs && count > 0)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  std::string payload;
+  for (size_t i = 0; i < count; ++i) {
+    // One blobref a line: an empty one, or one holding a newline, would change the list.
+    if (!blobrefs[i] || !*blobrefs[i] || std::strchr(blobrefs[i], '\n')) {
+      errno = EINVAL;
+      return nullptr;
+    }
+    payload += blobrefs[i];
+    payload += '\n';
+  }
+  return make_request(h, Kind::kMissing, "content.missing", payload.data(), payload.size());
+}
+
 cairn_future_t* cairn_content_flush(cairn_t* h) {
   return make_request(h, Kind::kFlush, "content.flush", nullptr, 0);
 }
@@ -118,6 +136,28 @@ int cairn_content_load_get(cairn_future_t* f, const void** data, size_t* len) {
   if (settle(f) < 0) return -1;
   if (data) *data = f->payload_.data();
   if (len) *len = f->payload_.size();
+  return 0;
+}
+
+int cairn_content_missing_get(cairn_future_t* f, const char* const** blobrefs, size_t* count) {
+  if (f && f->kind_ != Kind::kMissing) {
+    errno = EINVAL;
+    return -1;
+  }
+  if (settle(f) < 0) return -1;
+  if (!f->split_) {
+    f->split_ = true;
+    std::string& text = f->payload_;
+    for (size_t at = 0; at < text.size();) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      if (end > at) f->lines_.push_back(text.data() + at);
+      if (end < text.size()) text[end] = '\0';
+      at = end + 1;
+    }
+  }
+  if (blobrefs) *blobrefs = f->lines_.data();
+  if (count) *count = f->lines_.size();
   return 0;
 }
 

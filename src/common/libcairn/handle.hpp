@@ -16,12 +16,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "libclient/client.hpp"
 
 // One request's future (see cairn_future_then(3)).
 struct cairn_future {
-  enum class Kind { kStore, kLoad, kFlush, kRpc };
+  enum class Kind { kStore, kLoad, kFlush, kRpc, kMissing };
 
   cairn_future(cairn_handle* h, Kind kind, uint32_t matchtag)
       : handle_(h), kind_(kind), matchtag_(matchtag) {}
@@ -39,6 +40,10 @@ struct cairn_future {
   int errnum_ = 0;       // of the answer: 0 for success
   std::string payload_;  // the answer's payload, or its error text
   std::string error_;    // the text of the last failure a _get reported
+  // cairn_content_missing_get(): the answer's lines, split in place (NUL for each newline) the
+  // first time it is asked for, and pointers to them.
+  std::vector<const char*> lines_;
+  bool split_ = false;
   bool has_error_ = false;
   cairn_continuation_f then_ = nullptr;
   void* then_arg_ = nullptr;

@@ -39,6 +39,12 @@ int cairn_content_store_get(cairn_future_t *f, const char **blobref);
 cairn_future_t *cairn_content_load(cairn_t *h, const char *blobref);
 /* The blob (valid until the future is destroyed). Waits if need be. */
 int cairn_content_load_get(cairn_future_t *f, const void **data, size_t *len);
+/* content.missing: which of the `count` blobrefs neither the cache nor its backing store holds
+ * (one request for all of them). -1 (NULL), EINVAL for an empty blobref or one with a newline. */
+cairn_future_t *cairn_content_missing(cairn_t *h, const char *const *blobrefs, size_t count);
+/* The missing blobrefs, in the order they were asked for: `*count` NUL-terminated strings at
+ * `*blobrefs` (none: *count is 0), valid until the future is destroyed. Waits if need be. */
+int cairn_content_missing_get(cairn_future_t *f, const char *const **blobrefs, size_t *count);
 /* content.flush: answered once every blob stored before it is on the backing store. */
 cairn_future_t *cairn_content_flush(cairn_t *h);
 /* Any request: `topic` with `len` bytes of payload (copied before return). */

@@ -10,6 +10,7 @@ Python's own: the context manager, store_many/load_many (pipelined) and stats() 
         assert h.load(ref) == b"hello"
         refs = h.store_many([b"a", b"b"])
         blobs = h.load_many(refs)
+        todo = h.missing(refs)           # the blobrefs neither the cache nor its store holds
         h.flush()                        # every blob stored so far is on the backing store
         print(h.stats()["count"])
         h.rpc("broker.ping", b"x")       # any request: its reply's payload
@@ -292,6 +293,24 @@ class Handle:
     def flush(self):
         """Returns once every blob stored before it is on the backing store."""
         self.content_flush().get()
+
+    def missing(self, refs):
+        """The blobrefs of the iterable `refs` that neither the cache nor its backing store
+        holds, in order (content.missing, one request for all): store only those."""
+        refs = list(refs)
+        encoded = [ffi.new("char[]", r.encode()) for r in refs]
+        array = ffi.new("const char *[]", encoded)
+        f = lib.cairn_content_missing(self._handle(), array, len(refs))
+        if f == ffi.NULL:
+            raise _error("content.missing")
+        try:
+            out = ffi.new("const char *const **")
+            n = ffi.new("size_t *")
+            if lib.cairn_content_missing_get(f, out, n) < 0:
+                raise _error("content.missing", f)
+            return [ffi.string(out[0][i]).decode() for i in range(n[0])]
+        finally:
+            lib.cairn_future_destroy(f)
 
     def stats(self):
         """The content cache's state (content.stats-get) as a dict."""

@@ -23,6 +23,8 @@ cairn_future_t *cairn_content_store(cairn_t *h, const char *data, size_t len);
 int cairn_content_store_get(cairn_future_t *f, const char **blobref);
 cairn_future_t *cairn_content_load(cairn_t *h, const char *blobref);
 int cairn_content_load_get(cairn_future_t *f, const char **data, size_t *len);
+cairn_future_t *cairn_content_missing(cairn_t *h, const char *const *blobrefs, size_t count);
+int cairn_content_missing_get(cairn_future_t *f, const char *const **blobrefs, size_t *count);
 cairn_future_t *cairn_content_flush(cairn_t *h);
 cairn_future_t *cairn_rpc(cairn_t *h, const char *topic, const char *payload, size_t len);
 int cairn_rpc_get(cairn_future_t *f, const char **payload, size_t *len);

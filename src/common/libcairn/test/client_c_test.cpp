@@ -216,6 +216,39 @@ TEST_F(LibcairnTest, FlushIsAnsweredOnceStoresAreOnTheBackingStore) {
             std::string::npos);
 }
 
+TEST_F(LibcairnTest, MissingNamesTheBlobsNobodyHoldsInTheOrderAsked) {
+  std::string kept = store("held by the cache");
+  std::string absent1 = "sha1-" + std::string(40, '1');
+  std::string absent2 = "sha1-" + std::string(40, '2');
+  const char* refs[] = {absent2.c_str(), kept.c_str(), absent1.c_str()};
+  FuturePtr f(cairn_content_missing(h_.get(), refs, 3));
+  ASSERT_TRUE(f);
+  const char* const* missing = nullptr;
+  size_t count = 99;
+  ASSERT_EQ(cairn_content_missing_get(f.get(), &missing, &count), 0) << cairn_future_error(f.get());
+  ASSERT_EQ(count, 2u);
+  EXPECT_STREQ(missing[0], absent2.c_str());
+  EXPECT_STREQ(missing[1], absent1.c_str());
+  // Asking again gives the same list; none missing gives none.
+  ASSERT_EQ(cairn_content_missing_get(f.get(), &missing, &count), 0);
+  EXPECT_EQ(count, 2u);
+  const char* held[] = {kept.c_str()};
+  FuturePtr none(cairn_content_missing(h_.get(), held, 1));
+  ASSERT_EQ(cairn_content_missing_get(none.get(), &missing, &count), 0);
+  EXPECT_EQ(count, 0u);
+  // A blobref that would change the list is refused before anything is sent.
+  const char* bad[] = {"sha1-a\nsha1-b"};
+  errno = 0;
+  EXPECT_EQ(cairn_content_missing(h_.get(), bad, 1), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  // And a malformed one gets the broker's answer.
+  const char* malformed[] = {"sha1-nothex"};
+  FuturePtr refused(cairn_content_missing(h_.get(), malformed, 1));
+  EXPECT_EQ(cairn_content_missing_get(refused.get(), &missing, &count), -1);
+  ASSERT_NE(cairn_future_error(refused.get()), nullptr);
+  EXPECT_NE(std::string(cairn_future_error(refused.get())).find("sha1-nothex"), std::string::npos);
+}
+
 TEST_F(LibcairnTest, AGetOfTheWrongKindIsEinval) {
   FuturePtr f(cairn_content_flush(h_.get()));
   const char* ref = nullptr;
