@@ -10,7 +10,7 @@ Python's own: the context manager, store_many/load_many (pipelined) and stats() 
         assert h.load(ref) == b"hello"
         refs = h.store_many([b"a", b"b"])
         blobs = h.load_many(refs)
-        todo = h.missing(refs)           # the blobrefs neither the cache nor its store holds
+        absent = h.missing(refs)         # the blobrefs neither the cache nor its store holds
         h.flush()                        # every blob stored so far is on the backing store
         print(h.stats()["count"])
         h.rpc("broker.ping", b"x")       # any request: its reply's payload
