@@ -102,6 +102,10 @@ class OnceResponder : public Responder {
   void ok(std::string_view payload) override { finish(0, payload); }
   void error(int errnum, std::string_view text) override { finish(errnum, text); }
   void end() override { finish(ENODATA, {}); }
+  // A streamed response goes out as it is, until the final answer.
+  void stream(std::string_view payload) override {
+    if (!done_) deliver(payload);  // reply_.errnum is still 0
+  }
 
  protected:
   // Sends reply_ (its errnum set) with `payload`.
@@ -132,9 +136,6 @@ class RouterResponder final : public OnceResponder {
         delimiter_(delimiter),
         batched_(batched) {}
   ~RouterResponder() override { answer_if_dropped(); }
-  void stream(std::string_view payload) override {
-    if (!done_) deliver(payload);  // reply_.errnum is still 0
-  }
 
  private:
   void deliver(std::string_view payload) override;
@@ -153,9 +154,6 @@ class ConnectionResponder final : public OnceResponder {
   ConnectionResponder(std::weak_ptr<LocalConnection> conn, const msg::Message& request)
       : OnceResponder(request), conn_(std::move(conn)) {}
   ~ConnectionResponder() override { answer_if_dropped(); }
-  void stream(std::string_view payload) override {
-    if (!done_) deliver(payload);  // reply_.errnum is still 0
-  }
 
  private:
   void deliver(std::string_view payload) override;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -344,6 +345,32 @@ TEST_F(LocalTest, AStaleSocketFileIsReplacedALiveOneRefused) {
         << e.what();
   }
   EXPECT_TRUE(still_serves());
+}
+
+TEST_F(LocalTest, APathThatIsNotASocketOrIsTooLongIsRefusedSayingWhatToDo) {
+  Config config;
+  BrokerOptions opts;
+  opts.statedir = dir_.path();
+  opts.log_to_stderr = false;
+  opts.modules = std::vector<BuiltinModule>{};
+  std::string file = dir_.path() + "/plain-file";
+  { util::UniqueFd fd(open(file.c_str(), O_CREAT | O_WRONLY, 0600)); }
+  struct Case {
+    std::string path, expected;
+  } cases[] = {{file, "the path exists and is not a socket: remove it or give another"},
+               {dir_.path() + "/" + std::string(120, 'x'), "the socket path must be 1 to"}};
+  for (const auto& c : cases) {
+    opts.listen = "local://" + c.path;
+    try {
+      Broker b(loop_, config, opts);
+      ADD_FAILURE() << "bound " << c.path;
+    } catch (const StartupError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expected), std::string::npos) << e.what();
+    }
+  }
+  struct stat st;
+  ASSERT_EQ(stat(file.c_str(), &st), 0);  // the file is left alone
+  EXPECT_TRUE(S_ISREG(st.st_mode));
 }
 
 }  // namespace
