@@ -71,6 +71,21 @@ test_expect_success 'job-stats.so is installed in the plugin directory, without 
 	echo job-stats.so >expected &&
 	test_cmp expected plugins
 '
+test_expect_success 'cairn-broker is installed in libexecdir, where cairn start runs it' '
+	test -x "$root$libexecdir/cairn-broker" &&
+	strings "$root$bindir/cairn" | grep -x "$libexecdir"
+'
+test_expect_success 'the backing store modules are installed in the module directory, without .la' '
+	{ ls "$root$moduledir" 2>/dev/null >modules || :; } &&
+	: >expected &&
+	if grep -q "^#define HAVE_RADOS 1" "$CAIRN_BUILDDIR/config.h"; then
+		echo backing-rados.so >>expected
+	fi &&
+	if grep -q "^#define HAVE_S3 1" "$CAIRN_BUILDDIR/config.h"; then
+		echo backing-s3.so >>expected
+	fi &&
+	test_cmp expected modules
+'
 test_expect_success COMPLETION 'the bash completion is installed as cairn' '
 	test -f "$root$bashcompletiondir/cairn" &&
 	grep "complete -F _cairn cairn" "$root$bashcompletiondir/cairn"

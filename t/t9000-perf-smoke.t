@@ -195,6 +195,16 @@ test_expect_success 'bulk-bench rejects a bad option with its usage' '
 	test_expect_code 2 sh "$CAIRN_SRCDIR/t/perf/bulk-bench.sh" --sideways 2>err &&
 	grep "^usage: bulk-bench.sh" err
 '
+test_expect_success 'command-bench: cairn content load against redis-cli GET, --version against true' '
+	CAIRN=$CAIRN_BUILDDIR/src/cmd/cairn sh "$CAIRN_SRCDIR/t/perf/command-bench.sh" \
+		--calls 3 --trials 1 >out 2>err &&
+	grep "^cairn content load REF  *[0-9.]* \[[0-9.]*-[0-9.]*\]  redis-cli GET  *[0-9.]* .* ratio [0-9.]*x (target <= 1.5x)$" out &&
+	grep "^cairn --version  *[0-9.]* .*/bin/true  *[0-9.]* .* ratio [0-9.]*x (target <= 2.0x)$" out
+'
+test_expect_success 'command-bench rejects a bad option with its usage' '
+	test_expect_code 2 sh "$CAIRN_SRCDIR/t/perf/command-bench.sh" --sideways 2>err &&
+	grep "^usage: command-bench.sh" err
+'
 # stats-bench is built only when configure found Google Benchmark; CI must have it.
 if test -x "$PERF/stats-bench"; then
 	test_set_prereq STATS_BENCH

@@ -91,7 +91,7 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
 
   context_ = std::make_unique<BrokerContext>(*this);
   add_builtin_services();
-  for (const auto& m : opts_.modules ? *opts_.modules : builtin_modules()) {
+  for (const auto& m : opts_.modules) {
     auto module = m.factory(*context_);
     if (!module)
       throw StartupError(m.name, "module failed to start (see `cairn dmesg` or the log above)");

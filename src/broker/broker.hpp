@@ -1,11 +1,11 @@
 // The broker core: its listening endpoint on the reactor (local:// served by the reactor itself,
 // or tcp:// through a ZeroMQ ROUTER socket with CURVE), a service table by exact topic, the log
-// ring, the heartbeat, the broker's Stats, and the built-in modules (doc/architecture.md; the
-// wire side in doc/protocol.md).
-// Invariants: everything runs on the loop's thread; a Responder routes its reply to the client's
-// connection (local://) or identity (tcp://) and becomes a no-op once that or the broker is gone;
-// nothing a client sends stops or throws out of the broker (bad input is logged and dropped, or
-// answered with an errno, or costs a local:// peer its own connection).
+// ring, the heartbeat, the broker's Stats, and the modules its program hands it
+// (doc/architecture.md; the wire side in doc/protocol.md). Invariants: everything runs on the
+// loop's thread; a Responder routes its reply to the client's connection (local://) or identity
+// (tcp://) and becomes a no-op once that or the broker is gone; nothing a client sends stops or
+// throws out of the broker (bad input is logged and dropped, or answered with an errno, or costs a
+// local:// peer its own connection).
 #pragma once
 
 #include <sys/types.h>
@@ -20,10 +20,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "broker/builtin_modules.hpp"
 #include "broker/config.hpp"
 #include "broker/log.hpp"
 #include "broker/module-api/module.hpp"
+#include "broker/module_spec.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
@@ -47,8 +47,9 @@ struct BrokerOptions {
   std::string statedir;  // exists; backing store and state files go here
   int rank = 0;
   bool log_to_stderr = true;
-  // Modules to create, in order; default: builtin_modules(). Unit tests give their own.
-  std::optional<std::vector<BuiltinModule>> modules;
+  // Modules to create, in order (the program's list; unit tests give their own). The Config
+  // given with them declares their keys.
+  ModuleSpecs modules;
 };
 
 class Endpoint;
@@ -59,7 +60,7 @@ class BrokerContext;
 
 class Broker {
  public:
-  // Binds the endpoint, registers the built-in services, creates the built-in modules.
+  // Binds the endpoint, registers the built-in services, creates opts.modules in order.
   // Throws StartupError (endpoint, CURVE) or ConfigError.
   Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts);
   ~Broker();  // destroys modules in reverse creation order, then closes the socket

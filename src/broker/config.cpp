@@ -18,7 +18,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "broker/builtin_modules.hpp"
 #include "broker/socket_access.hpp"
 #include "libstats/name.hpp"
 #include "libutil/result.hpp"
@@ -236,11 +235,9 @@ ConfigKeys broker_config_keys(const std::string& statsd_env) {
   return keys;
 }
 
-ConfigKeys all_config_keys(const std::string& statsd_env) {
+ConfigKeys all_config_keys(const std::string& statsd_env, const ConfigKeys& module_keys) {
   ConfigKeys keys = broker_config_keys(statsd_env);
-  for (const auto& m : builtin_modules())
-    if (m.config_keys)
-      for (auto& k : m.config_keys()) keys.push_back(std::move(k));
+  keys.insert(keys.end(), module_keys.begin(), module_keys.end());
   return keys;
 }
 
@@ -252,8 +249,8 @@ std::string config_help(const ConfigKeys& keys) {
   return out;
 }
 
-Config::Config(std::string statsd_env, std::string host)
-    : schema_(all_config_keys(statsd_env)),
+Config::Config(const ConfigKeys& module_keys, std::string statsd_env, std::string host)
+    : schema_(all_config_keys(statsd_env, module_keys)),
       values_(ConfigValues::with_defaults(schema_)),
       host_(std::move(host)) {
   set(kPrefixKey, values_.string(kPrefixKey));  // the default, with its {rank}
@@ -348,18 +345,6 @@ void Config::set(const std::string& key, Value v) {
   if (key == kRankKey) values_.set(*row, std::move(v));
   values_.set(*find(kPrefixKey), std::move(*expanded));
   prefix_template_ = std::move(tmpl);
-}
-
-std::vector<std::string> Config::keys() {
-  std::vector<std::string> out;
-  for (const auto& k : all_config_keys({})) out.push_back(k.name);
-  return out;
-}
-
-bool Config::known(std::string_view key) {
-  for (const auto& k : all_config_keys({}))
-    if (k.name == key) return true;
-  return false;
 }
 
 }  // namespace cairn::broker

@@ -1,5 +1,5 @@
-// The broker's configuration: the keys the broker and every built-in module (and backing store)
-// declare, filled from a TOML file and `-o KEY=VALUE` options, the later setting winning.
+// The broker's configuration: the keys the broker and the modules it runs (and their backing
+// stores) declare, filled from a TOML file and `-o KEY=VALUE` options, the later setting winning.
 // Invariants: every stored value belongs to a declared key and has passed that key's type and
 // range check; a key never set holds its default. Every failure is a ConfigError naming the key.
 #pragma once
@@ -32,8 +32,8 @@ inline constexpr int64_t kMaxRank = 2147483647;
 // The broker's own keys (heartbeat.*, stats.*, broker.*, security.*). stats.prefix defaults to
 // "cairn.{rank}", stats.endpoint to `statsd_env` ($CAIRN_STATSD, empty if unset).
 ConfigKeys broker_config_keys(const std::string& statsd_env);
-// The broker's keys followed by each built-in module's, in module order.
-ConfigKeys all_config_keys(const std::string& statsd_env);
+// The broker's keys followed by `module_keys` (module_config_keys() of the modules it runs).
+ConfigKeys all_config_keys(const std::string& statsd_env, const ConfigKeys& module_keys);
 // This host's name up to its first dot ({host} in stats.prefix).
 std::string short_host_name();
 // Every key, one paragraph each (name, type and range, default, help): `--help-config`.
@@ -41,8 +41,10 @@ std::string config_help(const ConfigKeys& keys);
 
 class Config {
  public:
-  // All of all_config_keys(statsd_env) at their defaults. `host` is the {host} of stats.prefix.
-  explicit Config(std::string statsd_env = {}, std::string host = short_host_name());
+  // All of all_config_keys(statsd_env, module_keys) at their defaults. `host` is the {host}
+  // of stats.prefix.
+  explicit Config(const ConfigKeys& module_keys = {}, std::string statsd_env = {},
+                  std::string host = short_host_name());
 
   // Reads a TOML file; tables nest keys (`[stats]` + `period = 0` is `stats.period`).
   void load_file(const std::string& path);
@@ -63,9 +65,8 @@ class Config {
   const std::string& string(const std::string& key) const { return values_.string(key); }
   const std::vector<std::string>& list(const std::string& key) const { return values_.list(key); }
 
-  // Every declared key's name, in declaration order (for documentation and tests).
-  static std::vector<std::string> keys();
-  static bool known(std::string_view key);
+  // Every declared key, in declaration order (for documentation and tests).
+  const ConfigKeys& schema() const { return schema_; }
 
  private:
   const ConfigKey* find(std::string_view key) const;

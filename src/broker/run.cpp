@@ -44,7 +44,7 @@ bool configure(const RunOptions& opts, Config& config) {
 
 int run(const RunOptions& opts) {
   const char* statsd = getenv("CAIRN_STATSD");
-  Config config(statsd ? statsd : "");
+  Config config(module_config_keys(opts.modules), statsd ? statsd : "");
   if (!configure(opts, config)) return 1;
   IgnoreSigpipe ignore_sigpipe;
   Runner runner(opts);

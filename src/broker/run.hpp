@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/module_spec.hpp"
+
 namespace cairn::broker {
 
 struct RunOptions {
@@ -19,6 +21,7 @@ struct RunOptions {
   std::optional<int> rank;              // --rank; wins over broker.rank
   std::vector<std::string> options;     // -o KEY=VALUE, in order
   std::vector<std::string> command;     // initial program; one word: run through /bin/sh -c
+  ModuleSpecs modules;                  // the modules to run, in order (the program's list)
 };
 
 // A module lost data it had accepted (ModuleContext::report_lost_data), e.g. blobs the content

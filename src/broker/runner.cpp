@@ -25,25 +25,6 @@ namespace cairn::broker {
 
 namespace {
 
-// The PATH of the initial program: the directory of the running `cairn` first, so the
-// `cairn` it runs is this one, also from a build tree that is not on PATH (a command that
-// runs `cairn ...` under `cairn start` finds it). Without /proc: PATH as it is.
-std::string initial_program_path() {
-  const char* inherited = getenv("PATH");
-  std::string path = inherited ? inherited : "";
-  if (!inherited) {
-    // What the shell and execvp use when PATH is unset.
-    path.resize(confstr(_CS_PATH, nullptr, 0));
-    if (!path.empty()) confstr(_CS_PATH, path.data(), path.size());
-    if (!path.empty() && path.back() == '\0') path.pop_back();
-  }
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec || !exe.has_parent_path()) return path;
-  std::string dir = exe.parent_path().string();
-  return path.empty() ? dir : dir + ":" + path;
-}
-
 // `name` looked up in `path` as execvp would, so the program is found through the PATH it will
 // have (spawn searches ours); as given if it holds a '/' or is in no directory of `path`.
 std::string find_program(const std::string& name, std::string_view path) {
@@ -93,6 +74,7 @@ bool Runner::start(const Config& config) {
     BrokerOptions bo;
     bo.listen = opts_.listen.empty() ? statedir_->socket_uri() : opts_.listen;
     bo.statedir = statedir_->path();
+    bo.modules = opts_.modules;
     bo.rank = static_cast<int>(config.integer("broker.rank"));  // --rank included
     std::optional<std::string> local_path = local_socket_path(bo.listen);
     // The statedir's socket directory is set up by StateDir; one given by --listen here.
@@ -161,7 +143,9 @@ void Runner::stop() {
 
 void Runner::start_initial_program() {
   util::SpawnOptions spawn_opts;
-  std::string path = initial_program_path();
+  // `cairn start` put its own directory first (cairn.cpp), so that a `cairn` the program runs
+  // is that one, also from a build tree not on PATH.
+  std::string path = util::search_path();
   spawn_opts.env = {"CAIRN_URI=" + broker_->uri(), "PATH=" + path};
   if (!broker_->server_key().empty())
     spawn_opts.env.push_back("CAIRN_SERVER_KEY=" + broker_->server_key());

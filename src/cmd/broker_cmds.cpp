@@ -1,7 +1,6 @@
 // `cairn ping`, `cairn dmesg`, `cairn keygen` and the debugging command `cairn rpc`: the broker's
 // own services seen from the command line, and CURVE certificates for tcp:// brokers. Every
 // broker command connects through libclient and prints failures as `cairn: <what>: <why>`.
-#include <czmq.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
@@ -21,6 +20,7 @@
 #include "cmd/commands.hpp"
 #include "cmd/common.hpp"
 #include "libclient/client.hpp"
+#include "libmsg/curve_cert.hpp"
 
 namespace cairn::cmd {
 namespace {
@@ -92,22 +92,21 @@ int keygen(const std::string& path, bool force) {
     for (const std::string& p : {path, secret_path})
       if (exists(p)) return fail(p, "file exists: use --force to overwrite it");
   }
-  zcert_t* cert = zcert_new();
-  if (!cert) return fail("keygen", "cannot create a certificate (out of memory?)");
+  auto cert = msg::new_curve_cert();
+  if (!cert) return fail("keygen", cert.error().text);
   // The secret file is created with mode 0600 (no window where others may read it).
-  mode_t old_umask = umask(077);
   if (force) std::remove(secret_path.c_str());
-  int rc_secret = zcert_save_secret(cert, secret_path.c_str());
-  umask(old_umask);
-  int rc_public = rc_secret == 0 ? zcert_save_public(cert, path.c_str()) : -1;
-  std::string key = zcert_public_txt(cert);
-  zcert_destroy(&cert);
-  if (rc_secret != 0 || rc_public != 0) {
-    const std::string& bad = rc_secret != 0 ? secret_path : path;
-    return fail(bad, fmt::format("cannot write the certificate: {}", std::strerror(errno)));
+  auto saved = msg::save_curve_secret(*cert, secret_path);
+  const std::string* bad = saved ? nullptr : &secret_path;
+  if (saved) {
+    saved = msg::save_curve_public(*cert, path);
+    if (!saved) bad = &path;
   }
-  if (chmod(secret_path.c_str(), 0600) != 0)
-    return fail(secret_path, fmt::format("cannot make it private: {}", std::strerror(errno)));
+  if (bad) {
+    return fail(
+        *bad, fmt::format("cannot write the certificate: {}", std::strerror(saved.error().errnum)));
+  }
+  const std::string& key = cert->public_text;
   fmt::print("{}\n", key);
   return 0;
 }

@@ -1,106 +1,43 @@
 // `cairn`: one command, many subcommands (see commands.hpp and cairn(1)).
 #include <config.h>
+#include <unistd.h>
 
-#include <algorithm>
-#include <cstdio>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
-#include <initializer_list>
-#include <iostream>
+#include <filesystem>
 #include <string>
-#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "cmd/commands.hpp"
 #include "cmd/common.hpp"
+#include "cmd/paths.hpp"
+#include "cmd/usage.hpp"
+#include "libutil/process.hpp"
 
 namespace {
 
-// `cairn [--uri URI] [--timeout S] start [OPTIONS] -- COMMAND...`: CLI11 2.1 hands a `--`
-// given to a subcommand back to the top-level app, so drop the `--` that ends start's own
-// options before parsing. A `--` after the command word belongs to the command and is kept.
-std::vector<char*> without_start_separator(int argc, char** argv) {
-  std::vector<char*> args(argv, argv + argc);
-  // Options with a separate value, cairn's own before `start`, then start's.
-  auto takes_value = [](std::string_view a, std::initializer_list<std::string_view> names) {
-    return std::find(names.begin(), names.end(), a) != names.end();
-  };
-  size_t i = 1;
-  while (i < args.size() && std::string_view(args[i]).starts_with('-') &&
-         std::string_view(args[i]) != "--")
-    i += takes_value(args[i], {"--uri", "--timeout"}) ? 2 : 1;
-  if (i >= args.size() || std::strcmp(args[i], "start") != 0) return args;
-  for (++i; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (a == "--") {
-      args.erase(args.begin() + static_cast<long>(i));
-      break;
-    }
-    if (a.empty() || a[0] != '-') break;  // the command word: the rest is the command's
-    if (takes_value(a, {"--config", "--listen", "--statedir", "--rank", "-o", "--option"}) &&
-        i + 1 < args.size())
-      ++i;  // skip the option's value
+// `cairn [OPTIONS] start ARGS`: cairn's own options are checked here, then cairn-broker runs
+// in this process (same pid, for systemd and for whoever started it) and reads ARGS itself.
+// Returns only if it cannot be run: 1, as any start-up failure.
+// The initial program gets this PATH (cairn-start(1)): this cairn's directory first, so that a
+// `cairn` it runs is this one, also from a build tree that is not on PATH.
+int exec_broker(const std::vector<char*>& args, size_t start) {
+  std::string search = cairn::util::search_path();
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec && self.has_parent_path()) {
+    search = self.parent_path().string() + (search.empty() ? "" : ":" + search);
+    setenv("PATH", search.c_str(), 1);
   }
-  return args;
-}
-
-// The subcommands the parse reached, as the user typed them, down to `last`: "content load";
-// empty at the top. Names the command a usage error is about, and the `--help` that explains
-// it.
-std::string command_path(const CLI::App& app, const CLI::App* last = nullptr) {
-  std::string path;
-  for (const CLI::App* at = &app; at != last && !at->get_subcommands().empty();) {
-    at = at->get_subcommands().back();
-    path += (path.empty() ? "" : " ") + at->get_name();
-  }
-  return path;
-}
-
-// The app the parse reached last (`app` itself when no subcommand was given).
-const CLI::App& deepest(const CLI::App& app) {
-  const CLI::App* at = &app;
-  while (!at->get_subcommands().empty()) at = at->get_subcommands().back();
-  return *at;
-}
-
-// The app that owns the option a ValidationError names (its text starts `--name: `): the
-// deepest app the parse reached that was given an option of that name, so that `cairn
-// --timeout 0 ping` is about cairn's --timeout, not ping's. nullptr if none is found.
-const CLI::App* validated_by(const CLI::App& app, const CLI::ParseError& e) {
-  std::string what = e.what();
-  std::string name = what.substr(0, what.find(": "));
-  if (!name.starts_with('-')) return nullptr;
-  const CLI::App* found = nullptr;
-  for (const CLI::App* at = &app;;) {
-    const CLI::Option* opt = at->get_option_no_throw(name);
-    if (opt && opt->count() > 0) found = at;
-    if (at->get_subcommands().empty()) return found;
-    at = at->get_subcommands().back();
-  }
-}
-
-// Prints a usage error as `cairn: [COMMAND: ]WHAT (see cairn [COMMAND] --help)`; returns
-// kExitUsage. A word CLI11 could not place is named (no such command, no such option,
-// unexpected argument) instead of CLI11's "A subcommand is required".
-int usage_error(const CLI::App& app, const CLI::ParseError& e) {
-  const CLI::App* owner =
-      dynamic_cast<const CLI::ValidationError*>(&e) != nullptr ? validated_by(app, e) : nullptr;
-  const std::string path = command_path(app, owner);
-  const CLI::App& at = deepest(app);
-  const std::vector<std::string> extra = at.remaining();
-  const bool wants_command = at.get_require_subcommand_min() > 0 && at.get_subcommands().empty();
-  std::string what = e.what();
-  if (!extra.empty() && (wants_command || dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr)) {
-    const std::string& word = extra.front();
-    what = word + (word.starts_with('-') ? ": no such option"
-                   : wants_command       ? ": no such command"
-                                         : ": unexpected argument");
-  } else if (wants_command && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
-    what = "a command is required";
-  }
-  const std::string help = "cairn " + (path.empty() ? "" : path + " ") + "--help";
-  std::cerr << "cairn: " << (path.empty() ? "" : path + ": ") << what << " (see " << help << ")"
-            << std::endl;
-  return cairn::cmd::kExitUsage;
+  const std::string path = cairn::cmd::broker_program();
+  std::vector<char*> argv{const_cast<char*>("cairn-broker")};
+  argv.insert(argv.end(), args.begin() + static_cast<long>(start) + 1, args.end());
+  argv.push_back(nullptr);
+  execv(path.c_str(), argv.data());
+  return cairn::cmd::fail("start", "cannot run the broker " + path + ": " + std::strerror(errno) +
+                                       " (reinstall cairn: cairn start runs this program)");
 }
 
 }  // namespace
@@ -114,19 +51,21 @@ int main(int argc, char** argv) {
       "Environment: CAIRN_URI, the broker (as --uri); CAIRN_RPC_TIMEOUT, seconds to wait for a\n"
       "reply (as --timeout). An option wins over its variable. See cairn(1).");
   int status = 0;
-  cairn::cmd::add_start(app, status);
+  // `start` is cairn-broker's (exec_broker): listed here for `cairn --help`, its options
+  // read by cairn-broker.
+  bool start_broker = false;
+  app.add_subcommand("start", "run a broker, and the initial program if given (cairn-start(1))")
+      ->callback([&start_broker] { start_broker = true; });
   cairn::cmd::add_broker(app, status);
   cairn::cmd::add_stats(app, status);
   cairn::cmd::add_content(app, status);
   cairn::cmd::add_jobs(app, status);
   cairn::cmd::add_top(app, status);
-  try {
-    auto args = without_start_separator(argc, argv);
-    app.parse(static_cast<int>(args.size()), args.data());
-  } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help, --version, --help-config: printed on stdout, status 0
-  } catch (const CLI::ParseError& e) {
-    return usage_error(app, e);
+  std::vector<char*> args(argv, argv + argc);
+  if (size_t start = cairn::cmd::start_word(args)) {
+    std::vector<char*> own(args.begin(), args.begin() + static_cast<long>(start) + 1);
+    int rc = cairn::cmd::parse_command_line(app, own, status);
+    return start_broker ? exec_broker(args, start) : rc;  // not: a usage error, or --help
   }
-  return status;
+  return cairn::cmd::parse_command_line(app, args, status);
 }

@@ -1,11 +1,15 @@
-// `cairn start`: parses the command line and hands over to the broker (src/broker/run.hpp);
-// this process IS the broker, and the initial program is its direct child.
+// `cairn start` as cairn-broker reads it (start.hpp): parses start's command line and hands
+// over to the broker (src/broker/run.hpp); this process IS the broker, and the initial program
+// is its direct child.
+#include "cmd/start.hpp"
+
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <utility>
 
 #include "broker/config.hpp"
 #include "broker/run.hpp"
-#include "cmd/commands.hpp"
 #include "cmd/common.hpp"
 
 namespace cairn::cmd {
@@ -14,14 +18,14 @@ namespace {
 
 // `-o KEY=VALUE`, checked as the broker will apply it (a declared key, a value of its type and
 // range), so that a bad -o is a usage error, found before anything starts.
-CLI::Validator config_option() {
+CLI::Validator config_option(std::shared_ptr<const broker::ConfigKeys> module_keys) {
   return CLI::Validator(
-      [](std::string& kv) -> std::string {
+      [module_keys](std::string& kv) -> std::string {
         auto eq = kv.find('=');
         if (eq == std::string::npos || eq == 0)
           return "'" + kv + "' is not KEY=VALUE (e.g. -o heartbeat.period=2)";
         try {
-          broker::Config probe;
+          broker::Config probe(*module_keys);
           probe.set_option(kv);
         } catch (const broker::ConfigError& e) {
           return e.what();
@@ -33,8 +37,11 @@ CLI::Validator config_option() {
 
 }  // namespace
 
-void add_start(CLI::App& app, int& status) {
+void add_start(CLI::App& app, int& status, broker::ModuleSpecs modules) {
+  auto module_keys =
+      std::make_shared<const broker::ConfigKeys>(broker::module_config_keys(modules));
   auto opts = std::make_shared<broker::RunOptions>();
+  opts->modules = std::move(modules);
   auto* sub = app.add_subcommand("start", "run a broker, and the initial program if given");
   sub->add_option("--config", opts->config_file, "TOML configuration file (see cairn.toml(5))")
       ->type_name("FILE");
@@ -51,12 +58,12 @@ void add_start(CLI::App& app, int& status) {
       ->check(at_least(0, std::numeric_limits<int>::max()));
   sub->add_option("-o,--option", opts->options, "set a configuration key: -o KEY=VALUE")
       ->type_name("KEY=VALUE")
-      ->check(config_option())
+      ->check(config_option(module_keys))
       ->allow_extra_args(false);
   sub->add_flag_callback(
       "--help-config",
-      [] {
-        std::cout << broker::config_help(broker::all_config_keys("$CAIRN_STATSD"));
+      [module_keys] {
+        std::cout << broker::config_help(broker::all_config_keys("$CAIRN_STATSD", *module_keys));
         throw CLI::Success();
       },
       "print every configuration key (type, range, default, meaning) and exit");

@@ -28,24 +28,9 @@ while test $# -gt 0; do
 	*) usage ;;
 	esac
 done
-here=$(cd "$(dirname "$0")" && pwd)
-if test -z "${CAIRN:-}"; then
-	CAIRN=$here/../../src/cmd/cairn
-	test -x "$CAIRN" || CAIRN=$(command -v cairn || echo cairn)
-fi
-for tool in python3 redis-server redis-cli; do
-	command -v $tool >/dev/null 2>&1 ||
-		{ echo "bulk-bench: $tool is not installed (apt-get install python3 redis-server redis-tools)" >&2; exit 1; }
-done
-test -x "$CAIRN" || { echo "bulk-bench: no cairn at $CAIRN (build first, or set CAIRN)" >&2; exit 1; }
-
-work=$(mktemp -d /tmp/bulk-bench.XXXXXX)
-redis_pid=
-cleanup() {
-	test -z "$redis_pid" || kill "$redis_pid" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
+bench=bulk-bench
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup python3 redis-server redis-cli
 
 # Input files, one pair per trial: netstrings for cairn, RESP SETs for redis, the same blobs.
 echo "bulk-bench: writing $trials x $count blobs of $size bytes" >&2
@@ -66,15 +51,7 @@ now() { date +%s.%N; }
 rate() { python3 -c "import sys; print(int($count / (float(sys.argv[2]) - float(sys.argv[1]))))" "$1" "$2"; }
 
 # redis: one server, each trial's keys new to it.
-redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no \
-	--dir "$work" >"$work/redis.log" 2>&1 &
-redis_pid=$!
-i=0
-until redis-cli -s "$work/redis.sock" ping >/dev/null 2>&1; do
-	i=$((i + 1))
-	test $i -lt 200 || { echo "bulk-bench: redis-server did not start (see $work/redis.log)" >&2; exit 1; }
-	sleep 0.05
-done
+bench_redis
 : >"$work/redis.rates"
 t=0
 while test $t -lt "$trials"; do

@@ -76,16 +76,15 @@ class ModuleContext {
   }
 };
 
-// A loaded module. The broker creates built-in modules at start-up through factories listed in
-// src/broker/builtin_modules.cpp (each module declares its factory and its configuration keys
-// in its own header, e.g. `cairn::content::create_module(broker::ModuleContext&)` and
-// `cairn::content::config_keys()`), runs their shutdown hooks at exit, then destroys them in
+// A loaded module. The broker creates its modules at start-up through the factories its program
+// lists (src/cmd/broker_modules.cpp; each module declares its factory and its configuration
+// keys in its own header, e.g. `cairn::content::create_module(...)` and
+// `cairn::content::config_keys(...)`), runs their shutdown hooks at exit, then destroys them in
 // reverse creation order.
 class Module {
  public:
   virtual ~Module() = default;
 };
-using ModuleFactory = std::unique_ptr<Module> (*)(ModuleContext&);
 using ConfigKeysFn = ConfigKeys (*)();
 
 }  // namespace cairn::broker

@@ -181,7 +181,7 @@ class BrokerTest : public testing::Test {
     return *clients_.back();
   }
 
-  std::vector<BuiltinModule> modules_;
+  ModuleSpecs modules_;
   reactor::Loop loop_;
   test::TempDir dir_{"cairn-broker-test", "/tmp"};
   void* zctx_;

@@ -10,11 +10,22 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <vector>
+
+#include "cmd/broker_modules.hpp"
 
 using cairn::broker::Config;
 using cairn::broker::ConfigError;
 
 namespace {
+
+// The keys of the modules cairn-broker runs (its composition root): the configuration that
+// `cairn start` reads.
+const cairn::broker::ConfigKeys& module_keys() {
+  static const cairn::broker::ConfigKeys keys =
+      cairn::broker::module_config_keys(cairn::cmd::broker_modules());
+  return keys;
+}
 
 // Runs fn and returns the ConfigError it throws (fails the test if it throws none).
 template <typename Fn>
@@ -33,7 +44,7 @@ std::string starts(const std::string& s, size_t n) { return s.substr(0, n); }
 }  // namespace
 
 TEST(Config, DefaultsMatchTheDesignTable) {
-  Config c("", "node7");
+  Config c(module_keys(), "", "node7");
   EXPECT_EQ(c.text("heartbeat.period"), "2");
   EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 2.0);
   EXPECT_EQ(c.text("stats.endpoint"), "");
@@ -53,12 +64,12 @@ TEST(Config, DefaultsMatchTheDesignTable) {
 }
 
 TEST(Config, StatsEndpointDefaultsToTheEnvironmentValue) {
-  Config c("127.0.0.1:8125");
+  Config c(module_keys(), "127.0.0.1:8125");
   EXPECT_EQ(c.text("stats.endpoint"), "127.0.0.1:8125");
 }
 
 TEST(Config, TomlTablesNestKeys) {
-  Config c;
+  Config c(module_keys());
   c.load_string(R"(
 [heartbeat]
 period = 0.5
@@ -85,20 +96,20 @@ plugins = ["a.so", "b.so"]
 }
 
 TEST(Config, DottedKeysWorkAsTables) {
-  Config c;
+  Config c(module_keys());
   c.load_string("stats.period = 0.25\n", "x");
   EXPECT_DOUBLE_EQ(c.number("stats.period"), 0.25);
 }
 
 TEST(Config, UnknownKeyIsNamed) {
-  Config c;
+  Config c(module_keys());
   EXPECT_EQ(starts(error_of([&] { c.load_string("[stats]\nperiood = 1\n", "x"); }), 15),
             "stats.periood: ");
   EXPECT_EQ(starts(error_of([&] { c.set_option("nosuch.key=1"); }), 12), "nosuch.key: ");
 }
 
 TEST(Config, WrongTypeIsNamedWithWhatWasFound) {
-  Config c;
+  Config c(module_keys());
   EXPECT_EQ(error_of([&] { c.load_string("heartbeat.period = \"fast\"\n", "x"); }),
             "heartbeat.period: expected a number, got a string");
   EXPECT_EQ(error_of([&] { c.load_string("stats.max-packet = 1.5\n", "x"); }),
@@ -110,7 +121,7 @@ TEST(Config, WrongTypeIsNamedWithWhatWasFound) {
 }
 
 TEST(Config, OutOfRangeValuesAreRefused) {
-  Config c;
+  Config c(module_keys());
   for (const char* kv :
        {"heartbeat.period=0", "heartbeat.period=-1", "heartbeat.period=1e-9", "stats.period=-0.5",
         "stats.max-packet=10", "stats.max-packet=70000", "content.flush-batch-limit=0",
@@ -126,7 +137,7 @@ TEST(Config, OutOfRangeValuesAreRefused) {
 }
 
 TEST(Config, StatsPrefixIsLimitedTo127Characters) {
-  Config c;
+  Config c(module_keys());
   EXPECT_NO_THROW(c.set_option("stats.prefix=" + std::string(127, 'a')));
   EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=" + std::string(128, 'a')); }),
             "stats.prefix: prefix is 128 characters, at most 127 allowed");
@@ -136,7 +147,7 @@ TEST(Config, StatsPrefixIsLimitedTo127Characters) {
 }
 
 TEST(Config, TheDefaultPrefixFollowsTheRank) {
-  Config c("", "node7");
+  Config c(module_keys(), "", "node7");
   EXPECT_EQ(c.text("stats.prefix"), "cairn.0");
   c.set_rank(3);
   EXPECT_EQ(c.integer("broker.rank"), 3);
@@ -144,7 +155,7 @@ TEST(Config, TheDefaultPrefixFollowsTheRank) {
 }
 
 TEST(Config, BrokerRankComesFromTheFileAndTheRankOptionWins) {
-  Config c("", "h");
+  Config c(module_keys(), "", "h");
   c.load_string("[broker]\nrank = 5\n", "test.toml");
   EXPECT_EQ(c.integer("broker.rank"), 5);
   EXPECT_EQ(c.text("stats.prefix"), "cairn.5");
@@ -158,7 +169,7 @@ TEST(Config, BrokerRankComesFromTheFileAndTheRankOptionWins) {
 }
 
 TEST(Config, StatsPrefixTakesTheRankAndTheShortHostNameInAnyOrderOfKeys) {
-  Config c("", "node12");
+  Config c(module_keys(), "", "node12");
   c.set_option("stats.prefix=site.{host}.r{rank}");
   EXPECT_EQ(c.text("stats.prefix"), "site.node12.r0");
   c.set_option("broker.rank=4");  // set after the prefix, still in it
@@ -169,7 +180,7 @@ TEST(Config, StatsPrefixTakesTheRankAndTheShortHostNameInAnyOrderOfKeys) {
 }
 
 TEST(Config, StatsPrefixPlaceholdersOtherThanRankAndHostAreRefusedNamingTheKey) {
-  Config c("", "h");
+  Config c(module_keys(), "", "h");
   EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=cairn.{hostname}"); }),
             "stats.prefix: unknown placeholder {hostname} in 'cairn.{hostname}': use {rank} (the "
             "broker's rank) or {host} (the short host name)");
@@ -180,7 +191,7 @@ TEST(Config, StatsPrefixPlaceholdersOtherThanRankAndHostAreRefusedNamingTheKey) 
 }
 
 TEST(Config, StatsPrefixIsCheckedOnceExpanded) {
-  Config c("", "a-long-host-name");
+  Config c(module_keys(), "", "a-long-host-name");
   EXPECT_EQ(error_of([&] { c.set_option("stats.prefix=" + std::string(120, 'a') + ".{host}"); }),
             "stats.prefix: '" + std::string(120, 'a') + ".{host}' expands to '" +
                 std::string(120, 'a') +
@@ -189,7 +200,7 @@ TEST(Config, StatsPrefixIsCheckedOnceExpanded) {
   c.set_option("stats.prefix=" + std::string(125, 'a') + "{rank}");
   EXPECT_EQ(starts(error_of([&] { c.set_rank(12345); }), 14), "stats.prefix: ");
   EXPECT_EQ(c.integer("broker.rank"), 0);
-  Config d("", "bad host");
+  Config d(module_keys(), "", "bad host");
   EXPECT_EQ(starts(error_of([&] { d.set_option("stats.prefix=n.{host}"); }), 14), "stats.prefix: ");
 }
 
@@ -203,7 +214,7 @@ TEST(Config, ShortHostNameStopsAtTheFirstDot) {
 }
 
 TEST(Config, OptionValuesParseAsTomlElseAsStrings) {
-  Config c;
+  Config c(module_keys());
   c.set_option("heartbeat.period=3");  // integer, accepted as a number
   EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 3.0);
   c.set_option("stats.endpoint=127.0.0.1:8125");  // not TOML: a string
@@ -221,26 +232,26 @@ TEST(Config, OptionValuesParseAsTomlElseAsStrings) {
 }
 
 TEST(Config, CommandLineWinsOverTheFile) {
-  Config c;
+  Config c(module_keys());
   c.load_string("heartbeat.period = 5\n", "x");
   c.set_option("heartbeat.period=0.1");
   EXPECT_DOUBLE_EQ(c.number("heartbeat.period"), 0.1);
 }
 
 TEST(Config, OptionWithoutEqualsIsRefused) {
-  Config c;
+  Config c(module_keys());
   EXPECT_EQ(error_of([&] { c.set_option("heartbeat.period"); }),
             "-o heartbeat.period: expected -o KEY=VALUE");
 }
 
 TEST(Config, MalformedOptionValueForNumberKey) {
-  Config c;
+  Config c(module_keys());
   EXPECT_EQ(error_of([&] { c.set_option("stats.max-packet=lots"); }),
             "stats.max-packet: 'lots' is not an integer");
 }
 
 TEST(Config, AllowedClientsMustBeZ85PublicKeys) {
-  Config c;
+  Config c(module_keys());
   // A valid Z85 key: 40 characters of the Z85 alphabet.
   std::string good = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   EXPECT_NO_THROW(c.load_string("security.allowed-clients = ['" + good + "']\n", "x"));
@@ -251,14 +262,14 @@ TEST(Config, AllowedClientsMustBeZ85PublicKeys) {
 }
 
 TEST(Config, UnparsableTomlNamesFileAndLine) {
-  Config c;
+  Config c(module_keys());
   std::string err = error_of([&] { c.load_string("[stats\nperiod = 1\n", "bad.toml"); });
   EXPECT_EQ(starts(err, 11), "bad.toml:1:") << err;
   EXPECT_NE(err.find("not valid TOML"), std::string::npos) << err;
 }
 
 TEST(Config, MissingFileIsNamed) {
-  Config c;
+  Config c(module_keys());
   EXPECT_EQ(error_of([&] { c.load_file("/nonexistent/cairn.toml"); }),
             "/nonexistent/cairn.toml: cannot read the file: No such file or directory");
 }
@@ -272,23 +283,29 @@ TEST(Config, LoadFileReadsARealFile) {
     std::ofstream out(path);
     out << "[content]\nflush-batch-limit = 8\n";
   }
-  Config c;
+  Config c(module_keys());
   c.load_file(path);
   std::remove(path);
   EXPECT_EQ(c.integer("content.flush-batch-limit"), 8);
 }
 
 TEST(Config, EveryKeyIsKnownAndHasADefault) {
-  Config c;
-  auto keys = Config::keys();
+  Config c(module_keys());
+  std::vector<std::string> keys;
+  for (const auto& k : c.schema()) keys.push_back(k.name);
   // The broker's own keys, then each module's (and each backing store's), each declared once.
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size());
   for (const char* k : {"heartbeat.period", "stats.endpoint", "security.allowed-clients",
                         "content.hash", "content.backing", "job-manager.plugins"})
     EXPECT_NE(std::find(keys.begin(), keys.end(), k), keys.end()) << k;
-  for (const auto& k : keys) {
-    EXPECT_TRUE(Config::known(k));
-    EXPECT_NO_THROW(c.text(k)) << k;
-  }
-  EXPECT_FALSE(Config::known("stats"));
+  for (const auto& k : keys) EXPECT_NO_THROW(c.text(k)) << k;
+  EXPECT_EQ(error_of([&] { c.set_option("stats=1"); }).rfind("stats: ", 0), 0u);
+}
+
+// The broker alone (no module) knows only its own keys: a module's are refused.
+TEST(Config, KnowsOnlyTheKeysOfTheModulesItIsGiven) {
+  Config bare;
+  EXPECT_NO_THROW(bare.set_option("heartbeat.period=2"));
+  EXPECT_EQ(error_of([&] { bare.set_option("content.hash=sha256"); }).rfind("content.hash: ", 0),
+            0u);
 }

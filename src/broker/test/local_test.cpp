@@ -151,7 +151,6 @@ class LocalTest : public testing::Test {
     opts.listen = "local://" + path_;
     opts.statedir = dir_.path();
     opts.log_to_stderr = false;
-    opts.modules = std::vector<BuiltinModule>{};
     broker_ = std::make_unique<Broker>(loop_, config, opts);
     return *broker_;
   }
@@ -336,7 +335,6 @@ TEST_F(LocalTest, AStaleSocketFileIsReplacedALiveOneRefused) {
   opts.listen = "local://" + path_;
   opts.statedir = dir_.path();
   opts.log_to_stderr = false;
-  opts.modules = std::vector<BuiltinModule>{};
   try {
     Broker second(loop_, config, opts);
     FAIL() << "a second broker took over a live socket";
@@ -352,7 +350,6 @@ TEST_F(LocalTest, APathThatIsNotASocketOrIsTooLongIsRefusedSayingWhatToDo) {
   BrokerOptions opts;
   opts.statedir = dir_.path();
   opts.log_to_stderr = false;
-  opts.modules = std::vector<BuiltinModule>{};
   std::string file = dir_.path() + "/plain-file";
   { util::UniqueFd fd(open(file.c_str(), O_CREAT | O_WRONLY, 0600)); }
   struct Case {

@@ -5,7 +5,6 @@
 // tags; ready_ holds responses already received, and settled, but not yet handed to the caller.
 #include "libclient/client.hpp"
 
-#include <czmq.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
@@ -22,6 +21,7 @@
 #include <cstring>
 #include <functional>
 
+#include "libmsg/curve_cert.hpp"
 #include "libmsg/stream.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libmsg/zmq_io.hpp"
@@ -72,30 +72,24 @@ util::Status setup_curve(void* sock) {
         fmt::format("'{}' is not a 40-character Z85 public key (as printed by `cairn keygen`)",
                     server_key));
   }
-  zcert_t* cert = zcert_load(cert_path);
+  auto cert = msg::load_curve_cert(cert_path);
   if (!cert) {
-    int errnum = errno ? errno : EINVAL;
     return connect_error(
-        errnum, "CAIRN_CLIENT_CERT",
+        cert.error().errnum, "CAIRN_CLIENT_CERT",
         fmt::format("cannot load a certificate from '{}': {} (write one with `cairn keygen`)",
-                    cert_path, std::strerror(errnum)));
+                    cert_path, cert.error().text));
   }
-  const uint8_t* secret = zcert_secret_key(cert);
-  bool has_secret = std::any_of(secret, secret + 32, [](uint8_t b) { return b != 0; });
-  int rc = 0;
-  if (has_secret) {
-    rc |= zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, zcert_public_key(cert), 32);
-    rc |= zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret, 32);
-    rc |= zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_bin, 32);
-  }
-  int setsockopt_errno = rc != 0 ? zmq_errno() : 0;
-  zcert_destroy(&cert);
-  if (!has_secret) {
+  if (!cert->has_secret) {
     return connect_error(EINVAL, "CAIRN_CLIENT_CERT",
                          fmt::format("'{}' holds no secret key: use the PATH_secret file `cairn "
                                      "keygen PATH` wrote",
                                      cert_path));
   }
+  int rc = 0;
+  rc |= zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, cert->public_key.data(), 32);
+  rc |= zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, cert->secret_key.data(), 32);
+  rc |= zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_bin, 32);
+  int setsockopt_errno = rc != 0 ? zmq_errno() : 0;
   if (rc != 0) {
     return connect_error(
         setsockopt_errno, "CURVE",

@@ -175,4 +175,12 @@ std::string shell_quote(const std::string& word) {
   return quoted + "'";
 }
 
+std::string search_path() {
+  if (const char* inherited = getenv("PATH")) return inherited;
+  std::string path(confstr(_CS_PATH, nullptr, 0), '\0');
+  if (!path.empty()) confstr(_CS_PATH, path.data(), path.size());
+  if (!path.empty() && path.back() == '\0') path.pop_back();
+  return path;
+}
+
 }  // namespace cairn::util

@@ -73,4 +73,7 @@ std::string describe_wait_status(int wait_status);
 // printed for a user to paste (a CURVE key has `<`, `$`, `(`) runs as printed.
 std::string shell_quote(const std::string& word);
 
+// $PATH, or when it is unset the search path the shell and execvp use then (confstr _CS_PATH).
+std::string search_path();
+
 }  // namespace cairn::util

@@ -1,7 +1,9 @@
 // cairn::content::BackingType: how a backing store makes itself known to the content module —
 // its name (the value of content.backing), its own configuration keys, and a factory that
-// opens it. Each backing store declares one in its own directory (content-sqlite/, ...);
-// the content module picks one by name from backing_types() (content/backings.hpp).
+// opens it. Each backing store declares one in its own directory (content-sqlite/, ...); the
+// broker's program lists them (src/cmd/broker_modules.cpp) and hands the list to the content
+// module, which picks one by name. A store in a module of its own (rados, s3) exports a
+// BackingModuleExport instead, loaded only when configured (content/backing_module.hpp).
 // Invariant: open() either returns a working Backing (or null for a memory-only cache) or an
 // Error that says what failed and names the key, path or address at fault.
 #pragma once
@@ -10,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/module-api/config_key.hpp"
 #include "broker/module-api/module.hpp"
@@ -35,7 +38,18 @@ struct BackingType {
   std::string help;                            // one line, for content.backing's documentation
   broker::ConfigKeysFn config_keys = nullptr;  // its own keys (e.g. rados.pool); null: none
   // Opens the store. A null Backing means memory only (content.backing = none).
-  util::Result<std::unique_ptr<Backing>> (*open)(const BackingEnv& env) = nullptr;
+  std::function<util::Result<std::unique_ptr<Backing>>(const BackingEnv& env)> open;
 };
+
+using BackingTypes = std::vector<BackingType>;
+
+// What a backing store module (a shared object) exports, as the C symbol
+// kBackingModuleSymbol: the cairn version it was built with (a module of another version is
+// refused: the types above cross the boundary) and its open().
+struct BackingModuleExport {
+  const char* version;
+  util::Result<std::unique_ptr<Backing>> (*open)(const BackingEnv& env);
+};
+inline constexpr char kBackingModuleSymbol[] = "cairn_backing_module";
 
 }  // namespace cairn::content

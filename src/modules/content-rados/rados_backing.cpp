@@ -1,5 +1,5 @@
-// The RADOS backing store (see rados_backing.hpp) and its BackingType: the rados.* keys and
-// the open() that connects through librados.
+// The RADOS backing store (see rados_backing.hpp) and the open() that connects through
+// librados (its keys are in rados_config.cpp).
 #include "modules/content-rados/rados_backing.hpp"
 
 #include <fmt/format.h>
@@ -14,31 +14,7 @@
 
 namespace cairn::content {
 
-namespace {
-
-broker::ConfigKeys rados_config_keys() {
-  using broker::ConfigKey;
-  return {
-      ConfigKey::string("rados.pool", "",
-                        "RADOS pool holding the blobs, one object each, named by blobref "
-                        "(required with content.backing = rados; it must exist)"),
-      ConfigKey::string("rados.namespace", "",
-                        "namespace inside rados.pool; empty: the pool's default namespace"),
-      ConfigKey::string("rados.conf", "",
-                        "ceph.conf of the cluster; empty: librados' default ($CEPH_CONF, else "
-                        "/etc/ceph/ceph.conf, ~/.ceph/config, ./ceph.conf)"),
-      ConfigKey::string("rados.user", "admin",
-                        "Ceph client the broker connects as: an id (admin) or a name "
-                        "(client.admin); its keyring is found through ceph.conf"),
-      ConfigKey::integer("rados.connect-timeout", 10, 1, 3600,
-                         "seconds `cairn start` waits for the cluster's monitors before it fails"),
-      ConfigKey::integer("rados.op-timeout", 30, 1, 86400,
-                         "seconds before a RADOS read or write fails with ETIMEDOUT (a failed "
-                         "write stays dirty and is retried)"),
-  };
-}
-
-util::Result<std::unique_ptr<Backing>> open_rados(const BackingEnv& env) {
+util::Result<std::unique_ptr<Backing>> open_rados_backing(const BackingEnv& env) {
   const broker::ConfigValues& config = env.config;
   RadosSettings s;
   s.pool = config.string("rados.pool");
@@ -75,13 +51,6 @@ util::Result<std::unique_ptr<Backing>> open_rados(const BackingEnv& env) {
   if (!s.nspace.empty()) location += ", namespace " + s.nspace;
   return std::unique_ptr<Backing>(
       std::make_unique<RadosBacking>(env.loop, std::move(io).value(), sizes, location));
-}
-
-}  // namespace
-
-BackingType rados_backing_type() {
-  return {"rados", "a Ceph RADOS pool shared by brokers on many nodes: rados.*", &rados_config_keys,
-          &open_rados};
 }
 
 RadosBacking::RadosBacking(reactor::Loop& loop, std::unique_ptr<RadosIo> io, RadosSizes sizes,

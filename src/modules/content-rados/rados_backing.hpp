@@ -30,12 +30,9 @@
 #include "modules/content-backing/backing.hpp"
 #include "modules/content-backing/backing_type.hpp"
 #include "modules/content-rados/rados_io.hpp"
+#include "modules/content-rados/rados_module.hpp"
 
 namespace cairn::content {
-
-// content.backing = rados, with its keys rados.pool, rados.namespace, rados.conf, rados.user,
-// rados.connect-timeout and rados.op-timeout.
-BackingType rados_backing_type();
 
 // The sizes a RadosBacking works with.
 struct RadosSizes {

@@ -64,26 +64,7 @@ util::Status check_location(const std::string& endpoint, const std::string& buck
   return {};
 }
 
-broker::ConfigKeys s3_config_keys() {
-  using broker::ConfigKey;
-  return {
-      ConfigKey::string("s3.endpoint", "",
-                        "S3 service host:port, e.g. a radosgw (required with content.backing = "
-                        "s3)"),
-      ConfigKey::string("s3.bucket", "",
-                        "bucket holding the blobs, one object each, named by blobref (required "
-                        "with content.backing = s3)"),
-      ConfigKey::string("s3.credentials", "",
-                        "file with the lines access_key=... and secret_key=... (required with "
-                        "content.backing = s3)"),
-      ConfigKey::choice("s3.protocol", "http", {"http", "https"},
-                        "http, or https (encrypted; libs3 does not verify the certificate)"),
-      ConfigKey::integer("s3.threads", 4, 1, 64, "S3 requests in flight at once"),
-      ConfigKey::number("s3.timeout", 30.0, 0, 3600,
-                        "seconds an S3 request may go without progress before it fails")
-          .above_min(),
-  };
-}
+}  // namespace
 
 util::Result<std::unique_ptr<Backing>> open_s3_backing(const BackingEnv& env) {
   S3Options o;
@@ -109,13 +90,6 @@ util::Result<std::unique_ptr<Backing>> open_s3_backing(const BackingEnv& env) {
   auto threads = static_cast<unsigned>(env.config.integer("s3.threads"));
   return std::unique_ptr<Backing>(std::make_unique<ThreadedBacking>(
       env.loop, std::move(store).value(), threads, std::move(on_error)));
-}
-
-}  // namespace
-
-BackingType s3_backing_type() {
-  return {"s3", "one object per blob in s3.bucket at s3.endpoint (libs3)", s3_config_keys,
-          open_s3_backing};
 }
 
 util::Result<S3Credentials> parse_s3_credentials(std::string_view text, const std::string& path) {

@@ -23,12 +23,9 @@
 #include "libutil/result.hpp"
 #include "modules/content-backing/backing_type.hpp"
 #include "modules/content-backing/threaded_backing.hpp"
+#include "modules/content-s3/s3_module.hpp"
 
 namespace cairn::content {
-
-// content.backing = s3, with its keys s3.endpoint, s3.bucket, s3.credentials, s3.protocol,
-// s3.threads and s3.timeout.
-BackingType s3_backing_type();
 
 struct S3Credentials {
   std::string access_key;

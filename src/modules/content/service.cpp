@@ -50,7 +50,7 @@ std::string wrong_hash_text(util::HashType given, util::HashType used) {
 
 class ContentModule : public broker::Module {
  public:
-  explicit ContentModule(ModuleContext& ctx);
+  ContentModule(ModuleContext& ctx, const BackingTypes& backings);
 
  private:
   void store(const msg::Message& req, const ResponderPtr& r);
@@ -92,7 +92,8 @@ class ContentModule : public broker::Module {
 // Freeing less than this is not worth a walk of the heap.
 constexpr uint64_t kReleaseAfterBytes = 16 * 1024 * 1024;
 
-ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_context()) {
+ContentModule::ContentModule(ModuleContext& ctx, const BackingTypes& backings)
+    : ctx_(ctx), stats_(ctx.stats_context()) {
   const broker::ConfigValues& config = ctx.config();
   Options opts;
   opts.hash = *util::hash_type_from_name(config.string("content.hash"));  // a declared choice
@@ -121,7 +122,7 @@ ContentModule::ContentModule(ModuleContext& ctx) : ctx_(ctx), stats_(ctx.stats_c
   }
 
   const std::string& kind = config.string("content.backing");
-  const BackingType* type = find_backing_type(kind);
+  const BackingType* type = find_backing_type(backings, kind);
   if (!type) throw std::logic_error("content.backing " + kind + " passed its check unknown");
   BackingEnv env{ctx.loop(), ctx.statedir(), config,
                  [&ctx](broker::Level level, std::string_view text) { ctx.log(level, text); }};
@@ -390,12 +391,12 @@ std::string ContentModule::stats_json() const {
 
 }  // namespace
 
-broker::ConfigKeys config_keys() {
+broker::ConfigKeys config_keys(const BackingTypes& backings) {
   using broker::ConfigKey;
-  std::vector<std::string> backings;
+  std::vector<std::string> names;
   std::string backing_help = "backing store:";
-  for (const auto& t : backing_types()) {
-    backings.push_back(t.name);
+  for (const auto& t : backings) {
+    names.push_back(t.name);
     backing_help += " " + t.name + " (" + t.help + ")";
   }
   broker::ConfigKeys keys = {
@@ -412,16 +413,17 @@ broker::ConfigKeys config_keys() {
                          "0: no bound; no effect with content.backing = none"),
       ConfigKey::number("content.purge-old-entry", 10.0, 0, 31536000,
                         "seconds a clean entry must be unused before it may be purged"),
-      ConfigKey::choice("content.backing", "sqlite", backings, backing_help),
+      ConfigKey::choice("content.backing", names.front(), names, backing_help),
   };
-  for (const auto& t : backing_types())
+  for (const auto& t : backings)
     if (t.config_keys)
       for (auto& k : t.config_keys()) keys.push_back(std::move(k));
   return keys;
 }
 
-std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx) {
-  return std::make_unique<ContentModule>(ctx);
+std::unique_ptr<broker::Module> create_module(broker::ModuleContext& ctx,
+                                              const BackingTypes& backings) {
+  return std::make_unique<ContentModule>(ctx, backings);
 }
 
 }  // namespace cairn::content

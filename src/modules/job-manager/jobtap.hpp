@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cairn/jobtap.h>
-#include <dlfcn.h>
 
 #include <cstdint>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <vector>
 
 #include "libutil/result.hpp"
+#include "libutil/shared_object.hpp"
 #include "modules/job-manager/job.hpp"
 
 // The data of one event as the C API reads it: a small fixed table, filled on the stack for
@@ -48,25 +48,7 @@ struct cairn_plugin_args {
 
 namespace cairn::job_manager {
 
-// Owns one dlopen() handle.
-class SharedObject {
- public:
-  SharedObject() = default;
-  explicit SharedObject(void* handle) : handle_(handle) {}
-  ~SharedObject() {
-    if (handle_) dlclose(handle_);
-  }
-  SharedObject(const SharedObject&) = delete;
-  SharedObject& operator=(const SharedObject&) = delete;
-  void reset(void* handle) {
-    if (handle_) dlclose(handle_);
-    handle_ = handle;
-  }
-  void* symbol(const char* name) const { return handle_ ? dlsym(handle_, name) : nullptr; }
-
- private:
-  void* handle_ = nullptr;
-};
+using util::SharedObject;
 
 // A plugin's own stats context: `c_api` stays valid while `owner` lives. Type-erased so the
 // host needs nothing of libstats (the service makes these from ModuleContext::stats_context()).

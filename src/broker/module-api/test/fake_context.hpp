@@ -51,7 +51,7 @@ class RecordingResponder : public Responder {
 
 class FakeContext : public ModuleContext {
  public:
-  // `keys`: the module's declarations (e.g. content::config_keys()), all at their defaults.
+  // `keys`: the module's declarations (e.g. content::config_keys(backings)), all at their defaults.
   // `stats_endpoint` empty: telemetry disabled; else a real UDP endpoint, immediate mode.
   explicit FakeContext(const ConfigKeys& keys, std::string statedir = "/tmp",
                        std::string stats_endpoint = {})

@@ -184,7 +184,7 @@ TEST(S3Store, OpenFailsWithEtimedoutAfterTheTimeoutWhenTheServerNeverAnswers) {
 
 TEST(S3BackingType, DeclaresItsKeysAndRefusesToOpenWithoutCredentials) {
   TempDir dir;
-  BackingType type = s3_backing_type();
+  BackingType type{"s3", kS3BackingHelp, &s3_config_keys, &open_s3_backing};
   EXPECT_EQ(type.name, "s3");
   broker::ConfigKeys keys = type.config_keys();
   auto config = broker::ConfigValues::with_defaults(keys);

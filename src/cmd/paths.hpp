@@ -1,0 +1,19 @@
+// Where cairn's programs find each other: `cairn start` runs cairn-broker, cairn-broker loads
+// its backing store modules. Installed, they are in libexecdir and $(libdir)/cairn/modules;
+// run from the build tree (make check, a developer's shell), in the build tree beside them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cairn::cmd {
+
+// Whether this program runs from the build tree it was built in (not installed).
+bool in_build_tree();
+// The cairn-broker program that `cairn start` executes.
+std::string broker_program();
+// The directory of a broker module: $(libdir)/cairn/modules, or in the build tree the libtool
+// output directory of `build_subdir` (e.g. "src/modules/content-rados").
+std::string module_dir(std::string_view build_subdir);
+
+}  // namespace cairn::cmd
