@@ -62,7 +62,8 @@ as() {
 }
 if test_have_prereq ROOT; then
 	shared=$(mktemp -d /tmp/cairn-t2007.XXXXXX) && chmod 0755 "$shared" &&
-	cp "$(command -v cairn)" "$shared/cairn" || error "cannot make a shared directory in /tmp"
+	cp "$(command -v cairn)" "$(command -v cairn-broker)" "$shared" ||
+		error "cannot make a shared directory in /tmp"
 fi
 
 test_expect_success ROOT 'create a group, a member and an outsider' '

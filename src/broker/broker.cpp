@@ -43,9 +43,9 @@ std::string hex(std::string_view bytes) {
 
 constexpr std::string_view kLocalScheme = "local://";
 
-// Room for a batch of small requests, or one request with the largest blob, and its headers.
+// Room for a batch of small requests, or one request with the largest payload a module takes
+// (ModuleContext::accept_payloads_up_to), and its headers.
 constexpr uint64_t kFrameOverhead = 64 * 1024;
-constexpr uint64_t kMinFrameLimit = 1024 * 1024;
 
 constexpr std::string_view kCurveUserHint =
     "this client's key is in security.user-clients, which allows content.*, stats.* and "
@@ -121,6 +121,15 @@ Broker::~Broker() {
 }
 
 ModuleContext& Broker::context() { return *context_; }
+
+uint64_t Broker::frame_limit() const {
+  return std::min(msg::kMaxStreamFrame, payload_limit_ + kFrameOverhead);
+}
+
+void Broker::accept_payloads_up_to(uint64_t bytes) {
+  payload_limit_ = std::max(payload_limit_, bytes);
+  if (local_) local_->set_max_frame(frame_limit());
+}
 
 void Broker::setup_curve() {
   const std::string& path = config_.string("security.curve-cert");
@@ -211,10 +220,8 @@ void Broker::bind_local(const std::string& path) {
       }
     }
   }
-  uint64_t blob_limit = static_cast<uint64_t>(config_.integer("content.blob-size-limit"));
-  LocalListener::Limits limits{
-      std::min(msg::kMaxStreamFrame, std::max(blob_limit, kMinFrameLimit) + kFrameOverhead),
-      static_cast<uint64_t>(config_.integer("broker.peer-queue-limit"))};
+  LocalListener::Limits limits{frame_limit(),
+                               static_cast<uint64_t>(config_.integer("broker.peer-queue-limit"))};
   auto is_owner = [this, self = geteuid()](uid_t uid, gid_t gid) {
     return uid == 0 || uid == self ||
            std::find(local_owner_uids_.begin(), local_owner_uids_.end(), uid) !=

@@ -84,6 +84,8 @@ class Broker {
 
   // What modules reported lost (ModuleContext::report_lost_data), in order; empty if nothing.
   const std::vector<std::string>& lost_data() const { return lost_data_; }
+  // ModuleContext::accept_payloads_up_to: local:// frames this long (plus headers) are let in.
+  void accept_payloads_up_to(uint64_t bytes);
 
  private:
   friend class BrokerContext;
@@ -146,6 +148,8 @@ class Broker {
   std::unique_ptr<reactor::Timer> shutdown_timer_;
   bool shutting_down_ = false;
   std::vector<std::string> lost_data_;
+  uint64_t payload_limit_ = 1024 * 1024;  // the largest payload a module takes; 1 MiB at least
+  uint64_t frame_limit() const;           // payload_limit_ and headers, within the stream's
 
   std::unique_ptr<BrokerContext> context_;
   std::vector<std::unique_ptr<Module>> modules_;

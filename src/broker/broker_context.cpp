@@ -36,6 +36,8 @@ void BrokerContext::on_shutdown(std::function<void(std::function<void()>)> fn) {
 
 void BrokerContext::report_lost_data(std::string what) { b_.lost_data_.push_back(std::move(what)); }
 
+void BrokerContext::accept_payloads_up_to(uint64_t bytes) { b_.accept_payloads_up_to(bytes); }
+
 void BrokerContext::call(msg::Message request,
                          std::function<void(const msg::Message& response)> on_response) {
   b_.serve(request, std::make_shared<LocalResponder>(request, std::move(on_response)));

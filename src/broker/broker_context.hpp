@@ -29,6 +29,7 @@ class BrokerContext : public ModuleContext {
   void on_shutdown(std::function<void(std::function<void()>)> fn) override;
   // Kept in the Broker, in order (Broker::lost_data()).
   void report_lost_data(std::string what) override;
+  void accept_payloads_up_to(uint64_t bytes) override;
   // Serves `request` as the broker serves a client's, answered through a LocalResponder.
   void call(msg::Message request,
             std::function<void(const msg::Message& response)> on_response) override;

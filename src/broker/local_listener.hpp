@@ -107,6 +107,8 @@ class LocalListener {
   // iteration, before the loop waits.
   void flush();
 
+  // The longest frame a peer may send, for connections accepted from now on.
+  void set_max_frame(uint64_t bytes) { limits_.max_frame = bytes; }
   const std::string& path() const { return path_; }
   size_t connections() const { return connections_.size(); }
   // Peers disconnected because they left more than peer_queue_limit bytes unread (total).

@@ -1,6 +1,7 @@
 // Where cairn's programs find each other: `cairn start` runs cairn-broker, cairn-broker loads
 // its backing store modules. Installed, they are in libexecdir and $(libdir)/cairn/modules;
-// run from the build tree (make check, a developer's shell), in the build tree beside them.
+// in the build tree (make check, a developer's shell), cairn-broker is beside cairn and the
+// modules in their own directories.
 #pragma once
 
 #include <string>
@@ -10,7 +11,8 @@ namespace cairn::cmd {
 
 // Whether this program runs from the build tree it was built in (not installed).
 bool in_build_tree();
-// The cairn-broker program that `cairn start` executes.
+// The cairn-broker program that `cairn start` executes: the one beside this program if there
+// is one (the build tree, or a copy of both), else the installed one.
 std::string broker_program();
 // The directory of a broker module: $(libdir)/cairn/modules, or in the build tree the libtool
 // output directory of `build_subdir` (e.g. "src/modules/content-rados").

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -66,6 +67,11 @@ class ModuleContext {
   // `cairn start` prints each on stderr when it exits and then exits non-zero
   // (cairn-start(1), EXIT STATUS).
   virtual void report_lost_data(std::string what) = 0;
+  // Lets requests whose payload is up to `bytes` long reach this module's services from
+  // local:// peers (the broker alone takes frames of about 1 MiB; the largest any module asks
+  // for wins, up to the stream's own limit). Called while the module is created, before the
+  // broker serves anyone. The default does nothing, for a context without local:// peers.
+  virtual void accept_payloads_up_to(uint64_t bytes) { (void)bytes; }
   // Sends `request` to a service registered in this broker (e.g. the job manager storing job
   // output with content.store) and calls `on_response` once with its response, possibly before
   // returning. The default answers ENOSYS, for a broker that does not route requests between

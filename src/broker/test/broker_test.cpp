@@ -160,7 +160,7 @@ class BrokerTest : public testing::Test {
   // A broker on `listen`; by default on tcp://127.0.0.1:* with server_'s certificate, admitting
   // owner_, the key client() uses.
   Broker& start(const std::vector<std::string>& options = {}, std::string listen = {}) {
-    Config config;
+    Config config(module_config_keys(modules_));
     if (listen.empty()) {
       config.set_option("security.curve-cert=" + dir_.path() + "/default-server");
       config.set_option("security.allowed-clients=['" + std::string(zcert_public_txt(owner_)) +
@@ -575,11 +575,16 @@ TEST_F(BrokerTest, StatsStatusReportsTheBrokersStats) {
 }
 
 TEST_F(BrokerTest, ModuleContextGivesTypedConfigAndRegistersServices) {
-  Broker& b = start({"content.hash=sha256", "heartbeat.period=0.5"});
+  // The broker knows a module's keys from the list it is given.
+  modules_ = {{"m",
+               [](ModuleContext&) { return std::make_unique<Module>(); },
+               {ConfigKey::choice("m.hash", "sha1", {"sha1", "sha256"}, "a choice"),
+                ConfigKey::integer("m.batch", 256, 1, 1024, "an integer")}}};
+  Broker& b = start({"m.hash=sha256", "heartbeat.period=0.5"});
   ModuleContext& ctx = b.context();
-  EXPECT_EQ(ctx.config().string("content.hash"), "sha256");
+  EXPECT_EQ(ctx.config().string("m.hash"), "sha256");
   EXPECT_EQ(ctx.config().number("heartbeat.period"), 0.5);
-  EXPECT_EQ(ctx.config().integer("content.flush-batch-limit"), 256);
+  EXPECT_EQ(ctx.config().integer("m.batch"), 256);
   EXPECT_EQ(ctx.statedir(), dir_.path());
   EXPECT_EQ(ctx.rank(), 0);
   ASSERT_TRUE(ctx.stats_context());

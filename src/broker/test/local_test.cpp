@@ -151,6 +151,7 @@ class LocalTest : public testing::Test {
     opts.listen = "local://" + path_;
     opts.statedir = dir_.path();
     opts.log_to_stderr = false;
+    opts.modules = modules_;
     broker_ = std::make_unique<Broker>(loop_, config, opts);
     return *broker_;
   }
@@ -170,6 +171,7 @@ class LocalTest : public testing::Test {
   reactor::Loop loop_;
   test::TempDir dir_{"cairn-local-test", "/tmp"};
   std::string path_ = dir_.path() + "/s";
+  ModuleSpecs modules_;  // what start() runs: none unless a test lists some
   std::unique_ptr<Broker> broker_;
   std::vector<std::unique_ptr<StreamClient>> clients_;
 };
@@ -215,7 +217,7 @@ TEST_F(LocalTest, APeerThatClosesMidFrameLosesOnlyItsConnection) {
 }
 
 TEST_F(LocalTest, ALengthPastTheLimitClosesTheConnectionWithTheReason) {
-  Broker& b = start({"content.blob-size-limit=1048576"});
+  Broker& b = start();
   StreamClient& c = client();
   char prefix[msg::kStreamPrefixBytes];
   msg::encode_stream_prefix(0xfffffff0u, prefix);
@@ -223,6 +225,37 @@ TEST_F(LocalTest, ALengthPastTheLimitClosesTheConnectionWithTheReason) {
   EXPECT_TRUE(c.closed_by_peer(loop_));
   EXPECT_TRUE(log_has(b, "stream: a frame of 4294967280 bytes, past the limit of"));
   EXPECT_TRUE(still_serves());
+}
+
+// The broker alone refuses a frame past about 1 MiB; a module that takes larger payloads (the
+// content module: content.blob-size-limit) raises the limit for every peer.
+TEST_F(LocalTest, AModuleThatTakesLargePayloadsRaisesTheFrameLimit) {
+  const std::string big(3 * 1024 * 1024, 'x');
+  {
+    Broker& b = start();
+    StreamClient& c = client();
+    char prefix[msg::kStreamPrefixBytes];
+    msg::encode_stream_prefix(static_cast<uint32_t>(big.size() + 1000), prefix);
+    c.write(loop_, std::string(prefix, sizeof prefix));
+    EXPECT_TRUE(c.closed_by_peer(loop_));
+    EXPECT_TRUE(log_has(b, "past the limit of"));
+  }
+  clients_.clear();
+  broker_.reset();
+  modules_ = {{"big", [](ModuleContext& ctx) {
+                 ctx.accept_payloads_up_to(4 * 1024 * 1024);
+                 ctx.register_service("test.size", [](const msg::Message& m, ResponderPtr r) {
+                   r->ok(std::to_string(m.payload.size()));
+                 });
+                 return std::make_unique<Module>();
+               }}};
+  start();
+  StreamClient& c = client();
+  c.send(loop_, {msg::Message::request("test.size", big, 1)});
+  auto replies = c.recv_frame(loop_);
+  ASSERT_TRUE(replies);
+  ASSERT_EQ(replies->size(), 1u);
+  EXPECT_EQ(replies->front().payload, std::to_string(big.size()));
 }
 
 TEST_F(LocalTest, AMalformedFrameClosesTheConnectionAndIsLogged) {

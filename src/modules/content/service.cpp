@@ -98,6 +98,7 @@ ContentModule::ContentModule(ModuleContext& ctx, const BackingTypes& backings)
   Options opts;
   opts.hash = *util::hash_type_from_name(config.string("content.hash"));  // a declared choice
   opts.blob_size_limit = static_cast<uint64_t>(config.integer("content.blob-size-limit"));
+  ctx.accept_payloads_up_to(opts.blob_size_limit);  // a store carries a whole blob
   opts.flush_batch_limit = static_cast<uint32_t>(config.integer("content.flush-batch-limit"));
   opts.purge_target_size = static_cast<uint64_t>(config.integer("content.purge-target-size"));
   opts.purge_old_entry = config.number("content.purge-old-entry");

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +84,9 @@ class FakeContext : public ModuleContext {
     shutdown_ = std::move(fn);
   }
   void report_lost_data(std::string what) override { lost_data_.push_back(std::move(what)); }
+  void accept_payloads_up_to(uint64_t bytes) override {
+    accepted_payloads_ = std::max(accepted_payloads_, bytes);
+  }
 
   // Sends a request to a registered service; the reply may not be answered yet.
   std::shared_ptr<Reply> send(const std::string& topic, const std::string& payload = {}) {
@@ -127,6 +131,7 @@ class FakeContext : public ModuleContext {
   std::function<void()> heartbeat_;
   std::vector<std::string> logs_;
   std::vector<std::string> lost_data_;  // report_lost_data(), in order
+  uint64_t accepted_payloads_ = 0;      // the largest accept_payloads_up_to()
 
  private:
   ConfigKeys keys_;

@@ -202,6 +202,15 @@ TEST(ContentService, EveryBackingTypeIsAChoiceOfContentBacking) {
     EXPECT_EQ(ctx.set("content.backing", type.name), "") << type.name;
 }
 
+// A store carries a whole blob: the broker is asked to let payloads that large in.
+TEST(ContentService, AsksTheBrokerToTakePayloadsAsLargeAsTheLargestBlob) {
+  TempDir dir;
+  FakeContext ctx(dir.path());
+  ASSERT_EQ(ctx.set("content.blob-size-limit", int64_t{5000000}), "");
+  auto mod = content::create_module(ctx, backings());
+  EXPECT_EQ(ctx.accepted_payloads_, 5000000u);
+}
+
 TEST(ContentService, ShutdownFlushesDirtyBlobsToTheStatedir) {
   TempDir dir;
   std::vector<std::string> refs;
