@@ -19,12 +19,21 @@ for store in RADOS S3; do
 	fi
 done
 
-test_expect_success 'ldd reads cairn (it lists libzmq)' '
+test_expect_success 'ldd reads cairn (it lists libstdc++)' '
 	ldd "$cairn_bin" >cairn.ldd &&
-	grep libzmq cairn.ldd
+	grep libstdc++ cairn.ldd
 '
 test_expect_success 'cairn loads none of librados, libceph-common, libs3, libsqlite3, libsystemd' '
 	! grep -E "librados|libceph-common|libs3|libsqlite3|libsystemd" cairn.ldd
+'
+test_expect_success 'nor libcrypto, nor libzmq, which it opens only for tcp:// and keygen' '
+	! grep -E "libcrypto|libzmq" cairn.ldd &&
+	cairn start "LD_DEBUG=files cairn ping" 2>local.libs &&
+	grep "calling init: .*libc.so" local.libs &&
+	! grep libzmq local.libs &&
+	LD_DEBUG=files cairn keygen key 2>keygen.libs >public &&
+	test -s key_secret &&
+	grep "file=libzmq.so.5 .*dynamically loaded" keygen.libs
 '
 test_expect_success 'cairn-broker links SQLite, neither librados nor libs3' '
 	ldd "$broker_bin" >broker.ldd &&

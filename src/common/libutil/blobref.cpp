@@ -1,4 +1,5 @@
-// Content hashing and blobref text form (see blobref.hpp).
+// The blobref text form (see blobref.hpp); hashing, the part that needs OpenSSL, is in
+// hasher.cpp, so that a program that only reads and writes blobrefs (cairn) links no libcrypto.
 #include "libutil/blobref.hpp"
 
 #include <array>
@@ -17,28 +18,6 @@ std::optional<HashType> hash_type_from_name(std::string_view name) {
   if (name == "sha1") return HashType::kSha1;
   if (name == "sha256") return HashType::kSha256;
   return std::nullopt;
-}
-
-Hasher::Hasher(HashType type)
-    : type_(type),
-      md_(EVP_MD_fetch(nullptr, type == HashType::kSha256 ? "SHA256" : "SHA1", nullptr)),
-      ctx_(EVP_MD_CTX_new()) {
-  if (!md_ || !ctx_)
-    throw std::runtime_error("OpenSSL: cannot set up " + std::string(hash_name(type)));
-}
-
-Digest Hasher::hash(std::string_view data) {
-  Digest d;
-  d.type = type_;
-  unsigned int len = 0;
-  // Initialising an existing context with the same algorithm reuses its buffers.
-  if (EVP_DigestInit_ex2(ctx_.get(), md_.get(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx_.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx_.get(), d.bytes.data(), &len) != 1 || len != d.size()) {
-    // Only a broken OpenSSL gets here; a wrong digest would corrupt the store.
-    throw std::runtime_error("OpenSSL: digest failed");
-  }
-  return d;
 }
 
 namespace {
@@ -100,11 +79,6 @@ Result<Digest> blobref_parse(std::string_view text) {
   return Error{EPROTO, "malformed blobref: " + std::string(hash_name(*type)) + " takes " +
                            std::to_string(digits) + " hex digits, not " +
                            std::to_string(hex.size())};
-}
-
-std::string blobref_hash(HashType type, std::string_view data) {
-  Hasher h(type);
-  return blobref_format(h.hash(data));
 }
 
 }  // namespace cairn::util
