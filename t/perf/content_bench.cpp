@@ -824,7 +824,8 @@ double memory_per_entry(size_t n, size_t blob_size) {
       std::memcpy(data.data(), tag.data(), std::min(blob_size, tag.size()));
       if (!cache.store(data)) return -1;
     }
-    size_t after = heap_in_use();
+    // The heap, and the memory the blobs' arena has mapped beside it.
+    size_t after = heap_in_use() + cache.stats().arena_bytes;
     if (cache.stats().count != n) return -1;
     return (static_cast<double>(after - before) - static_cast<double>(n * blob_size)) / n;
   }
