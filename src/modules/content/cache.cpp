@@ -44,6 +44,7 @@ Cache::Cache(Options opts, std::unique_ptr<Backing> backing, Clock clock)
 Cache::~Cache() {
   // First, so that no backing callback can run against a half-destroyed cache.
   backing_.reset();
+  for (uint32_t idx = 0; idx < slab_used_; idx++) drop_blob(entry(idx));
 }
 
 util::Digest Cache::digest_of(const Entry& e) const {
@@ -122,7 +123,7 @@ uint32_t Cache::alloc_entry(const util::Digest& key) {
   }
   Entry& e = entry(idx);
   e.key = key.bytes;
-  e.data.reset();
+  drop_blob(e);
   e.size = 0;
   e.prev = e.next = kNil;
   e.flags = 0;
@@ -138,7 +139,7 @@ void Cache::free_entry(uint32_t idx) {
     stats_.valid--;
     stats_.size -= e.size;
   }
-  e.data.reset();
+  drop_blob(e);
   e.size = 0;
   e.flags = 0;
   e.prev = kNil;
@@ -195,14 +196,21 @@ void Cache::touch(uint32_t idx) {
 
 void Cache::set_blob(uint32_t idx, std::string_view data) {
   Entry& e = entry(idx);
+  drop_blob(e);
   if (!data.empty()) {
-    e.data = std::make_unique_for_overwrite<char[]>(data.size());
-    std::memcpy(e.data.get(), data.data(), data.size());
+    e.data = arena_.allocate(static_cast<uint32_t>(data.size()));
+    std::memcpy(e.data, data.data(), data.size());
   }
   e.size = static_cast<uint32_t>(data.size());
   e.flags |= kValid;
   stats_.valid++;
   stats_.size += data.size();
+}
+
+void Cache::drop_blob(Entry& e) {
+  if (!e.data) return;
+  arena_.release(e.data, e.size);
+  e.data = nullptr;
 }
 
 void Cache::mark_dirty(uint32_t idx) {
@@ -509,6 +517,7 @@ uint64_t Cache::purge() {
 
 CacheStats Cache::stats() const {
   CacheStats s = stats_;
+  s.arena_bytes = arena_.footprint();
   s.flush_queue = flush_queue_.size();
   s.failed = failed_.size();
   return s;

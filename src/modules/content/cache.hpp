@@ -3,7 +3,8 @@
 //
 // Entries live in a slab of fixed-size chunks, addressed by a 32-bit index; a hash table of
 // indices (open addressing, linear probing, keyed by the digest bytes stored in the entry) finds
-// them. No per-entry heap node exists besides the blob's own buffer.
+// them. No per-entry heap node exists; blobs live in a BlobArena (blob_arena.hpp), which the
+// Cache alone allocates from and releases to.
 //
 // Invariants (checked by the unit tests through stats()):
 //  - An entry is VALID when it holds its blob, DIRTY when the backing store may not have it.
@@ -37,6 +38,7 @@
 #include "libutil/blobref.hpp"
 #include "libutil/result.hpp"
 #include "modules/content-backing/backing.hpp"
+#include "modules/content/blob_arena.hpp"
 
 namespace cairn::content {
 
@@ -65,6 +67,7 @@ struct CacheStats {
   uint64_t backing_errors = 0;  // failed backing writes
   int last_errno = 0;           // errno of the last write, 0 after a success
   int last_failure_errno = 0;   // errno of the last failed write, kept after a success
+  uint64_t arena_bytes = 0;     // memory the blob arena holds from the system (BlobArena)
 };
 
 class Cache {
@@ -130,6 +133,10 @@ class Cache {
   // Drops every clean valid entry; returns the bytes of the blobs dropped.
   uint64_t dropcache();
 
+  // Returns the blob arena's free memory to the kernel (after a purge or dropcache that freed
+  // much); returns the bytes given back.
+  uint64_t release_free_memory() { return arena_.trim(); }
+
   // Heartbeat work: retries failed writes, then drops least recently used clean entries unused
   // for purge_old_entry seconds while size exceeds purge_target_size. Returns the bytes dropped.
   uint64_t purge();
@@ -150,7 +157,7 @@ class Cache {
   // 72 bytes with a 32-byte key.
   struct Entry {
     std::array<uint8_t, util::kMaxDigestSize> key;
-    std::unique_ptr<char[]> data;  // null when invalid or empty
+    char* data = nullptr;  // in arena_; null when invalid or empty
     double last_used = 0;
     uint64_t epoch = 0;  // while dirty: the flush epoch it was marked dirty in
     uint32_t size = 0;
@@ -163,7 +170,7 @@ class Cache {
   const Entry& entry(uint32_t idx) const {
     return chunks_[idx >> kChunkBits][idx & ((1u << kChunkBits) - 1)];
   }
-  std::string_view blob(const Entry& e) const { return {e.data.get(), e.size}; }
+  std::string_view blob(const Entry& e) const { return {e.data, e.size}; }
   util::Digest digest_of(const Entry& e) const;
 
   // Hash table of entry indices.
@@ -182,6 +189,7 @@ class Cache {
   void touch(uint32_t idx);
 
   void set_blob(uint32_t idx, std::string_view data);
+  void drop_blob(Entry& e);  // gives e's buffer back to the arena
   void mark_dirty(uint32_t idx);
   void start_writes();
   void on_write_done(uint32_t idx, int errnum);
@@ -199,6 +207,7 @@ class Cache {
   std::unique_ptr<Backing> backing_;
   Clock clock_;
   util::Hasher hasher_;
+  BlobArena arena_;
 
   std::vector<std::unique_ptr<Entry[]>> chunks_;
   uint32_t slab_used_ = 0;  // indices handed out so far

@@ -215,7 +215,9 @@ void ContentModule::release_held() {
 }
 
 void ContentModule::after_drop(uint64_t dropped) {
-  if (dropped >= kReleaseAfterBytes) util::release_free_memory();
+  if (dropped < kReleaseAfterBytes) return;
+  cache_->release_free_memory();  // the blobs' arena
+  util::release_free_memory();    // the heap
 }
 
 void ContentModule::load(const msg::Message& req, const ResponderPtr& r) {
