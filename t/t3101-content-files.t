@@ -129,7 +129,7 @@ test_expect_success READONLY 'stores succeed on a read-only files.dir; flush fai
 	test $(wc -l <refs-ro) -eq 100 &&
 	test_must_fail on 1 cairn content flush 2>err &&
 	cat err &&
-	grep "backing store write failed: \(Read-only file system\|Operation not permitted\|Permission denied\)" err &&
+	grep "backing store write failed: cannot create $SHARED/.*: \(Read-only file system\|Operation not permitted\|Permission denied\)" err &&
 	grep "the blobs stay in memory" err
 '
 test_expect_success READONLY 'the broker logs the path and the reason' '

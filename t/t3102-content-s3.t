@@ -126,7 +126,7 @@ test_expect_success 'radosgw paused: stores succeed, flush fails after s3.timeou
 	test $(wc -l <refs-outage) -eq 50 &&
 	test_must_fail on 1 cairn content flush 2>err &&
 	cat err &&
-	grep "backing store write failed: Connection timed out" err &&
+	grep "backing store write failed: s3 put sha1-.* (.*, bucket .*): no progress for 2 s (s3.timeout): Connection timed out" err &&
 	wait_for 20 grep -q "content.backing=s3: s3 put sha1-.* no progress for 2 s (s3.timeout)" r1.err &&
 	wait_for 20 grep -q "backing store write(s) failed" r1.err &&
 	on 1 cairn content stats >stats.json &&
@@ -147,7 +147,7 @@ test_expect_success 'radosgw stopped: flush fails with Connection refused; start
 	on 2 cairn content store --bulk <blobs-outage >/dev/null &&
 	printf "refused blob\n" | on 2 cairn content store >refused.ref &&
 	test_must_fail on 2 cairn content flush 2>err &&
-	grep "backing store write failed: Connection refused" err &&
+	grep "backing store write failed: s3 put sha1-.*: FailedToConnect (Connection refused)" err &&
 	rgw_start &&
 	on 2 cairn content flush &&
 	on 1 cairn content load "$(cat refused.ref)" >refused.out &&

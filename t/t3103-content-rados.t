@@ -117,7 +117,7 @@ test_expect_success 'a blob over the largest RADOS write (CEPH_ARGS lowers it): 
 		cairn content store <five-mib >five-mib.ref &&
 		! cairn content flush 2>flush.err &&
 		cairn dmesg >big-dmesg.out" 2>big.err &&
-	grep "backing store write failed: File too large" flush.err &&
+	grep "backing store write failed: rados: cannot write object $(cat five-mib.ref) in RADOS pool $CEPH_POOL: File too large (larger than the largest RADOS write, osd_max_write_size: 4194304 bytes)" flush.err &&
 	grep "larger than the largest RADOS write (osd_max_write_size, 4194304 bytes)" big-dmesg.out &&
 	test_must_fail rados -c "$CEPH_CONF" -p "$CEPH_POOL" stat "$(cat five-mib.ref)"
 '
@@ -192,7 +192,7 @@ test_expect_success 'flush fails after rados.op-timeout with ETIMEDOUT, and says
 	took=$(elapsed $start) &&
 	echo "flush failed after about $took s" &&
 	test "$took" -ge 1 && test "$took" -le 15 &&
-	grep "backing store write failed: Connection timed out" err &&
+	grep "backing store write failed: rados: cannot write object sha1-.* in RADOS pool .*: Connection timed out (no answer within rados.op-timeout)" err &&
 	grep "the blobs stay in memory" err
 '
 test_expect_success 'the broker warns in cairn dmesg' '

@@ -41,8 +41,8 @@ namespace cairn::content {
 
 // A backing store with blocking calls. put() and get() are called concurrently from several
 // worker threads, so an implementation is thread-safe; neither is ever called on the reactor
-// thread. An Error's text says what failed and why (it reaches the log); its errnum is what the
-// content cache sees. An exception thrown by a call becomes its Error (ENOMEM for bad_alloc).
+// thread. An Error is what the content cache sees (see Backing: its text reaches the client, and
+// the ErrorHook's log). An exception thrown by a call becomes its Error (ENOMEM for bad_alloc).
 class BlockingStore {
  public:
   virtual ~BlockingStore() = default;
