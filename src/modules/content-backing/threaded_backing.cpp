@@ -182,4 +182,14 @@ ThreadedBacking::ErrorHook rate_limited_error_log(reactor::Loop& loop,
   };
 }
 
+std::unique_ptr<Backing> open_threaded_backing(const BackingEnv& env, std::string_view name,
+                                               std::unique_ptr<BlockingStore> store,
+                                               unsigned threads) {
+  auto on_error = rate_limited_error_log(
+      env.loop, [log = env.log, prefix = fmt::format("content.backing={}: ", name)](
+                    const std::string& text) { log(broker::Level::kWarning, prefix + text); });
+  return std::make_unique<ThreadedBacking>(env.loop, std::move(store), threads,
+                                           std::move(on_error));
+}
+
 }  // namespace cairn::content

@@ -36,6 +36,7 @@
 #include "libreactor/reactor.hpp"
 #include "libutil/result.hpp"
 #include "modules/content-backing/backing.hpp"
+#include "modules/content-backing/backing_type.hpp"
 
 namespace cairn::content {
 
@@ -142,5 +143,11 @@ class ThreadedBacking : public Backing {
 ThreadedBacking::ErrorHook rate_limited_error_log(reactor::Loop& loop,
                                                   std::function<void(const std::string&)> log,
                                                   double interval = 10.0);
+
+// How a backing store of blocking calls opens: a ThreadedBacking of `threads` workers over
+// `store`, whose failures env.log warns of (rate-limited) as "content.backing=<name>: <text>".
+std::unique_ptr<Backing> open_threaded_backing(const BackingEnv& env, std::string_view name,
+                                               std::unique_ptr<BlockingStore> store,
+                                               unsigned threads);
 
 }  // namespace cairn::content

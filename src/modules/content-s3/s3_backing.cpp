@@ -102,13 +102,8 @@ util::Result<std::unique_ptr<Backing>> open_s3_backing(const BackingEnv& env) {
   o.timeout = env.config.number("s3.timeout");
   auto store = S3Store::open(std::move(o));
   if (!store) return store.error();
-  auto log = env.log;
-  auto on_error = rate_limited_error_log(env.loop, [log](const std::string& text) {
-    log(broker::Level::kWarning, "content.backing=s3: " + text);
-  });
   auto threads = static_cast<unsigned>(env.config.integer("s3.threads"));
-  return std::unique_ptr<Backing>(std::make_unique<ThreadedBacking>(
-      env.loop, std::move(store).value(), threads, std::move(on_error)));
+  return open_threaded_backing(env, "s3", std::move(store).value(), threads);
 }
 
 }  // namespace
