@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "broker/broker.hpp"
+#include "broker/startup_error.hpp"
 #include "libutil/fd.hpp"
 
 namespace cairn::broker {
