@@ -41,6 +41,14 @@ using Handler = std::function<void(const msg::Message& request, ResponderPtr res
 // Log levels, syslog numbering (LOG_ERR = 3 ... LOG_DEBUG = 7).
 enum class Level : int { kErr = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
 
+// The Level of a syslog priority given as a number (a jobtap plugin's, libstats'): the more
+// severe ones (LOG_EMERG ... LOG_CRIT) are kErr, anything past LOG_DEBUG is kDebug.
+constexpr Level level_from_syslog(int priority) {
+  if (priority < static_cast<int>(Level::kErr)) return Level::kErr;
+  if (priority > static_cast<int>(Level::kDebug)) return Level::kDebug;
+  return static_cast<Level>(priority);
+}
+
 class ModuleContext {
  public:
   virtual ~ModuleContext() = default;

@@ -89,9 +89,7 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
     : ctx_(ctx),
       plugins_([this] { return make_plugin_stats(ctx_.stats_context()); },
                [this](int level, const std::string& text) {
-                 if (level < 3) level = 3;
-                 if (level > 7) level = 7;
-                 ctx_.log(static_cast<broker::Level>(level), text);
+                 ctx_.log(broker::level_from_syslog(level), text);
                },
                PluginHost::default_search_path()),
       jobs_(ctx.loop(), plugins_,
