@@ -12,6 +12,7 @@
 
 #include "broker/module-api/config_key.hpp"
 #include "libmsg/message.hpp"
+#include "libutil/result.hpp"
 
 namespace cairn::reactor {
 class Loop;
@@ -31,6 +32,8 @@ class Responder {
   virtual ~Responder() = default;
   virtual void ok(std::string_view payload = {}) = 0;
   virtual void error(int errnum, std::string_view text = {}) = 0;
+  // Answers with `e`'s errno and text: how a handler passes on a Result's failure.
+  void fail(const util::Error& e) { error(e.errnum, e.text); }
   virtual void stream(std::string_view payload) = 0;
   virtual void end() = 0;  // ENODATA: the stream is over
 };

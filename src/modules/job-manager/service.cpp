@@ -150,7 +150,7 @@ void JobManagerModule::submit(const msg::Message& req, const ResponderPtr& r) {
   }
   auto id = jobs_.submit(std::move(command));
   if (!id) {
-    r->error(id.error().errnum, id.error().text);
+    r->fail(id.error());
     return;
   }
   r->ok(dump({{"id", *id}}));
@@ -200,7 +200,7 @@ void JobManagerModule::jobtap_load(const msg::Message& req, const ResponderPtr& 
   }
   std::string target = path->get<std::string>();
   if (auto loaded = jobs_.load_plugin(target, std::move(conf)); !loaded) {
-    r->error(loaded.error().errnum, loaded.error().text);
+    r->fail(loaded.error());
     return;
   }
   const PluginInfo loaded = plugins_.list().back();
@@ -225,7 +225,7 @@ void JobManagerModule::jobtap_remove(const msg::Message& req, const ResponderPtr
   }
   auto removed = plugins_.remove(name->get<std::string>());
   if (!removed) {
-    r->error(removed.error().errnum, removed.error().text);
+    r->fail(removed.error());
     return;
   }
   r->ok(dump({{"removed", *removed}}));
