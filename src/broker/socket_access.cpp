@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "broker/config.hpp"
 #include "broker/startup_error.hpp"
 #include "libutil/fd.hpp"
 
