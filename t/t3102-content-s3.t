@@ -32,17 +32,6 @@ s3_run() {
 	cairn start -o content.backing=s3 -o s3.endpoint="$S3_ENDPOINT" -o s3.bucket="$S3_BUCKET" \
 		-o s3.credentials="$S3_CREDENTIALS" "$@"
 }
-on() {
-	_on_rank=$1; shift
-	CAIRN_URI=$(broker_uri r$_on_rank) "$@"
-}
-stop_brokers() {
-	for _sb_pid in r0.pid r1.pid r2.pid; do
-		test -s "$_sb_pid" && kill -KILL "$(cat "$_sb_pid")" 2>/dev/null
-	done
-	return 0
-}
-cleanup stop_brokers
 
 test_expect_success 'start a Ceph cluster with radosgw, an S3 user and a bucket' '
 	ceph_start --rgw &&
@@ -98,65 +87,64 @@ test_expect_success 'three brokers start on ranks 0, 1 and 2 on the same bucket'
 	s3_start r2 2
 '
 test_expect_success 'rank 0 stores and flushes; ranks 1 and 2 load every blob byte for byte' '
-	on 0 cairn content store --bulk <blobs >refs &&
-	on 0 cairn content flush &&
-	on 1 cairn content load --bulk <refs >out1 &&
+	on r0 cairn content store --bulk <blobs >refs &&
+	on r0 cairn content flush &&
+	on r1 cairn content load --bulk <refs >out1 &&
 	test_cmp blobs out1 &&
-	on 2 cairn content load --bulk <refs >out2 &&
+	on r2 cairn content load --bulk <refs >out2 &&
 	test_cmp blobs out2 &&
-	on 1 cairn content load "$(cat binary.ref)" >binary1 &&
+	on r1 cairn content load "$(cat binary.ref)" >binary1 &&
 	cmp binary binary1
 '
 test_expect_success 'a blob no broker stored is ENOENT: no such blob' '
-	test_must_fail on 1 cairn content load sha1-0123456789abcdef0123456789abcdef01234567 \
+	test_must_fail on r1 cairn content load sha1-0123456789abcdef0123456789abcdef01234567 \
 		2>err &&
 	grep "no such blob" err
 '
 test_expect_success 'rank 0 stores more, flushes and is killed; rank 2 loads it all' '
-	on 0 cairn content store --bulk <blobs-killed >refs-killed &&
-	on 0 cairn content flush &&
+	on r0 cairn content store --bulk <blobs-killed >refs-killed &&
+	on r0 cairn content flush &&
 	broker_signal r0 KILL &&
 	broker_wait r0 &&
-	on 2 cairn content load --bulk <refs-killed >out-killed &&
+	on r2 cairn content load --bulk <refs-killed >out-killed &&
 	test_cmp blobs-killed out-killed
 '
 test_expect_success 'radosgw paused: stores succeed, flush fails after s3.timeout' '
 	rgw_pause &&
-	on 1 cairn content store --bulk <blobs-outage >refs-outage &&
+	on r1 cairn content store --bulk <blobs-outage >refs-outage &&
 	test $(wc -l <refs-outage) -eq 50 &&
-	test_must_fail on 1 cairn content flush 2>err &&
+	test_must_fail on r1 cairn content flush 2>err &&
 	cat err &&
-	grep "backing store write failed: Connection timed out" err &&
+	grep "backing store write failed: s3 put sha1-.* (.*, bucket .*): no progress for 2 s (s3.timeout): Connection timed out" err &&
 	wait_for 20 grep -q "content.backing=s3: s3 put sha1-.* no progress for 2 s (s3.timeout)" r1.err &&
 	wait_for 20 grep -q "backing store write(s) failed" r1.err &&
-	on 1 cairn content stats >stats.json &&
+	on r1 cairn content stats >stats.json &&
 	test "$(jq .dirty stats.json)" -gt 0
 '
 test_expect_success 'radosgw resumed: the retries succeed and the log says so' '
 	rgw_resume &&
-	wait_for 60 sh -c "CAIRN_URI=\"\$1\" cairn dmesg | grep -q \"writes succeed again\"" - \
-		"$(broker_uri r1)" &&
-	on 1 cairn content flush &&
-	on 1 cairn content stats >stats.json &&
+	wait_for 60 broker_dmesg_has r1 "writes succeed again" &&
+	on r1 cairn content flush &&
+	on r1 cairn content stats >stats.json &&
 	test "$(jq .dirty stats.json)" -eq 0 &&
-	on 2 cairn content load --bulk <refs-outage >out-outage &&
+	on r2 cairn content load --bulk <refs-outage >out-outage &&
 	test_cmp blobs-outage out-outage
 '
 test_expect_success 'radosgw stopped: flush fails with Connection refused; started again, it recovers' '
 	rgw_stop &&
-	on 2 cairn content store --bulk <blobs-outage >/dev/null &&
-	printf "refused blob\n" | on 2 cairn content store >refused.ref &&
-	test_must_fail on 2 cairn content flush 2>err &&
-	grep "backing store write failed: Connection refused" err &&
+	on r2 cairn content store --bulk <blobs-outage >/dev/null &&
+	printf "refused blob\n" | on r2 cairn content store >refused.ref &&
+	test_must_fail on r2 cairn content flush 2>err &&
+	grep "backing store write failed: s3 put sha1-.*: FailedToConnect (Connection refused)" err &&
 	rgw_start &&
-	on 2 cairn content flush &&
-	on 1 cairn content load "$(cat refused.ref)" >refused.out &&
+	on r2 cairn content flush &&
+	on r1 cairn content load "$(cat refused.ref)" >refused.out &&
 	echo "refused blob" >expect &&
 	test_cmp expect refused.out
 '
 test_expect_success 'the brokers collect their logs and exit cleanly' '
-	on 1 cairn dmesg >dmesg1 &&
-	on 2 cairn dmesg >dmesg2 &&
+	on r1 cairn dmesg >dmesg1 &&
+	on r2 cairn dmesg >dmesg2 &&
 	broker_signal r1 TERM &&
 	broker_signal r2 TERM &&
 	broker_wait r1 &&

@@ -64,9 +64,7 @@ Broker::Broker(reactor::Loop& loop, const Config& config, BrokerOptions opts)
   so.endpoint = config_.string("stats.endpoint");
   so.max_packet = static_cast<size_t>(config_.integer("stats.max-packet"));
   so.log = [this](int level, const std::string& text) {
-    if (level < 3) level = 3;
-    if (level > 7) level = 7;
-    log_.log(static_cast<Level>(level), text);  // libstats prefixes its lines with "stats: "
+    log_.log(level_from_syslog(level), text);  // libstats prefixes its lines with "stats: "
   };
   stats_ = std::make_unique<stats::Stats>(loop_, std::move(so));
   stats_ctx_ = stats_->context(config_.string("stats.prefix"), config_.number("stats.period"));

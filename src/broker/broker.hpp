@@ -24,6 +24,7 @@
 #include "broker/log.hpp"
 #include "broker/module-api/module.hpp"
 #include "broker/module_spec.hpp"
+#include "broker/startup_error.hpp"
 #include "libmsg/zmq_handle.hpp"
 #include "libreactor/reactor.hpp"
 #include "libstats/stats.hpp"
@@ -33,13 +34,6 @@ class ZmqReceived;
 }
 
 namespace cairn::broker {
-
-// A start-up failure other than configuration: printed as `cairn: <what>: <why>`.
-class StartupError : public std::runtime_error {
- public:
-  StartupError(const std::string& what, const std::string& why)
-      : std::runtime_error(what + ": " + why) {}
-};
 
 struct BrokerOptions {
   // Endpoint to bind: local://PATH, tcp://HOST:PORT (port * picks a free one; needs CURVE).

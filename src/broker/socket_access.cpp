@@ -13,7 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "broker/broker.hpp"
+#include "broker/config.hpp"
+#include "broker/startup_error.hpp"
 #include "libutil/fd.hpp"
 
 namespace cairn::broker {

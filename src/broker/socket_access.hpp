@@ -10,9 +10,11 @@
 #include <optional>
 #include <string>
 
-#include "broker/config.hpp"
+#include "broker/module-api/config_key.hpp"
 
 namespace cairn::broker {
+
+class Config;  // config.hpp, which lists the two keys below among the broker's own
 
 struct SocketAccess {
   mode_t dir_mode = 0700;    // of the socket's directory (broker.socket-mode)

@@ -17,7 +17,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "broker/broker.hpp"
+#include "broker/startup_error.hpp"
 #include "libutil/file.hpp"
 
 namespace cairn::broker {

@@ -9,7 +9,7 @@
 #include <ctime>
 #include <vector>
 
-#include "broker/broker.hpp"
+#include "broker/startup_error.hpp"
 #include "libmsg/zmq_io.hpp"
 
 namespace cairn::broker {

@@ -3,6 +3,9 @@
 #                                      it prints its URI into NAME.uri (stderr in NAME.err)
 #   broker_signal NAME SIG             send SIG to it
 #   broker_wait NAME                   wait (bounded) for it to exit; its status is in NAME.status
+#   on NAME CMD...                     run CMD (a cairn command) against it: CAIRN_URI is its URI
+#   broker_dmesg_has NAME PATTERN      whether its log (cairn dmesg) has a line matching PATTERN;
+#                                      with wait_for, to wait for a line
 # Every wait is bounded, so a broker that hangs fails the test instead of hanging make check.
 # A broker still running when the script ends (a test failed before stopping it) is killed then,
 # so that it cannot keep make check waiting on its output.
@@ -42,4 +45,13 @@ broker_wait() {
 # broker_uri NAME: the URI the broker printed.
 broker_uri() {
 	cat "$1.uri"
+}
+
+on() {
+	_on_name=$1; shift
+	CAIRN_URI=$(broker_uri "$_on_name") "$@"
+}
+
+broker_dmesg_has() {
+	on "$1" cairn dmesg | grep -q "$2"
 }

@@ -40,6 +40,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -47,6 +48,7 @@
 
 #include "config.h"  // HAVE_RADOS, HAVE_S3
 #include "libclient/client.hpp"
+#include "libtest/temp_dir.hpp"
 #include "libutil/blobref.hpp"
 #include "libutil/fd.hpp"
 #include "libutil/file.hpp"
@@ -58,6 +60,9 @@
 #endif
 #if HAVE_S3
 #include <libs3.h>
+
+#include "modules/content-s3/s3_backing.hpp"
+#include "modules/content-s3/s3_call.hpp"
 #endif
 
 namespace cairn::bench {
@@ -392,17 +397,12 @@ class RawRados : public RawStore {
 // ---- libs3
 
 #if HAVE_S3
-util::Result<std::pair<std::string, std::string>> read_s3_keys(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return sys_error(errno ? errno : EIO, "cannot read " + path);
-  std::string line, access, secret;
-  while (std::getline(in, line)) {
-    if (line.rfind("access_key=", 0) == 0) access = line.substr(11);
-    if (line.rfind("secret_key=", 0) == 0) secret = line.substr(11);
-  }
-  if (access.empty() || secret.empty())
-    return Error{EINVAL, path + ": expected lines access_key=... and secret_key=..."};
-  return std::make_pair(access, secret);
+// The raw side's calls block (no request context): the whole of libs3, as an application uses
+// it. Their callbacks are the backing store's own (S3Call).
+Status s3_result(const content::S3Call& call, const std::string& what) {
+  if (!call.failed()) return {};
+  return Error{EIO, fmt::format("s3 {}: {}{}{}", what, S3_get_status_name(call.status),
+                                call.message.empty() ? "" : ": ", call.message)};
 }
 
 class RawS3 : public RawStore {
@@ -410,7 +410,7 @@ class RawS3 : public RawStore {
   static util::Result<std::unique_ptr<RawS3>> open(const std::string& endpoint,
                                                    const std::string& bucket,
                                                    const std::string& credentials) {
-    auto keys = read_s3_keys(credentials);
+    auto keys = content::read_s3_credentials(credentials);
     if (!keys) return keys.error();
     static S3Status init = S3_initialize("cairn-content-bench", S3_INIT_ALL, nullptr);
     if (init != S3StatusOK)
@@ -427,11 +427,11 @@ class RawS3 : public RawStore {
 
   Status write(const std::string&, const Blobs& b, size_t depth) override {
     return parallel_for(b.names.size(), depth, [&](size_t i) -> Status {
-      Call call;
+      content::S3Call call;
       call.out = b.data[i];
-      S3_put_object(&bucket_, b.names[i].c_str(), b.data[i].size(), nullptr, nullptr, &Call::kPut,
-                    &call);
-      return call.result("put " + b.names[i]);
+      S3_put_object(&bucket_, b.names[i].c_str(), b.data[i].size(), nullptr, nullptr,
+                    &content::S3Call::kPut, &call);
+      return s3_result(call, "put " + b.names[i]);
     });
   }
 
@@ -439,58 +439,26 @@ class RawS3 : public RawStore {
               std::vector<std::string>& out) override {
     out.assign(b.names.size(), {});
     return parallel_for(b.names.size(), depth, [&](size_t i) -> Status {
-      Call call;
+      content::S3Call call;
       out[i].reserve(b.data[i].size());
       call.in = &out[i];
-      S3_get_object(&bucket_, b.names[i].c_str(), nullptr, 0, 0, nullptr, &Call::kGet, &call);
-      return call.result("get " + b.names[i]);
+      S3_get_object(&bucket_, b.names[i].c_str(), nullptr, 0, 0, nullptr, &content::S3Call::kGet,
+                    &call);
+      return s3_result(call, "get " + b.names[i]);
     });
   }
 
   void clean(const std::string&, const std::vector<std::string>& names, size_t depth) override {
     (void)parallel_for(names.size(), depth, [&](size_t i) -> Status {
-      Call call;
-      S3_delete_object(&bucket_, names[i].c_str(), nullptr, &Call::kResponse, &call);
-      return call.result("delete " + names[i]);
+      content::S3Call call;
+      S3_delete_object(&bucket_, names[i].c_str(), nullptr, &content::S3Call::kResponse, &call);
+      return s3_result(call, "delete " + names[i]);
     });
   }
 
  private:
-  struct Call {
-    S3Status status = S3StatusOK;
-    std::string message;
-    std::string_view out;
-    std::string* in = nullptr;
-
-    Status result(const std::string& what) const {
-      if (status == S3StatusOK) return {};
-      return Error{EIO, fmt::format("s3 {}: {}{}{}", what, S3_get_status_name(status),
-                                    message.empty() ? "" : ": ", message)};
-    }
-    static S3Status on_properties(const S3ResponseProperties*, void*) { return S3StatusOK; }
-    static void on_complete(S3Status status, const S3ErrorDetails* details, void* data) {
-      auto* call = static_cast<Call*>(data);
-      call->status = status;
-      if (details && details->message) call->message = details->message;
-    }
-    static int on_put_data(int size, char* buffer, void* data) {
-      auto* call = static_cast<Call*>(data);
-      size_t n = std::min(static_cast<size_t>(std::max(size, 0)), call->out.size());
-      std::memcpy(buffer, call->out.data(), n);
-      call->out.remove_prefix(n);
-      return static_cast<int>(n);
-    }
-    static S3Status on_get_data(int size, const char* buffer, void* data) {
-      static_cast<Call*>(data)->in->append(buffer, static_cast<size_t>(size));
-      return S3StatusOK;
-    }
-    static constexpr S3ResponseHandler kResponse = {&on_properties, &on_complete};
-    static constexpr S3PutObjectHandler kPut = {kResponse, &on_put_data};
-    static constexpr S3GetObjectHandler kGet = {kResponse, &on_get_data};
-  };
-
   RawS3(std::string endpoint, std::string bucket, std::string credentials,
-        std::pair<std::string, std::string> keys)
+        content::S3Credentials keys)
       : endpoint_(std::move(endpoint)),
         bucket_name_(std::move(bucket)),
         credentials_(std::move(credentials)),
@@ -499,12 +467,12 @@ class RawS3 : public RawStore {
     bucket_.bucketName = bucket_name_.c_str();
     bucket_.protocol = S3ProtocolHTTP;
     bucket_.uriStyle = S3UriStylePath;
-    bucket_.accessKeyId = keys_.first.c_str();
-    bucket_.secretAccessKey = keys_.second.c_str();
+    bucket_.accessKeyId = keys_.access_key.c_str();
+    bucket_.secretAccessKey = keys_.secret_key.c_str();
   }
 
   std::string endpoint_, bucket_name_, credentials_;
-  std::pair<std::string, std::string> keys_;
+  content::S3Credentials keys_;
   S3BucketContext bucket_{};
 };
 #endif
@@ -610,24 +578,6 @@ uint64_t load_misses(client::Client& c) {
   return j.is_object() ? j.value("load-misses", uint64_t{0}) : 0;
 }
 
-// Where the bench's files go when --files-dir is not given: made here, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string t =
-        (std::filesystem::temp_directory_path() / "content-bench-files.XXXXXX").string();
-    if (::mkdtemp(t.data())) path_ = t;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 std::string env_or(const std::string& value, const char* var) {
   if (!value.empty()) return value;
   const char* v = std::getenv(var);
@@ -722,19 +672,18 @@ int backing_bench_main(const BackingBench& b, const Workload& w, const std::stri
     return 2;
   }
   std::unique_ptr<RawStore> raw;
-  std::optional<TempDir> tmp;
+  std::optional<test::TempDir> tmp;  // where the files go without --files-dir
   std::string where;
   if (b.backing == "files") {
     std::string dir = b.files_dir;
     if (dir.empty()) {
-      tmp.emplace();
-      dir = tmp->path();
-      if (dir.empty()) {
-        std::cerr << "content-bench: cannot create a directory in "
-                  << std::filesystem::temp_directory_path() << ": " << std::strerror(errno)
-                  << std::endl;
+      try {
+        tmp.emplace("content-bench-files");
+      } catch (const std::runtime_error& e) {
+        std::cerr << "content-bench: " << e.what() << std::endl;
         return 1;
       }
+      dir = tmp->path();
     }
     dir = std::filesystem::absolute(dir).string();
     std::error_code ec;

@@ -13,6 +13,7 @@
 
 #include "broker/module-api/config_key.hpp"
 #include "libmsg/message.hpp"
+#include "libutil/result.hpp"
 
 namespace cairn::reactor {
 class Loop;
@@ -32,6 +33,8 @@ class Responder {
   virtual ~Responder() = default;
   virtual void ok(std::string_view payload = {}) = 0;
   virtual void error(int errnum, std::string_view text = {}) = 0;
+  // Answers with `e`'s errno and text: how a handler passes on a Result's failure.
+  void fail(const util::Error& e) { error(e.errnum, e.text); }
   virtual void stream(std::string_view payload) = 0;
   virtual void end() = 0;  // ENODATA: the stream is over
 };
@@ -41,6 +44,14 @@ using Handler = std::function<void(const msg::Message& request, ResponderPtr res
 
 // Log levels, syslog numbering (LOG_ERR = 3 ... LOG_DEBUG = 7).
 enum class Level : int { kErr = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+
+// The Level of a syslog priority given as a number (a jobtap plugin's, libstats'): the more
+// severe ones (LOG_EMERG ... LOG_CRIT) are kErr, anything past LOG_DEBUG is kDebug.
+constexpr Level level_from_syslog(int priority) {
+  if (priority < static_cast<int>(Level::kErr)) return Level::kErr;
+  if (priority > static_cast<int>(Level::kDebug)) return Level::kDebug;
+  return static_cast<Level>(priority);
+}
 
 class ModuleContext {
  public:

@@ -191,6 +191,17 @@ class BrokerTest : public testing::Test {
   std::vector<std::unique_ptr<Client>> clients_;
 };
 
+// libstats and jobtap plugins log with syslog numbers; every number maps to one Level.
+TEST(Level, ASyslogPriorityMapsOntoTheNearestLevel) {
+  EXPECT_EQ(broker::level_from_syslog(0), broker::Level::kErr);  // LOG_EMERG
+  EXPECT_EQ(broker::level_from_syslog(3), broker::Level::kErr);
+  EXPECT_EQ(broker::level_from_syslog(4), broker::Level::kWarning);
+  EXPECT_EQ(broker::level_from_syslog(5), broker::Level::kNotice);
+  EXPECT_EQ(broker::level_from_syslog(7), broker::Level::kDebug);
+  EXPECT_EQ(broker::level_from_syslog(42), broker::Level::kDebug);
+  EXPECT_EQ(broker::level_from_syslog(-1), broker::Level::kErr);
+}
+
 TEST_F(BrokerTest, PingEchoesThePayload) {
   start();
   auto r = client().rpc(loop_, "broker.ping", std::string("hello\0world", 11));

@@ -50,6 +50,8 @@ class [[nodiscard]] Result {
     assert(!ok());
     return std::get<1>(v_);
   }
+  // 0 when ok(), else error().errnum.
+  int errnum() const { return ok() ? 0 : std::get<1>(v_).errnum; }
 
  private:
   std::variant<T, Error> v_;
@@ -68,6 +70,8 @@ class [[nodiscard]] Result<void> {
     assert(!ok());
     return error_;
   }
+  // 0 when ok(), else error().errnum.
+  int errnum() const { return error_.errnum; }
 
  private:
   Error error_;

@@ -10,20 +10,26 @@
 #include <string_view>
 
 #include "libutil/blobref.hpp"
+#include "libutil/result.hpp"
 
 namespace cairn::content {
 
 class Backing {
  public:
-  // errnum 0: stored; else the reason (ENOSPC for a full disk, EIO for an I/O error).
-  using StoreCallback = std::function<void(int errnum)>;
-  // errnum 0 and the blob; ENOENT if the store has no copy; another errno on failure. `data`
-  // is the backing store's own buffer, valid only during the call: a caller that keeps the
-  // blob copies it (the cache does, once, into its own buffer).
-  using LoadCallback = std::function<void(int errnum, std::string_view data)>;
-  // errnum 0: the store has an object under the key; ENOENT: it has none; another errno on
-  // failure.
-  using ExistsCallback = std::function<void(int errnum)>;
+  // A failure is an Error whose text says what failed, on which object, and why, in an
+  // operator's words ("cannot create /srv/blobs/sha1/ab/.tmp...: Read-only file system",
+  // "rados: cannot write object sha1-ab... in RADOS pool cairn: Connection timed out"): the
+  // content cache hands it to the client as it is, so the store's own words reach the user.
+  //
+  // Stored, or why not (ENOSPC for a full disk, EIO for an I/O error, ...).
+  using StoreCallback = std::function<void(const util::Status& status)>;
+  // The blob; an Error with ENOENT if the store has no copy (an answer, whose text is not
+  // shown), another errno on failure. The blob is the backing store's own buffer, valid only
+  // during the call: a caller that keeps it copies it (the cache does, once, into its own).
+  using LoadCallback = std::function<void(const util::Result<std::string_view>& blob)>;
+  // Success: the store has an object under the key; an Error with ENOENT: it has none;
+  // another errno on failure.
+  using ExistsCallback = std::function<void(const util::Status& status)>;
 
   virtual ~Backing() = default;
   // Writes `data` under `key`. `data` stays valid and unchanged until `cb` runs (the cache

@@ -144,13 +144,15 @@ void ThreadedBacking::deliver() {
     auto cb = std::move(it->second);
     callbacks_.erase(it);
     int errnum = res.error.errnum;
-    bool is_load = std::holds_alternative<LoadCallback>(cb);
     bool answer = errnum == ENOENT && res.kind != Kind::kStore;
     if (errnum != 0 && on_error_ && !answer) on_error_(res.error);
-    if (is_load)
-      std::get<LoadCallback>(cb)(errnum, res.data);
-    else
-      std::get<StoreCallback>(cb)(errnum);
+    if (auto* loaded = std::get_if<LoadCallback>(&cb)) {
+      (*loaded)(errnum == 0 ? util::Result<std::string_view>(res.data)
+                            : util::Result<std::string_view>(std::move(res.error)));
+    } else {
+      std::get<StoreCallback>(cb)(errnum == 0 ? util::Status()
+                                              : util::Status(std::move(res.error)));
+    }
   }
 }
 
@@ -178,6 +180,16 @@ ThreadedBacking::ErrorHook rate_limited_error_log(reactor::Loop& loop,
     state->last = now;
     state->suppressed = 0;
   };
+}
+
+std::unique_ptr<Backing> open_threaded_backing(const BackingEnv& env, std::string_view name,
+                                               std::unique_ptr<BlockingStore> store,
+                                               unsigned threads) {
+  auto on_error = rate_limited_error_log(
+      env.loop, [log = env.log, prefix = fmt::format("content.backing={}: ", name)](
+                    const std::string& text) { log(broker::Level::kWarning, prefix + text); });
+  return std::make_unique<ThreadedBacking>(env.loop, std::move(store), threads,
+                                           std::move(on_error));
 }
 
 }  // namespace cairn::content

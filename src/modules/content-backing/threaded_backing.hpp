@@ -36,13 +36,14 @@
 #include "libreactor/reactor.hpp"
 #include "libutil/result.hpp"
 #include "modules/content-backing/backing.hpp"
+#include "modules/content-backing/backing_type.hpp"
 
 namespace cairn::content {
 
 // A backing store with blocking calls. put() and get() are called concurrently from several
 // worker threads, so an implementation is thread-safe; neither is ever called on the reactor
-// thread. An Error's text says what failed and why (it reaches the log); its errnum is what the
-// content cache sees. An exception thrown by a call becomes its Error (ENOMEM for bad_alloc).
+// thread. An Error is what the content cache sees (see Backing: its text reaches the client, and
+// the ErrorHook's log). An exception thrown by a call becomes its Error (ENOMEM for bad_alloc).
 class BlockingStore {
  public:
   virtual ~BlockingStore() = default;
@@ -142,5 +143,11 @@ class ThreadedBacking : public Backing {
 ThreadedBacking::ErrorHook rate_limited_error_log(reactor::Loop& loop,
                                                   std::function<void(const std::string&)> log,
                                                   double interval = 10.0);
+
+// How a backing store of blocking calls opens: a ThreadedBacking of `threads` workers over
+// `store`, whose failures env.log warns of (rate-limited) as "content.backing=<name>: <text>".
+std::unique_ptr<Backing> open_threaded_backing(const BackingEnv& env, std::string_view name,
+                                               std::unique_ptr<BlockingStore> store,
+                                               unsigned threads);
 
 }  // namespace cairn::content

@@ -69,13 +69,8 @@ broker::ConfigKeys files_config_keys() {
 util::Result<std::unique_ptr<Backing>> open_files_backing(const BackingEnv& env) {
   auto store = FilesStore::open(env.config.string("files.dir"));
   if (!store) return store.error();
-  auto log = env.log;
-  auto on_error = rate_limited_error_log(env.loop, [log](const std::string& text) {
-    log(broker::Level::kWarning, "content.backing=files: " + text);
-  });
   auto threads = static_cast<unsigned>(env.config.integer("files.threads"));
-  return std::unique_ptr<Backing>(std::make_unique<ThreadedBacking>(
-      env.loop, std::move(store).value(), threads, std::move(on_error)));
+  return open_threaded_backing(env, "files", std::move(store).value(), threads);
 }
 
 }  // namespace

@@ -123,6 +123,22 @@ std::string RadosBacking::describe(const util::Digest& key) const {
   return "object " + util::blobref_format(key) + " in " + location_;
 }
 
+util::Error RadosBacking::failure(const Op& op, int errnum) const {
+  const char* what = op.is_load ? "read" : op.is_exists ? "stat" : "write";
+  std::string why = std::strerror(errnum);
+  if (errnum == ETIMEDOUT) {
+    why += " (no answer within rados.op-timeout)";
+  } else if (errnum == EFBIG && op.is_load) {
+    why += fmt::format(" (the object's {} bytes exceed content.blob-size-limit, {} bytes)", op.size,
+                       sizes_.max_blob);
+  } else if (errnum == EFBIG) {
+    why += fmt::format(" (larger than the largest RADOS write, osd_max_write_size: {} bytes)",
+                       sizes_.max_write);
+  }
+  return util::Error{errnum, fmt::format("rados: cannot {} object {} in {}: {}", what,
+                                         op.oid.data(), location_, why)};
+}
+
 void RadosBacking::submit(uint64_t id, Op& op) {
   if (waiting_.empty() && fits(op.step))
     start(id, op);
@@ -179,8 +195,10 @@ void RadosBacking::deliver() {
     }
     if (!op.is_load) {  // a store or an exists
       StoreCallback cb = std::move(op.stored);
+      util::Status status;
+      if (f.result < 0) status = failure(op, -f.result);
       ops_.erase(it);
-      cb(f.result < 0 ? -f.result : 0);
+      cb(status);
     } else {
       loaded(it, f.result);
     }
@@ -222,10 +240,11 @@ void RadosBacking::loaded(std::unordered_map<uint64_t, Op>::iterator it, int res
 void RadosBacking::finish_load(std::unordered_map<uint64_t, Op>::iterator it, int errnum) {
   LoadCallback cb = std::move(it->second.loaded);
   std::unique_ptr<char[]> data = std::move(it->second.data);  // lives through the call
-  size_t size = errnum == 0 ? it->second.have : 0;
+  util::Result<std::string_view> blob = std::string_view(data.get(), it->second.have);
+  if (errnum != 0) blob = failure(it->second, errnum);
   bool reusable = it->second.capacity == sizes_.first_read;
   ops_.erase(it);
-  cb(errnum, std::string_view(data.get(), size));
+  cb(blob);
   if (reusable && spare_buffers_.size() < kSpareBuffers) spare_buffers_.push_back(std::move(data));
 }
 

@@ -109,6 +109,9 @@ class RadosBacking : public Backing {
   void deliver();
   void loaded(std::unordered_map<uint64_t, Op>::iterator it, int result);
   void finish_load(std::unordered_map<uint64_t, Op>::iterator it, int errnum);
+  // The Error of `op` failing with `errnum`: "rados: cannot <read|write|stat> object <oid> in
+  // <location>: <strerror> (<detail, where there is one>)".
+  util::Error failure(const Op& op, int errnum) const;
 
   RadosSizes sizes_;
   std::string location_;

@@ -21,9 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxCredentialsFile = 64 * 1024;
-// The largest Content-Length worth reserving memory for at once: the largest blob there is
-// (content.blob-size-limit is at most 4 GiB - 1).
-constexpr uint64_t kMaxReserve = 4294967295;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -83,13 +80,8 @@ util::Result<std::unique_ptr<Backing>> open_s3_backing(const BackingEnv& env) {
   o.timeout = env.config.number("s3.timeout");
   auto store = S3Store::open(std::move(o));
   if (!store) return store.error();
-  auto log = env.log;
-  auto on_error = rate_limited_error_log(env.loop, [log](const std::string& text) {
-    log(broker::Level::kWarning, "content.backing=s3: " + text);
-  });
   auto threads = static_cast<unsigned>(env.config.integer("s3.threads"));
-  return std::unique_ptr<Backing>(std::make_unique<ThreadedBacking>(
-      env.loop, std::move(store).value(), threads, std::move(on_error)));
+  return open_threaded_backing(env, "s3", std::move(store).value(), threads);
 }
 
 util::Result<S3Credentials> parse_s3_credentials(std::string_view text, const std::string& path) {
@@ -193,63 +185,6 @@ int s3_errno(S3Status status) {
       return EIO;  // the server's internal errors, NoSuchBucket, unexpected answers, ...
   }
 }
-
-// One request's state, shared with libs3's callbacks on the same thread.
-struct S3Store::Call {
-  S3Status status = S3StatusOK;
-  std::string message;     // the server's explanation of a failure, if any
-  bool timed_out = false;  // no progress for s3.timeout
-  bool interrupted = false;
-  bool out_of_memory = false;  // the blob did not fit in memory
-  Clock::time_point progress;  // the last sign of life
-  std::string_view out;        // put: what is still to be sent
-  std::string* in = nullptr;   // get: the blob so far
-
-  bool failed() const { return timed_out || interrupted || status != S3StatusOK; }
-
-  // No exception may unwind through libs3 and libcurl: a failed allocation aborts the request.
-  static S3Status on_properties(const S3ResponseProperties* p, void* data) {
-    auto* call = static_cast<Call*>(data);
-    call->progress = Clock::now();
-    if (call->in && p->contentLength > 0 && p->contentLength <= kMaxReserve) {
-      try {
-        call->in->reserve(static_cast<size_t>(p->contentLength));
-      } catch (const std::bad_alloc&) {
-        call->out_of_memory = true;
-        return S3StatusAbortedByCallback;
-      }
-    }
-    return S3StatusOK;
-  }
-  static void on_complete(S3Status status, const S3ErrorDetails* details, void* data) {
-    auto* call = static_cast<Call*>(data);
-    call->status = status;
-    if (details && details->message) call->message = details->message;
-  }
-  static int on_put_data(int size, char* buffer, void* data) {
-    auto* call = static_cast<Call*>(data);
-    size_t n = std::min(static_cast<size_t>(std::max(size, 0)), call->out.size());
-    std::memcpy(buffer, call->out.data(), n);
-    call->out.remove_prefix(n);
-    call->progress = Clock::now();
-    return static_cast<int>(n);
-  }
-  static S3Status on_get_data(int size, const char* buffer, void* data) {
-    auto* call = static_cast<Call*>(data);
-    try {
-      call->in->append(buffer, static_cast<size_t>(size));
-    } catch (const std::bad_alloc&) {
-      call->out_of_memory = true;
-      return S3StatusAbortedByCallback;
-    }
-    call->progress = Clock::now();
-    return S3StatusOK;
-  }
-
-  static constexpr S3ResponseHandler kResponse = {&on_properties, &on_complete};
-  static constexpr S3PutObjectHandler kPut = {kResponse, &on_put_data};
-  static constexpr S3GetObjectHandler kGet = {kResponse, &on_get_data};
-};
 
 S3Store::S3Store(S3Options opts) : opts_(std::move(opts)) {
   bucket_.hostName = opts_.endpoint.c_str();

@@ -23,6 +23,7 @@
 #include "libutil/result.hpp"
 #include "modules/content-backing/backing_type.hpp"
 #include "modules/content-backing/threaded_backing.hpp"
+#include "modules/content-s3/s3_call.hpp"
 #include "modules/content-s3/s3_module.hpp"
 
 namespace cairn::content {
@@ -69,7 +70,7 @@ class S3Store : public BlockingStore {
   void interrupt() override { interrupted_ = true; }
 
  private:
-  struct Call;
+  using Call = S3Call;
   struct ContextDeleter {
     void operator()(S3RequestContext* c) const { S3_destroy_request_context(c); }
   };

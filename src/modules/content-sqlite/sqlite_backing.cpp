@@ -168,6 +168,10 @@ void SqliteBacking::exists(const util::Digest& key, ExistsCallback cb) {
   enqueue(ExistsReq{key, std::move(cb)});
 }
 
+util::Error SqliteBacking::failure(int rc, const std::string& what) const {
+  return util::Error{sqlite_errno(rc), "sqlite: " + what + ": " + sqlite3_errstr(rc)};
+}
+
 std::string SqliteBacking::describe(const util::Digest& key) const {
   return "row " + util::blobref_format(key) + " of table objects in " + path_;
 }
@@ -212,31 +216,36 @@ void SqliteBacking::run_batch(std::vector<Request>& batch, std::vector<Completio
       sqlite3_stmt* st = select_.get();
       sqlite3_bind_blob(st, 1, l->key.bytes.data(), static_cast<int>(l->key.size()), SQLITE_STATIC);
       int rc = sqlite3_step(st);
-      int errnum = 0;
+      util::Error error;
       std::string data;
       if (rc == SQLITE_ROW) {
         auto* p = static_cast<const char*>(sqlite3_column_blob(st, 0));
         data.assign(p ? p : "", static_cast<size_t>(sqlite3_column_bytes(st, 0)));
       } else if (rc == SQLITE_DONE) {
-        errnum = ENOENT;
+        error.errnum = ENOENT;
       } else {
-        errnum = sqlite_errno(rc);
+        error = failure(rc, "cannot read " + describe(l->key));
       }
       sqlite3_reset(st);
       sqlite3_clear_bindings(st);
-      done.push_back({std::move(req), errnum, std::move(data)});
+      done.push_back({std::move(req), std::move(error), std::move(data)});
     } else if (auto* e = std::get_if<ExistsReq>(&req)) {
       sqlite3_stmt* st = exists_.get();
       sqlite3_bind_blob(st, 1, e->key.bytes.data(), static_cast<int>(e->key.size()), SQLITE_STATIC);
       int rc = sqlite3_step(st);
-      int errnum = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? ENOENT : sqlite_errno(rc);
+      util::Error error;
+      if (rc == SQLITE_DONE)
+        error.errnum = ENOENT;
+      else if (rc != SQLITE_ROW)
+        error = failure(rc, "cannot look up " + describe(e->key));
       sqlite3_reset(st);
       sqlite3_clear_bindings(st);
-      done.push_back({std::move(req), errnum, {}});
+      done.push_back({std::move(req), std::move(error), {}});
     } else if (auto* p = std::get_if<PragmaReq>(&req)) {
       int rc = sqlite3_exec(db_.get(), p->sql.c_str(), nullptr, nullptr, nullptr);
-      int errnum = rc == SQLITE_OK ? 0 : sqlite_errno(rc);
-      done.push_back({std::move(req), errnum, {}});
+      util::Error error;
+      if (rc != SQLITE_OK) error = failure(rc, p->sql);
+      done.push_back({std::move(req), std::move(error), {}});
     }
   }
   run_stores(stores, done);
@@ -261,8 +270,10 @@ void SqliteBacking::run_stores(std::vector<StoreReq*>& stores, std::vector<Compl
   } else {
     transactions_++;
   }
-  int errnum = rc == SQLITE_OK ? 0 : sqlite_errno(rc);
-  for (StoreReq* s : stores) done.push_back({std::move(*s), errnum, {}});
+  util::Error error;
+  if (rc != SQLITE_OK)
+    error = failure(rc, "cannot write " + std::to_string(stores.size()) + " blob(s) to " + path_);
+  for (StoreReq* s : stores) done.push_back({std::move(*s), error, {}});
   stores.clear();
 }
 
@@ -273,14 +284,17 @@ void SqliteBacking::deliver() {
     ready.swap(done_);
   }
   for (auto& c : ready) {
+    util::Status status;
+    if (c.error.errnum != 0) status = std::move(c.error);
     if (auto* s = std::get_if<StoreReq>(&c.req))
-      s->cb(c.errnum);
+      s->cb(status);
     else if (auto* l = std::get_if<LoadReq>(&c.req))
-      l->cb(c.errnum, c.data);
+      l->cb(status ? util::Result<std::string_view>(c.data)
+                   : util::Result<std::string_view>(status.error()));
     else if (auto* e = std::get_if<ExistsReq>(&c.req))
-      e->cb(c.errnum);
+      e->cb(status);
     else if (auto* p = std::get_if<PragmaReq>(&c.req))
-      p->cb(c.errnum);
+      p->cb(status.errnum());
   }
 }
 

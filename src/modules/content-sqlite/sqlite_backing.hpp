@@ -91,10 +91,13 @@ class SqliteBacking : public Backing {
   // A finished request (its callback still inside), delivered on the reactor thread.
   struct Completion {
     Request req;
-    int errnum = 0;
-    std::string data;  // a read's blob
+    util::Error error;  // errnum 0: success
+    std::string data;   // a read's blob
   };
   struct Key {};  // lets only open() construct
+
+  // The Error of a request that failed with SQLite's `rc`: "sqlite: <what>: <SQLite's reason>".
+  util::Error failure(int rc, const std::string& what) const;
 
  public:
   SqliteBacking(Key, reactor::Loop& loop, SqliteDb db);

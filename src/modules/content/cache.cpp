@@ -17,19 +17,11 @@ constexpr size_t kMaxLoadNum = 7, kMaxLoadDen = 10;
 
 util::Error no_such_blob() { return util::Error{ENOENT, "no such blob"}; }
 
-// Why a backing read that failed with `errnum` gives no blob, in a client's words; `where`
-// names the backing object (Backing::describe).
-util::Error load_error(int errnum, const std::string& where) {
-  if (errnum == ENOENT) return no_such_blob();
-  if (errnum == EBADMSG) {
-    return util::Error{
-        EBADMSG, fmt::format("the backing store's copy ({}) is corrupt: its data does not match "
-                             "the blobref, so it is not served; to repair it, store the original "
-                             "data again (cairn content store), then cairn content flush",
-                             where)};
-  }
-  return util::Error{
-      errnum, fmt::format("backing store read of {} failed: {}", where, std::strerror(errnum))};
+// Why a backing read that failed gives no blob, in a client's words: the backing store's own
+// (see Backing), but for ENOENT, which is the protocol's "no such blob".
+util::Error load_error(const util::Error& e) {
+  if (e.errnum == ENOENT) return no_such_blob();
+  return e;
 }
 }  // namespace
 
@@ -264,23 +256,24 @@ void Cache::start_writes() {
     Entry& e = entry(idx);
     e.flags = static_cast<uint8_t>((e.flags & ~kQueued) | kWriting);
     stats_.flush_batch_count++;
-    backing_->store(digest_of(e), blob(e), [this, idx](int errnum) { on_write_done(idx, errnum); });
+    backing_->store(digest_of(e), blob(e),
+                    [this, idx](const util::Status& status) { on_write_done(idx, status); });
   }
 }
 
-void Cache::on_write_done(uint32_t idx, int errnum) {
+void Cache::on_write_done(uint32_t idx, const util::Status& status) {
   Entry& e = entry(idx);
   e.flags &= static_cast<uint8_t>(~kWriting);
   stats_.flush_batch_count--;
-  stats_.last_errno = errnum;
-  if (errnum == 0) {
+  stats_.last_errno = status.errnum();
+  if (status) {
     mark_clean(idx);
   } else {
     e.flags |= kFailed;
     failed_.push_back(idx);
     stats_.backing_errors++;
-    stats_.last_failure_errno = errnum;
-    fail_flushes(e.epoch, errnum);
+    stats_.last_failure_errno = status.errnum();
+    fail_flushes(e.epoch, status.error());
   }
   start_writes();
   finish_flushes();
@@ -336,8 +329,9 @@ void Cache::load(const util::Digest& key, LoadCallback cb) {
   idx = alloc_entry(key);
   entry(idx).flags = kLoading;
   load_waiters_[idx].push_back(std::move(cb));
-  backing_->load(
-      key, [this, idx](int errnum, std::string_view data) { on_load_done(idx, errnum, data); });
+  backing_->load(key, [this, idx](const util::Result<std::string_view>& loaded) {
+    on_load_done(idx, loaded);
+  });
 }
 
 std::optional<std::string_view> Cache::lookup(const util::Digest& key) {
@@ -352,7 +346,7 @@ std::optional<std::string_view> Cache::hit(uint32_t idx) {
   return blob(entry(idx));
 }
 
-void Cache::on_load_done(uint32_t idx, int errnum, std::string_view data) {
+void Cache::on_load_done(uint32_t idx, const util::Result<std::string_view>& loaded) {
   Entry& e = entry(idx);
   e.flags &= static_cast<uint8_t>(~kLoading);
   std::vector<LoadCallback> waiters;
@@ -365,21 +359,21 @@ void Cache::on_load_done(uint32_t idx, int errnum, std::string_view data) {
     lru_sync(idx);
     return;
   }
-  if (errnum == 0 && data.size() > UINT32_MAX) errnum = EFBIG;
-  std::string where;
-  if (errnum != 0 && errnum != ENOENT) where = backing_->describe(digest_of(e));
-  if (errnum != 0) {
+  util::Result<std::string_view> blob = loaded ? loaded : load_error(loaded.error());
+  if (blob && blob->size() > UINT32_MAX) {
+    blob = util::Error{EFBIG, fmt::format("backing store read of {} failed: {}",
+                                          backing_->describe(digest_of(e)), std::strerror(EFBIG))};
+  }
+  if (!blob) {
     // Nothing is kept: a later store of the blob is a new, dirty entry, so it reaches the
     // backing store and replaces a corrupt copy there.
     free_entry(idx);
   } else {
-    set_blob(idx, data);
+    set_blob(idx, *blob);
     e.last_used = clock_();
     lru_sync(idx);
   }
-  // Answer from the local copy: a waiter may drop or purge the entry.
-  const util::Result<std::string_view> blob =
-      errnum == 0 ? util::Result<std::string_view>(data) : load_error(errnum, where);
+  // Answer from the backing store's buffer, not the entry: a waiter may drop or purge it.
   for (auto& w : waiters) w(blob);
 }
 
@@ -430,15 +424,15 @@ void Cache::missing(const std::vector<util::Digest>& keys, MissingCallback cb) {
   q->waiting = ask.size();
   for (size_t i : ask) {
     const util::Digest& key = keys[i];
-    backing_->exists(key, [this, q, i, key](int errnum) {
-      if (errnum == ENOENT) {
+    backing_->exists(key, [q, i, key](const util::Status& status) {
+      if (status.errnum() == ENOENT) {
         q->absent[i] = true;
-      } else if (errnum != 0 && q->failure.errnum == 0) {
-        q->failure =
-            util::Error{errnum, fmt::format("cannot tell whether the backing store holds {}: {}; "
-                                            "ask again once it answers (cairn dmesg shows its "
-                                            "errors)",
-                                            backing_->describe(key), std::strerror(errnum))};
+      } else if (!status && q->failure.errnum == 0) {
+        q->failure = util::Error{status.errnum(),
+                                 fmt::format("cannot tell whether the backing store holds {}: {}; "
+                                             "ask again once it answers (cairn dmesg shows its "
+                                             "errors)",
+                                             util::blobref_format(key), status.error().text)};
       }
       if (--q->waiting == 0) q->finish();
     });
@@ -457,7 +451,7 @@ void Cache::finish_flushes() {
   }
 }
 
-void Cache::fail_flushes(uint64_t epoch, int errnum) {
+void Cache::fail_flushes(uint64_t epoch, const util::Error& why) {
   // Waiters are in ascending epochs: those at or after `epoch` wait for the failed entry.
   std::vector<FlushCallback> failed;
   while (!flush_waiters_.empty() && flush_waiters_.back().epoch >= epoch) {
@@ -466,9 +460,9 @@ void Cache::fail_flushes(uint64_t epoch, int errnum) {
   }
   if (failed.empty()) return;
   const util::Status status = util::Error{
-      errnum, fmt::format("backing store write failed: {} (the blobs stay in memory; retry after "
-                          "fixing the cause)",
-                          std::strerror(errnum))};
+      why.errnum, fmt::format("backing store write failed: {} (the blobs stay in memory; retry "
+                              "after fixing the cause)",
+                              why.text)};
   for (auto it = failed.rbegin(); it != failed.rend(); ++it) (*it)(status);
 }
 

@@ -192,16 +192,17 @@ class Cache {
   void drop_blob(Entry& e);  // gives e's buffer back to the arena
   void mark_dirty(uint32_t idx);
   void start_writes();
-  void on_write_done(uint32_t idx, int errnum);
-  void on_load_done(uint32_t idx, int errnum, std::string_view data);
+  void on_write_done(uint32_t idx, const util::Status& status);
+  void on_load_done(uint32_t idx, const util::Result<std::string_view>& loaded);
   // The blob of entry idx (kNil: none) if it is valid, counted as a hit and marked used.
   std::optional<std::string_view> hit(uint32_t idx);
   void requeue_failed();
   void mark_clean(uint32_t idx);
   // Answers the flushes whose epochs hold no dirty entry any more.
   void finish_flushes();
-  // Fails the flushes that wait for an entry of `epoch` (or a later one) with errnum.
-  void fail_flushes(uint64_t epoch, int errnum);
+  // Fails the flushes that wait for an entry of `epoch` (or a later one): the backing store's
+  // `why`, in a flush's words.
+  void fail_flushes(uint64_t epoch, const util::Error& why);
 
   Options opts_;
   std::unique_ptr<Backing> backing_;

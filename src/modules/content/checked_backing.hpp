@@ -1,6 +1,7 @@
 // cairn::content::CheckedBacking: wraps whichever backing store content.backing chose, so that
 // every backing gets the same checks and the same metric names: each blob read back is hashed
-// and compared with its blobref (a mismatch is EBADMSG, never served), and reads and writes
+// and compared with its blobref (a mismatch is EBADMSG, never served, its text naming the copy
+// and the repair), and reads and writes
 // are timed and counted into the content context.
 // It also remembers the keys whose copies it found corrupt, until a store of the key succeeds
 // or a load of it verifies: exists() answers ENOENT for them without asking the store, so that
@@ -62,6 +63,9 @@ class CheckedBacking : public Backing {
   static constexpr size_t kMaxCorruptKeys = 65536;
 
  private:
+  // EBADMSG: the copy of `key` does not hash to it; the text names the copy and the repair.
+  util::Error corrupt_copy(const util::Digest& key) const;
+
   std::unique_ptr<Backing> inner_;
   util::Hasher hasher_;
   BackingMetrics metrics_;

@@ -197,7 +197,7 @@ void ContentModule::store(const msg::Message& req, const ResponderPtr& r) {
 void ContentModule::store_now(std::string_view blob, const ResponderPtr& r) {
   auto stored = cache_->store(blob);
   if (!stored) {
-    r->error(stored.error().errnum, stored.error().text);
+    r->fail(stored.error());
     return;
   }
   char blobref[util::kMaxBlobrefSize];
@@ -243,7 +243,7 @@ void ContentModule::load(const msg::Message& req, const ResponderPtr& r) {
     if (blob)
       r->ok(*blob);
     else
-      r->error(blob.error().errnum, blob.error().text);
+      r->fail(blob.error());
   });
 }
 
@@ -256,7 +256,7 @@ void ContentModule::flush(ResponderPtr r) {
     if (flushed)
       r->ok();
     else
-      r->error(flushed.error().errnum, flushed.error().text);
+      r->fail(flushed.error());
   });
 }
 
@@ -290,7 +290,7 @@ void ContentModule::missing(const msg::Message& req, const ResponderPtr& r) {
   cache_->missing(keys,
                   [r, refs = std::move(refs)](const util::Result<std::vector<size_t>>& absent) {
                     if (!absent) {
-                      r->error(absent.error().errnum, absent.error().text);
+                      r->fail(absent.error());
                       return;
                     }
                     std::string out;

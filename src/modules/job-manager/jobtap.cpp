@@ -224,46 +224,48 @@ CAIRN_EXPORT int cairn_plugin_add_handler(cairn_plugin_t* p, const char* topic_g
   return 0;
 }
 
-static const cairn_plugin_args::Entry* lookup(cairn_plugin_args_t* args, const char* key) {
+// The entry `key` of `args`, to be read into `out` as a kind `readable` accepts; else NULL with
+// errno EINVAL (a null argument, or a kind that does not read as asked) or ENOENT (no such key).
+static const cairn_plugin_args::Entry* lookup(cairn_plugin_args_t* args, const char* key,
+                                              const void* out,
+                                              bool (*readable)(cairn_plugin_args::Kind)) {
   if (!args || !key) {
     errno = EINVAL;
     return nullptr;
   }
   const auto* e = args->find(key);
-  if (!e) errno = ENOENT;
+  if (!e) {
+    errno = ENOENT;
+    return nullptr;
+  }
+  if (!out || !readable(e->kind)) {
+    errno = EINVAL;
+    return nullptr;
+  }
   return e;
 }
 
+using ArgKind = cairn_plugin_args::Kind;
+
 CAIRN_EXPORT int cairn_plugin_arg_int(cairn_plugin_args_t* args, const char* key, int64_t* v) {
-  const auto* e = lookup(args, key);
+  const auto* e = lookup(args, key, v, [](ArgKind k) { return k == ArgKind::kInt; });
   if (!e) return -1;
-  if (e->kind != cairn_plugin_args::Kind::kInt || !v) {
-    errno = EINVAL;
-    return -1;
-  }
   *v = e->i;
   return 0;
 }
 
+// An int reads as a double too.
 CAIRN_EXPORT int cairn_plugin_arg_double(cairn_plugin_args_t* args, const char* key, double* v) {
-  const auto* e = lookup(args, key);
+  const auto* e = lookup(args, key, v, [](ArgKind k) { return k != ArgKind::kString; });
   if (!e) return -1;
-  if (e->kind == cairn_plugin_args::Kind::kString || !v) {
-    errno = EINVAL;
-    return -1;
-  }
-  *v = e->kind == cairn_plugin_args::Kind::kInt ? static_cast<double>(e->i) : e->d;
+  *v = e->kind == ArgKind::kInt ? static_cast<double>(e->i) : e->d;
   return 0;
 }
 
 CAIRN_EXPORT int cairn_plugin_arg_string(cairn_plugin_args_t* args, const char* key,
                                          const char** v) {
-  const auto* e = lookup(args, key);
+  const auto* e = lookup(args, key, v, [](ArgKind k) { return k == ArgKind::kString; });
   if (!e) return -1;
-  if (e->kind != cairn_plugin_args::Kind::kString || !v) {
-    errno = EINVAL;
-    return -1;
-  }
   *v = e->s;
   return 0;
 }

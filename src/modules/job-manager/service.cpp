@@ -89,9 +89,7 @@ JobManagerModule::JobManagerModule(ModuleContext& ctx)
     : ctx_(ctx),
       plugins_([this] { return make_plugin_stats(ctx_.stats_context()); },
                [this](int level, const std::string& text) {
-                 if (level < 3) level = 3;
-                 if (level > 7) level = 7;
-                 ctx_.log(static_cast<broker::Level>(level), text);
+                 ctx_.log(broker::level_from_syslog(level), text);
                },
                PluginHost::default_search_path()),
       jobs_(ctx.loop(), plugins_,
@@ -152,7 +150,7 @@ void JobManagerModule::submit(const msg::Message& req, const ResponderPtr& r) {
   }
   auto id = jobs_.submit(std::move(command));
   if (!id) {
-    r->error(id.error().errnum, id.error().text);
+    r->fail(id.error());
     return;
   }
   r->ok(dump({{"id", *id}}));
@@ -202,7 +200,7 @@ void JobManagerModule::jobtap_load(const msg::Message& req, const ResponderPtr& 
   }
   std::string target = path->get<std::string>();
   if (auto loaded = jobs_.load_plugin(target, std::move(conf)); !loaded) {
-    r->error(loaded.error().errnum, loaded.error().text);
+    r->fail(loaded.error());
     return;
   }
   const PluginInfo loaded = plugins_.list().back();
@@ -227,7 +225,7 @@ void JobManagerModule::jobtap_remove(const msg::Message& req, const ResponderPtr
   }
   auto removed = plugins_.remove(name->get<std::string>());
   if (!removed) {
-    r->error(removed.error().errnum, removed.error().text);
+    r->fail(removed.error());
     return;
   }
   r->ok(dump({{"removed", *removed}}));

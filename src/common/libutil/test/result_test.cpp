@@ -46,5 +46,12 @@ TEST(Status, DefaultIsSuccessAndAnErrorIsNot) {
   EXPECT_EQ(bad.error().text, "disk full");
 }
 
+TEST(Result, ErrnumIsZeroOnSuccessElseTheErrors) {
+  EXPECT_EQ(Status().errnum(), 0);
+  EXPECT_EQ(Status(Error{EIO, "read failed"}).errnum(), EIO);
+  EXPECT_EQ(Result<int>(7).errnum(), 0);
+  EXPECT_EQ(Result<int>(Error{ENOENT, "no such blob"}).errnum(), ENOENT);
+}
+
 }  // namespace
 }  // namespace cairn::util

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -153,14 +154,14 @@ TEST(ThreadedBacking, EveryCallbackRunsExactlyOnceOnTheLoopThreadAfterTheCallRet
   auto loop_thread = std::this_thread::get_id();
   for (int i = 0; i < kBlobs; i++) {
     inside_call = true;
-    b.store(digest(blobs[i]), blobs[i], [&, i](int errnum) {
+    b.store(digest(blobs[i]), blobs[i], [&, i](const util::Status& status) {
       if (inside_call) early++;
       if (std::this_thread::get_id() != loop_thread) wrong_thread++;
-      if (errnum != 0) store_errors++;
+      if (!status) store_errors++;
       if (++stored[i] == 1) {
-        b.load(digest(blobs[i]), [&, i](int errnum, std::string_view data) {
+        b.load(digest(blobs[i]), [&, i](const util::Result<std::string_view>& blob) {
           if (std::this_thread::get_id() != loop_thread) wrong_thread++;
-          if (errnum != 0 || data != blobs[i]) load_errors++;
+          if (!blob || *blob != blobs[i]) load_errors++;
           loaded[i]++;
         });
       }
@@ -185,7 +186,8 @@ TEST(ThreadedBacking, LoadOfAbsentKeyIsEnoentAndIsNotReportedAsAFailure) {
   ThreadedBacking b(loop, std::make_unique<FakeStore>(std::make_shared<FakeStore::Shared>()), 2,
                     [&](const util::Error& e) { reported.push_back(e); });
   int got = -1;
-  b.load(digest("absent"), [&](int errnum, std::string_view) { got = errnum; });
+  b.load(digest("absent"),
+         [&](const util::Result<std::string_view>& loaded) { got = loaded.errnum(); });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, ENOENT);
   EXPECT_TRUE(reported.empty());
@@ -203,13 +205,14 @@ TEST(ThreadedBacking, ExistsAnswersZeroOrEnoentAndReportsOnlyFailures) {
   ThreadedBacking b(loop, std::make_unique<FakeStore>(shared), 2,
                     [&](const util::Error& e) { reported.push_back(e); });
   int stored = -1;
-  b.store(digest("here"), "here", [&](int errnum) { stored = errnum; });
+  b.store(digest("here"), "here", [&](const util::Status& st) { stored = st.errnum(); });
   ASSERT_TRUE(run_until(loop, [&] { return stored != -1; }));
   int here = -1, absent = -1, failed = -1;
   bool inside = true;
-  b.exists(digest("here"), [&](int errnum) { here = errnum + (inside ? 1000 : 0); });
-  b.exists(digest("absent"), [&](int errnum) { absent = errnum; });
-  b.exists(digest(broken), [&](int errnum) { failed = errnum; });
+  b.exists(digest("here"),
+           [&](const util::Status& st) { here = st.errnum() + (inside ? 1000 : 0); });
+  b.exists(digest("absent"), [&](const util::Status& st) { absent = st.errnum(); });
+  b.exists(digest(broken), [&](const util::Status& st) { failed = st.errnum(); });
   inside = false;
   ASSERT_TRUE(run_until(loop, [&] { return here != -1 && absent != -1 && failed != -1; }));
   EXPECT_EQ(here, 0);
@@ -219,6 +222,8 @@ TEST(ThreadedBacking, ExistsAnswersZeroOrEnoentAndReportsOnlyFailures) {
   EXPECT_EQ(reported[0].text, "stat: Input/output error");
 }
 
+// The store's Error reaches the callback whole (errno and text, so the client sees the store's
+// words), and the ErrorHook too.
 TEST(ThreadedBacking, ErrorsPassThroughWithErrnoAndText) {
   reactor::Loop loop;
   auto shared = std::make_shared<FakeStore::Shared>();
@@ -230,12 +235,18 @@ TEST(ThreadedBacking, ErrorsPassThroughWithErrnoAndText) {
   std::vector<util::Error> reported;
   ThreadedBacking b(loop, std::make_unique<FakeStore>(shared), 2,
                     [&](const util::Error& e) { reported.push_back(e); });
-  int put_errno = -1, get_errno = -1;
-  b.store(digest(bad), bad, [&](int errnum) { put_errno = errnum; });
-  b.load(digest(unreadable), [&](int errnum, std::string_view) { get_errno = errnum; });
-  run_until(loop, [&] { return put_errno != -1 && get_errno != -1; });
-  EXPECT_EQ(put_errno, EACCES);
-  EXPECT_EQ(get_errno, EIO);
+  std::optional<util::Status> put;
+  std::optional<util::Error> got;
+  b.store(digest(bad), bad, [&](const util::Status& st) { put = st; });
+  b.load(digest(unreadable), [&](const util::Result<std::string_view>& loaded) {
+    got = loaded ? util::Error{} : loaded.error();
+  });
+  run_until(loop, [&] { return put && got; });
+  ASSERT_FALSE(put->ok());
+  EXPECT_EQ(put->error().errnum, EACCES);
+  EXPECT_EQ(put->error().text, "put: Permission denied");
+  EXPECT_EQ(got->errnum, EIO);
+  EXPECT_EQ(got->text, "get: Input/output error");
   ASSERT_EQ(reported.size(), 2u);
   std::set<std::string> texts{reported[0].text, reported[1].text};
   EXPECT_TRUE(texts.count("put: Permission denied"));
@@ -256,8 +267,9 @@ TEST(ThreadedBacking, AnExceptionFromTheStoreBecomesTheRequestsError) {
   ThreadedBacking b(loop, std::make_unique<ThrowingStore>(), 1,
                     [&](const util::Error& e) { reported.push_back(e); });
   int put_errno = -1, get_errno = -1;
-  b.store(digest("x"), "x", [&](int errnum) { put_errno = errnum; });
-  b.load(digest("x"), [&](int errnum, std::string_view) { get_errno = errnum; });
+  b.store(digest("x"), "x", [&](const util::Status& st) { put_errno = st.errnum(); });
+  b.load(digest("x"),
+         [&](const util::Result<std::string_view>& loaded) { get_errno = loaded.errnum(); });
   ASSERT_TRUE(run_until(loop, [&] { return put_errno != -1 && get_errno != -1; }));
   EXPECT_EQ(put_errno, ENOMEM);
   EXPECT_EQ(get_errno, EIO);
@@ -273,7 +285,7 @@ TEST(ThreadedBacking, CallsRunOnAsManyThreadsAsAskedAtOnce) {
   std::vector<std::string> blobs;
   for (int i = 0; i < 10; i++) blobs.push_back(blob(i));
   int done = 0;
-  for (auto& s : blobs) b.store(digest(s), s, [&](int) { done++; });
+  for (auto& s : blobs) b.store(digest(s), s, [&](const util::Status&) { done++; });
   b.hand_off();
   EXPECT_TRUE(shared->wait_running(3));
   shared->open_gate();
@@ -289,7 +301,7 @@ TEST(ThreadedBacking, OneWakeUpDeliversEveryCompletionFinishedMeanwhile) {
   std::vector<std::string> blobs;
   for (int i = 0; i < 100; i++) blobs.push_back(blob(i));
   int done = 0;
-  for (auto& s : blobs) b.store(digest(s), s, [&](int) { done++; });
+  for (auto& s : blobs) b.store(digest(s), s, [&](const util::Status&) { done++; });
   b.hand_off();
   ASSERT_TRUE(shared->wait_calls(100));
   // Every call has been made before the loop runs, so the results wait together: at most the
@@ -305,7 +317,7 @@ TEST(ThreadedBacking, OneIterationsRequestsReachTheWorkersTogetherBeforeTheLoopP
   std::vector<std::string> blobs;
   for (int i = 0; i < 20; i++) blobs.push_back(blob(i));
   int done = 0;
-  for (auto& s : blobs) b.store(digest(s), s, [&](int) { done++; });
+  for (auto& s : blobs) b.store(digest(s), s, [&](const util::Status&) { done++; });
   // Nothing crosses to the workers while the reactor is still making requests...
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(shared->calls_made(), 0);
@@ -319,8 +331,8 @@ TEST(ThreadedBacking, ACallbackMayIssueTheNextRequest) {
   ThreadedBacking b(loop, std::make_unique<FakeStore>(std::make_shared<FakeStore::Shared>()), 1);
   std::string data("chained");
   int hops = 0;
-  std::function<void(int)> next = [&](int errnum) {
-    ASSERT_EQ(errnum, 0);
+  std::function<void(const util::Status&)> next = [&](const util::Status& status) {
+    ASSERT_EQ(status.errnum(), 0);
     if (++hops < 20) b.store(digest(data), data, next);
   };
   b.store(digest(data), data, next);
@@ -352,10 +364,10 @@ TEST(ThreadedBacking, DestructionWithWorkInFlightRunsNoCallbackAndStartsNothingN
     auto b = std::make_unique<ThreadedBacking>(loop, std::make_unique<FakeStore>(shared), 2);
     for (auto& s : blobs) {
       auto w = std::make_shared<Witness>(Witness{loop_thread, &destroyed_elsewhere});
-      b->store(digest(s), s, [&called, w](int) { called++; });
+      b->store(digest(s), s, [&called, w](const util::Status&) { called++; });
     }
     auto w = std::make_shared<Witness>(Witness{loop_thread, &destroyed_elsewhere});
-    b->load(digest(blobs[0]), [&called, w](int, std::string_view) { called++; });
+    b->load(digest(blobs[0]), [&called, w](const util::Result<std::string_view>&) { called++; });
     b->hand_off();
     ASSERT_TRUE(shared->wait_running(2));
     b.reset();
@@ -376,7 +388,7 @@ TEST(ThreadedBacking, DestructionDropsFinishedButUndeliveredCallbacks) {
   {
     ThreadedBacking b(loop, std::make_unique<FakeStore>(shared), 2);
     std::string s("finished");
-    for (int i = 0; i < 10; i++) b.store(digest(s), s, [&](int) { called++; });
+    for (int i = 0; i < 10; i++) b.store(digest(s), s, [&](const util::Status&) { called++; });
     b.hand_off();
     ASSERT_TRUE(shared->wait_calls(10));
   }
@@ -388,7 +400,7 @@ TEST(ThreadedBacking, ZeroThreadsMeansOne) {
   reactor::Loop loop;
   ThreadedBacking b(loop, std::make_unique<FakeStore>(std::make_shared<FakeStore::Shared>()), 0);
   int got = -1;
-  b.store(digest("x"), "x", [&](int errnum) { got = errnum; });
+  b.store(digest("x"), "x", [&](const util::Status& st) { got = st.errnum(); });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, 0);
 }

@@ -341,32 +341,33 @@ TEST(FilesBackingType, OpensFromItsKeysAndServesConcurrentStoresOfOneBlob) {
   std::string data("shared\0blob", 11);
   int stored = 0, failed = 0;
   for (int i = 0; i < 32; i++)
-    b->store(digest(data), data, [&](int errnum) {
+    b->store(digest(data), data, [&](const util::Status& status) {
       stored++;
-      if (errnum != 0) failed++;
+      if (!status) failed++;
     });
   ASSERT_TRUE(run_until(loop, [&] { return stored == 32; }));
   EXPECT_EQ(failed, 0);
   EXPECT_FALSE(has_temporary(dir.path() + "/blobs"));
   int got = -1;
   std::string out;
-  b->load(digest(data), [&](int errnum, std::string_view d) {
-    got = errnum;
-    out = d;
+  b->load(digest(data), [&](const util::Result<std::string_view>& blob) {
+    got = blob.errnum();
+    if (blob) out = *blob;
   });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, 0);
   EXPECT_EQ(out, data);
   got = -1;
-  b->load(digest("absent"), [&](int errnum, std::string_view) { got = errnum; });
+  b->load(digest("absent"),
+          [&](const util::Result<std::string_view>& loaded) { got = loaded.errnum(); });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, ENOENT);
   got = -1;
-  b->exists(digest(data), [&](int errnum) { got = errnum; });
+  b->exists(digest(data), [&](const util::Status& st) { got = st.errnum(); });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, 0);
   got = -1;
-  b->exists(digest("absent"), [&](int errnum) { got = errnum; });
+  b->exists(digest("absent"), [&](const util::Status& st) { got = st.errnum(); });
   run_until(loop, [&] { return got != -1; });
   EXPECT_EQ(got, ENOENT);
   EXPECT_NE(b->describe(digest(data)).find(dir.path() + "/blobs/sha1/"), std::string::npos);

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,11 +71,15 @@ struct LoadResult {
   int calls = 0;
   int errnum = -1;
   std::string data;
+  std::string text;  // the error's
   Backing::LoadCallback callback() {
-    return [this](int e, std::string_view d) {
+    return [this](const util::Result<std::string_view>& loaded) {
       calls++;
-      errnum = e;
-      data = d;
+      errnum = loaded.errnum();
+      if (loaded)
+        data = *loaded;
+      else
+        text = loaded.error().text;
     };
   }
 };
@@ -85,9 +90,9 @@ TEST(RadosBacking, StoresOneObjectPerBlobNamedByItsBlobref) {
   Fixture f;
   std::string blob("binary\0blob\xff", 12);
   int calls = 0, errnum = -1;
-  f.backing->store(digest(blob), blob, [&](int e) {
+  f.backing->store(digest(blob), blob, [&](const util::Status& status) {
     calls++;
-    errnum = e;
+    errnum = status.errnum();
   });
   ASSERT_EQ(f.rados->pending(), 1u);
   EXPECT_EQ(f.rados->peek(0).oid, util::blobref_format(digest(blob)));
@@ -122,9 +127,9 @@ TEST(RadosBacking, StoringAgainReplacesACorruptObjectInOneWrite) {
   for (const std::string& bad : {blob.substr(0, 10), pattern(1000, 4)}) {
     f.rados->put(oid, bad);
     int calls = 0, errnum = -1;
-    f.backing->store(digest(blob), blob, [&](int e) {
+    f.backing->store(digest(blob), blob, [&](const util::Status& status) {
       calls++;
-      errnum = e;
+      errnum = status.errnum();
     });
     ASSERT_EQ(f.rados->pending(), 1u);
     EXPECT_TRUE(f.rados->peek(0).is_write);
@@ -144,8 +149,8 @@ TEST(RadosBacking, ExistsIsAStatOfTheObjectAndDescribeNamesThePool) {
                        "RADOS pool blobs, namespace ns");
   rados->put(util::blobref_format(digest("here")), "here");
   int here = -1, absent = -1;
-  backing.exists(digest("here"), [&](int e) { here = e; });
-  backing.exists(digest("absent"), [&](int e) { absent = e; });
+  backing.exists(digest("here"), [&](const util::Status& st) { here = st.errnum(); });
+  backing.exists(digest("absent"), [&](const util::Status& st) { absent = st.errnum(); });
   EXPECT_EQ(here, -1);  // never inside the call
   ASSERT_EQ(rados->pending(), 2u);
   EXPECT_TRUE(rados->peek(0).is_stat);
@@ -167,9 +172,9 @@ TEST(RadosBacking, CallbacksNeverRunInsideStoreOrLoad) {
   f.rados->fail_start = -EINVAL;  // done runs inside the RadosIo call
   int store_calls = 0, store_errno = -1;
   LoadResult r;
-  f.backing->store(digest("a"), "a", [&](int e) {
+  f.backing->store(digest("a"), "a", [&](const util::Status& status) {
     store_calls++;
-    store_errno = e;
+    store_errno = status.errnum();
   });
   f.backing->load(digest("b"), r.callback());
   EXPECT_EQ(store_calls, 0);
@@ -179,11 +184,15 @@ TEST(RadosBacking, CallbacksNeverRunInsideStoreOrLoad) {
   EXPECT_EQ(r.errnum, EINVAL);
 }
 
-TEST(RadosBacking, ErrnoPassesThrough) {
+TEST(RadosBacking, ErrnoPassesThroughWithATextNamingTheObjectAndTheTimeout) {
   Fixture f;
   int store_errno = -1;
+  std::string store_text;
   LoadResult missing, timed_out;
-  f.backing->store(digest("a"), "a", [&](int e) { store_errno = e; });
+  f.backing->store(digest("a"), "a", [&](const util::Status& st) {
+    store_errno = st.errnum();
+    if (!st) store_text = st.error().text;
+  });
   f.backing->load(digest("never stored"), missing.callback());
   f.backing->load(digest("b"), timed_out.callback());
   f.rados->complete(0, -ETIMEDOUT);
@@ -194,6 +203,11 @@ TEST(RadosBacking, ErrnoPassesThrough) {
   EXPECT_EQ(missing.errnum, ENOENT);
   EXPECT_EQ(missing.data, "");
   EXPECT_EQ(timed_out.errnum, ETIMEDOUT);
+  std::string why = std::string(std::strerror(ETIMEDOUT)) + " (no answer within rados.op-timeout)";
+  EXPECT_EQ(store_text, "rados: cannot write object " + util::blobref_format(digest("a")) +
+                            " in the RADOS pool: " + why);
+  EXPECT_EQ(timed_out.text, "rados: cannot read object " + util::blobref_format(digest("b")) +
+                                " in the RADOS pool: " + why);
 }
 
 TEST(RadosBacking, OutOfOrderCompletionsFromAnotherThreadRunOnceEachOnTheLoopThread) {
@@ -209,17 +223,17 @@ TEST(RadosBacking, OutOfOrderCompletionsFromAnotherThreadRunOnceEachOnTheLoopThr
   const auto loop_thread = std::this_thread::get_id();
   for (int i = 0; i < kOps; i++) {
     if (i % 2 == 0) {
-      f.backing->load(digest(blobs[i]), [&, i](int e, std::string_view d) {
+      f.backing->load(digest(blobs[i]), [&, i](const util::Result<std::string_view>& blob) {
         if (std::this_thread::get_id() != loop_thread) off_thread++;
         calls[i]++;
-        errnums[i] = e;
-        loaded[i] = std::move(d);
+        errnums[i] = blob.errnum();
+        if (blob) loaded[i] = *blob;
       });
     } else {
-      f.backing->store(digest(blobs[i]), blobs[i], [&, i](int e) {
+      f.backing->store(digest(blobs[i]), blobs[i], [&, i](const util::Status& status) {
         if (std::this_thread::get_id() != loop_thread) off_thread++;
         calls[i]++;
-        errnums[i] = e;
+        errnums[i] = status.errnum();
       });
     }
   }
@@ -300,9 +314,9 @@ TEST(RadosBacking, BlobLargerThanTheLargestWriteFailsWithEfbigUnsent) {
   Fixture f;
   std::string blob = pattern(kLimit / 2 + 1, 7);
   int calls = 0, errnum = -1;
-  f.backing->store(digest(blob), blob, [&](int e) {
+  f.backing->store(digest(blob), blob, [&](const util::Status& status) {
     calls++;
-    errnum = e;
+    errnum = status.errnum();
   });
   EXPECT_EQ(calls, 0);
   ASSERT_TRUE(run_until(f.loop, [&] { return calls > 0; }));
@@ -321,7 +335,7 @@ TEST(RadosBacking, OperationsBeyondLibradosBudgetWaitTheirTurn) {
   int done = 0;
   std::vector<std::string> blobs;
   for (int i = 0; i < 5; i++) blobs.push_back(pattern(40, i));
-  for (auto& b : blobs) f.backing->store(digest(b), b, [&](int) { done++; });
+  for (auto& b : blobs) f.backing->store(digest(b), b, [&](const util::Status&) { done++; });
   EXPECT_EQ(f.rados->pending(), 2u);  // 80 bytes; a third would make 120
   EXPECT_EQ(f.backing->waiting(), 3u);
   f.rados->complete_oldest();
@@ -336,7 +350,7 @@ TEST(RadosBacking, OperationsBeyondLibradosBudgetWaitTheirTurn) {
   // Operations: at most 3 in flight, however small.
   std::vector<std::string> tiny;  // kept until their callbacks, as the Backing contract says
   for (int i = 0; i < 5; i++) tiny.push_back(pattern(1, 100 + i));
-  for (auto& b : tiny) f.backing->store(digest(b), b, [&](int) { done++; });
+  for (auto& b : tiny) f.backing->store(digest(b), b, [&](const util::Status&) { done++; });
   EXPECT_EQ(f.rados->pending(), 3u);
   EXPECT_EQ(f.backing->waiting(), 2u);
   while (f.rados->complete_oldest())
@@ -351,7 +365,7 @@ TEST(RadosBacking, AnOperationOverTheByteBudgetGoesAloneAndIsNotOvertaken) {
   std::string small1 = pattern(10, 1), large = pattern(150, 2), small2 = pattern(10, 3);
   std::vector<std::string> order;
   for (auto* b : {&small1, &large, &small2})
-    f.backing->store(digest(*b), *b, [&, b](int) { order.push_back(*b); });
+    f.backing->store(digest(*b), *b, [&, b](const util::Status&) { order.push_back(*b); });
   ASSERT_EQ(f.rados->pending(), 1u);
   EXPECT_EQ(f.rados->peek(0).data, small1);
   EXPECT_EQ(f.backing->waiting(), 2u);  // large waits for the room to be empty; small2 behind it
@@ -373,9 +387,9 @@ TEST(RadosBacking, DestructionWithOperationsInFlightCallsNoCallback) {
   std::string blob = pattern(10, 6);
   f.rados->put(util::blobref_format(digest(blob)), blob);
   int calls = 0;
-  f.backing->store(digest("a"), "a", [&](int) { calls++; });
-  f.backing->load(digest(blob), [&](int, std::string_view) { calls++; });
-  f.backing->store(digest("b"), "b", [&](int) { calls++; });
+  f.backing->store(digest("a"), "a", [&](const util::Status&) { calls++; });
+  f.backing->load(digest(blob), [&](const util::Result<std::string_view>&) { calls++; });
+  f.backing->store(digest("b"), "b", [&](const util::Status&) { calls++; });
   f.rados->complete(2);  // store b: delivered below
   f.rados->complete(1);  // the load's first chunk: its delivery starts the second
   ASSERT_TRUE(run_until(f.loop, [&] { return calls == 1 && f.rados->pending() == 2; }));
@@ -392,9 +406,9 @@ TEST(RadosBacking, DestructionDropsWaitingRequestsUncalled) {
   s.inflight_ops = 1;
   Fixture f(s);
   int calls = 0;
-  f.backing->store(digest("a"), "a", [&](int) { calls++; });
-  f.backing->store(digest("b"), "b", [&](int) { calls++; });
-  f.backing->load(digest("c"), [&](int, std::string_view) { calls++; });
+  f.backing->store(digest("a"), "a", [&](const util::Status&) { calls++; });
+  f.backing->store(digest("b"), "b", [&](const util::Status&) { calls++; });
+  f.backing->load(digest("c"), [&](const util::Result<std::string_view>&) { calls++; });
   EXPECT_EQ(f.backing->waiting(), 2u);
   f.backing.reset();
   EXPECT_EQ(f.rados->cancelled, 1);
@@ -409,7 +423,8 @@ TEST(RadosBacking, DestructionWhileAnotherThreadCompletesIsClean) {
     std::atomic<int> calls{0};
     std::vector<std::string> blobs;  // outlive the backing: its data stays valid to the end
     for (int i = 0; i < 100; i++) blobs.push_back(pattern(50, i));
-    for (auto& blob : blobs) f.backing->store(digest(blob), blob, [&](int) { calls++; });
+    for (auto& blob : blobs)
+      f.backing->store(digest(blob), blob, [&](const util::Status&) { calls++; });
     std::thread completer([rados = f.rados] {
       while (rados->complete_oldest()) {
       }

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,21 +39,26 @@ std::unique_ptr<SqliteBacking> open_or_fail(reactor::Loop& loop, const std::stri
   return std::move(b).value();
 }
 
+util::Status store_status(reactor::Loop& loop, SqliteBacking& b, const util::Digest& key,
+                          const std::string& data) {
+  std::optional<util::Status> result;
+  b.store(key, data, [&](const util::Status& st) { result = st; });
+  run_until(loop, [&] { return result.has_value(); });
+  return result.value_or(util::Error{ETIMEDOUT, "no answer"});
+}
+
 int store_sync(reactor::Loop& loop, SqliteBacking& b, const util::Digest& key,
                const std::string& data) {
-  int result = -1;
-  b.store(key, data, [&](int errnum) { result = errnum; });
-  run_until(loop, [&] { return result != -1; });
-  return result;
+  return store_status(loop, b, key, data).errnum();
 }
 
 std::pair<int, std::string> load_sync(reactor::Loop& loop, SqliteBacking& b,
                                       const util::Digest& key) {
   int result = -1;
   std::string out;
-  b.load(key, [&](int errnum, std::string_view data) {
-    result = errnum;
-    out = std::move(data);
+  b.load(key, [&](const util::Result<std::string_view>& blob) {
+    result = blob.errnum();
+    if (blob) out = *blob;
   });
   run_until(loop, [&] { return result != -1; });
   return {result, out};
@@ -61,12 +67,6 @@ std::pair<int, std::string> load_sync(reactor::Loop& loop, SqliteBacking& b,
 util::Digest digest(const std::string& data) {
   util::Hasher h(util::HashType::kSha1);
   return h.hash(data);
-}
-
-// 0 for success, else the errno of the failure.
-template <typename T>
-int errnum_of(const util::Result<T>& r) {
-  return r ? 0 : r.error().errnum;
 }
 
 std::string big_blob(int i, size_t size) {
@@ -103,7 +103,7 @@ TEST(SqliteBacking, StoringAgainReplacesARowOfTheWrongSizeOrBytes) {
   std::string data = "the original blob";
   util::Digest key = digest(data);
   int there = -1;
-  b->exists(key, [&](int errnum) { there = errnum; });
+  b->exists(key, [&](const util::Status& st) { there = st.errnum(); });
   run_until(loop, [&] { return there != -1; });
   EXPECT_EQ(there, ENOENT);
   std::string flipped = data;
@@ -127,7 +127,7 @@ TEST(SqliteBacking, StoringAgainReplacesARowOfTheWrongSizeOrBytes) {
     }
     EXPECT_EQ(load_sync(loop, *b, key).second, bad);
     there = -1;
-    b->exists(key, [&](int errnum) { there = errnum; });
+    b->exists(key, [&](const util::Status& st) { there = st.errnum(); });
     run_until(loop, [&] { return there != -1; });
     EXPECT_EQ(there, 0);
     ASSERT_EQ(store_sync(loop, *b, key, data), 0);
@@ -151,9 +151,9 @@ TEST(SqliteBacking, StoresOfOneLoopIterationShareOneTransaction) {
   for (int i = 0; i < kStores; i++) blobs.push_back(big_blob(i, 1024));
   int done = 0, failed = 0;
   for (auto& blob : blobs)
-    b->store(digest(blob), blob, [&](int errnum) {
+    b->store(digest(blob), blob, [&](const util::Status& status) {
       done++;
-      if (errnum != 0) failed++;
+      if (!status) failed++;
     });
   ASSERT_TRUE(run_until(loop, [&] { return done == kStores; }));
   EXPECT_EQ(failed, 0);
@@ -219,7 +219,11 @@ TEST(SqliteBacking, FullDatabaseFailsWritesWithEnospcUntilLimitIsRaised) {
   run_until(loop, [&] { return r != -1; });
   ASSERT_EQ(r, 0);
   std::string blob = big_blob(1, 64 * 1024);
-  EXPECT_EQ(store_sync(loop, *b, digest(blob), blob), ENOSPC);
+  util::Status full = store_status(loop, *b, digest(blob), blob);
+  ASSERT_EQ(full.errnum(), ENOSPC);
+  // SQLite's words reach the caller, naming the database.
+  EXPECT_EQ(full.error().text,
+            "sqlite: cannot write 1 blob(s) to " + db_of(dir) + ": " + sqlite3_errstr(SQLITE_FULL));
   EXPECT_EQ(load_sync(loop, *b, digest(blob)).first, ENOENT);  // the transaction rolled back
   r = -1;
   b->set_max_page_count(1000000, [&](int errnum) { r = errnum; });
@@ -235,7 +239,7 @@ TEST(SqliteBacking, DestructionFinishesQueuedWrites) {
   for (int i = 0; i < 200; i++) blobs.push_back(big_blob(i, 1000));
   {
     auto b = open_or_fail(loop, db_of(dir));
-    for (auto& s : blobs) b->store(digest(s), s, [](int) {});
+    for (auto& s : blobs) b->store(digest(s), s, [](const util::Status&) {});
   }  // no loop iteration: callbacks are dropped, but the writes land
   auto b = open_or_fail(loop, db_of(dir));
   for (auto& s : blobs) ASSERT_EQ(load_sync(loop, *b, digest(s)).second, s);
@@ -265,7 +269,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
       refs.push_back(*d);
     }
     int flushed = -1;
-    cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });
+    cache.flush([&](const util::Status& st) { flushed = st.errnum(); });
     run_until(loop, [&] { return flushed != -1; });
     EXPECT_EQ(flushed, ENOSPC);
     run_until(loop, [&] { return cache.stats().flush_batch_count == 0; });
@@ -277,13 +281,13 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     for (size_t i = 0; i < blobs.size(); i++) {
       int got = -1;
       cache.load(refs[i], [&](const util::Result<std::string_view>& data) {
-        got = errnum_of(data);
+        got = data.errnum();
         EXPECT_EQ(data ? *data : std::string_view(), blobs[i]);
       });
       EXPECT_EQ(got, 0);
     }
     flushed = -1;
-    cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });  // still full
+    cache.flush([&](const util::Status& st) { flushed = st.errnum(); });  // still full
     run_until(loop, [&] { return flushed != -1; });
     EXPECT_EQ(flushed, ENOSPC);
     run_until(loop, [&] { return cache.stats().flush_batch_count == 0; });
@@ -292,7 +296,7 @@ TEST(CacheOverSqlite, FullDiskKeepsEntriesDirtyAndFlushRecovers) {
     sqlite->set_max_page_count(1000000, [&](int errnum) { r = errnum; });
     run_until(loop, [&] { return r != -1; });
     flushed = -1;
-    cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });
+    cache.flush([&](const util::Status& st) { flushed = st.errnum(); });
     run_until(loop, [&] { return flushed != -1; });
     EXPECT_EQ(flushed, 0);
     EXPECT_EQ(cache.stats().dirty, 0u);
@@ -319,7 +323,7 @@ TEST(CacheOverSqlite, ConcurrentLoadsOfOneBlobReadTheFileOnce) {
   ASSERT_TRUE(stored.ok());
   util::Digest d = *stored;
   int flushed = -1;
-  cache.flush([&](const util::Status& st) { flushed = errnum_of(st); });
+  cache.flush([&](const util::Status& st) { flushed = st.errnum(); });
   run_until(loop, [&] { return flushed != -1; });
   cache.dropcache();
   int answered = 0;

@@ -340,7 +340,9 @@ TEST(Cache, FailedWriteKeepsEntryDirtyAndFlushFailsUntilAWriteSucceeds) {
   auto r1 = f.flush(&why);
   f.state->complete();
   EXPECT_EQ(*r1, ENOSPC);
-  EXPECT_EQ(why, std::string("backing store write failed: ") + std::strerror(ENOSPC) +
+  // The backing store's own words, inside the flush's.
+  EXPECT_EQ(why, "backing store write failed: fake store of " + util::blobref_format(d) + ": " +
+                     std::strerror(ENOSPC) +
                      " (the blobs stay in memory; retry after fixing the cause)");
   CacheStats s = f.cache.stats();
   EXPECT_EQ(s.dirty, 1u);
@@ -631,6 +633,30 @@ TEST(Cache, ACorruptBackingCopyIsNamedOnLoadAndReplacedByStoringAgainAndFlushing
   EXPECT_EQ(got, data);
 }
 
+// A read that fails answers every waiter with the backing store's errno and text as they are
+// (the client's reply carries them), and keeps no entry; ENOENT stays "no such blob".
+TEST(Cache, AFailedLoadAnswersWithTheBackingStoresOwnText) {
+  Fixture f;
+  util::Digest key = parse(util::blobref_hash(util::HashType::kSha1, "on a sick disk"));
+  f.state->load_errno = EIO;
+  auto first = f.load(key);
+  auto second = f.load(key);  // waits for the same read
+  EXPECT_EQ(f.state->loads, 1);
+  f.state->complete();
+  std::string expected = "fake load of " + util::blobref_format(key) + ": " + std::strerror(EIO);
+  EXPECT_EQ(first->errnum, EIO);
+  EXPECT_EQ(first->text, expected);
+  EXPECT_EQ(second->errnum, EIO);
+  EXPECT_EQ(second->text, expected);
+  EXPECT_EQ(f.cache.stats().count, 0u);
+
+  f.state->load_errno = 0;
+  auto absent = f.load(key);
+  f.state->complete();
+  EXPECT_EQ(absent->errnum, ENOENT);
+  EXPECT_EQ(absent->text, "no such blob");
+}
+
 // In memory (dirty or clean) is held and costs no query; everything else is one backing
 // query each, all in flight at once; the answer keeps the order of the keys.
 TEST(Cache, MissingListsInOrderTheKeysHeldNeitherInMemoryNorOnTheBackingStore) {
@@ -672,7 +698,7 @@ TEST(Cache, MissingWithEverythingInMemoryOrNoBackingStoreAnswersAtOnce) {
   EXPECT_EQ(m->absent, (std::vector<size_t>{0}));
 }
 
-TEST(Cache, MissingFailsWithAFailedQuerysErrnoNamingTheBackingObject) {
+TEST(Cache, MissingFailsWithAFailedQuerysErrnoAndTheBackingStoresText) {
   Fixture f;
   f.state->exists_errno = EIO;
   util::Digest key = parse(util::blobref_hash(util::HashType::kSha1, "unknown"));
@@ -680,7 +706,11 @@ TEST(Cache, MissingFailsWithAFailedQuerysErrnoNamingTheBackingObject) {
   f.state->complete();
   ASSERT_TRUE(a->answered);
   EXPECT_EQ(a->errnum, EIO);
-  EXPECT_NE(a->text.find("fake object " + util::blobref_format(key)), std::string::npos) << a->text;
+  std::string ref = util::blobref_format(key);
+  EXPECT_NE(a->text.find("the backing store holds " + ref + ": fake exists of " + ref + ": " +
+                         std::strerror(EIO)),
+            std::string::npos)
+      << a->text;
   EXPECT_NE(a->text.find("ask again once it answers"), std::string::npos) << a->text;
 
   util::Hasher sha256(util::HashType::kSha256);

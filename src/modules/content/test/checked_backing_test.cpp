@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,14 +36,14 @@ TEST(CheckedBacking, ServesABlobThatMatchesItsHashAndCountsItsBytes) {
   std::string data = "hello";
   util::Digest key = digest_of(data);
   int stored = -1;
-  f.backing.store(key, data, [&](int e) { stored = e; });
+  f.backing.store(key, data, [&](const util::Status& st) { stored = st.errnum(); });
   f.state->complete();
   EXPECT_EQ(stored, 0);
   int calls = 0;
-  f.backing.load(key, [&](int e, std::string_view got) {
+  f.backing.load(key, [&](const util::Result<std::string_view>& blob) {
     calls++;
-    EXPECT_EQ(e, 0);
-    EXPECT_EQ(got, "hello");
+    ASSERT_TRUE(blob.ok()) << blob.error().text;
+    EXPECT_EQ(*blob, "hello");
   });
   f.state->complete();
   EXPECT_EQ(calls, 1);
@@ -56,10 +58,14 @@ TEST(CheckedBacking, RefusesATamperedCopyWithEbadmsgAndReportsItOnce) {
   util::Digest key = digest_of("original");
   f.state->blobs[util::blobref_format(key)] = "tampered";
   int calls = 0;
-  f.backing.load(key, [&](int e, std::string_view got) {
+  f.backing.load(key, [&](const util::Result<std::string_view>& blob) {
     calls++;
-    EXPECT_EQ(e, EBADMSG);
-    EXPECT_EQ(got, "");
+    ASSERT_EQ(blob.errnum(), EBADMSG);
+    // The text names the copy and says how to repair it.
+    EXPECT_NE(blob.error().text.find("(fake object " + util::blobref_format(key) + ") is corrupt"),
+              std::string::npos)
+        << blob.error().text;
+    EXPECT_NE(blob.error().text.find("cairn content store"), std::string::npos);
   });
   f.state->complete();
   EXPECT_EQ(calls, 1);
@@ -72,17 +78,32 @@ TEST(CheckedBacking, RefusesATamperedCopyWithEbadmsgAndReportsItOnce) {
 TEST(CheckedBacking, CountsReadFailuresButNotMissingBlobs) {
   Fixture f;
   int got = -1;
-  f.backing.load(digest_of("never stored"), [&](int e, std::string_view) { got = e; });
+  f.backing.load(digest_of("never stored"),
+                 [&](const util::Result<std::string_view>& loaded) { got = loaded.errnum(); });
   f.state->complete();
   EXPECT_EQ(got, ENOENT);
   EXPECT_EQ(f.backing.counts().read_errors, 0u);
 
   f.state->store_errno = ENOSPC;
-  int stored = -1;
-  f.backing.store(digest_of("x"), "x", [&](int e) { stored = e; });
+  std::optional<util::Status> stored;
+  f.backing.store(digest_of("x"), "x", [&](const util::Status& st) { stored = st; });
   f.state->complete();
-  EXPECT_EQ(stored, ENOSPC);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->errnum(), ENOSPC);
   EXPECT_EQ(f.backing.counts().bytes_written, 0u);
+
+  f.state->load_errno = EIO;
+  std::string text;
+  f.backing.load(digest_of("x"), [&](const util::Result<std::string_view>& blob) {
+    if (!blob) text = blob.error().text;
+  });
+  f.state->complete();
+  EXPECT_EQ(f.backing.counts().read_errors, 1u);
+  // The inner store's words pass through as they are.
+  EXPECT_EQ(stored->error().text,
+            "fake store of " + util::blobref_format(digest_of("x")) + ": " + std::strerror(ENOSPC));
+  EXPECT_EQ(text,
+            "fake load of " + util::blobref_format(digest_of("x")) + ": " + std::strerror(EIO));
 }
 
 // cairn top's backing reads/s and writes/s: every completed read and write counts, whatever
@@ -92,15 +113,15 @@ TEST(CheckedBacking, CountsEveryCompletedReadAndWrite) {
   util::Digest good = digest_of("good");
   util::Digest bad = digest_of("original");
   f.state->blobs[util::blobref_format(bad)] = "tampered";
-  f.backing.store(good, "good", [](int) {});
+  f.backing.store(good, "good", [](const util::Status&) {});
   f.state->complete();
   f.state->store_errno = ENOSPC;
-  f.backing.store(digest_of("x"), "x", [](int) {});
+  f.backing.store(digest_of("x"), "x", [](const util::Status&) {});
   f.state->complete();
   for (const util::Digest& key : {good, bad, digest_of("never stored")})
-    f.backing.load(key, [](int, std::string_view) {});
+    f.backing.load(key, [](const util::Result<std::string_view>&) {});
   f.state->complete();
-  f.backing.exists(good, [](int) {});  // not a read
+  f.backing.exists(good, [](const util::Status&) {});  // not a read
   f.state->complete();
   EXPECT_EQ(f.backing.counts().writes, 2u);
   EXPECT_EQ(f.backing.counts().reads, 3u);
@@ -114,24 +135,24 @@ TEST(CheckedBacking, AKeyFoundCorruptExistsNowhereUntilItIsStoredAgain) {
   util::Digest key = digest_of(data);
   f.state->blobs[util::blobref_format(key)] = "tampered";
   int got = -1;
-  f.backing.exists(key, [&](int e) { got = e; });
+  f.backing.exists(key, [&](const util::Status& st) { got = st.errnum(); });
   f.state->complete();
   EXPECT_EQ(got, 0);  // nothing known yet: the store has an object
 
-  f.backing.load(key, [](int, std::string_view) {});
+  f.backing.load(key, [](const util::Result<std::string_view>&) {});
   f.state->complete();
   EXPECT_EQ(f.backing.corrupt_keys(), 1u);
   got = -1;
-  f.backing.exists(key, [&](int e) { got = e; });
+  f.backing.exists(key, [&](const util::Status& st) { got = st.errnum(); });
   EXPECT_EQ(got, -1);  // never inside the call
   f.state->complete();
   EXPECT_EQ(got, ENOENT);
 
-  f.backing.store(key, data, [](int) {});
+  f.backing.store(key, data, [](const util::Status&) {});
   f.state->complete();
   EXPECT_EQ(f.backing.corrupt_keys(), 0u);
   got = -1;
-  f.backing.exists(key, [&](int e) { got = e; });
+  f.backing.exists(key, [&](const util::Status& st) { got = st.errnum(); });
   f.state->complete();
   EXPECT_EQ(got, 0);
   EXPECT_EQ(f.backing.describe(key), "fake object " + util::blobref_format(key));

@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -241,6 +242,32 @@ TEST(ContentService, BlobsTheShutdownFlushCannotWriteAreReportedLost) {
             std::string::npos)
       << what;
   EXPECT_NE(what.find("store those blobs again"), std::string::npos) << what;
+}
+
+// A backing store's failure reaches the client with the store's own words (the path and the
+// system's reason), not an errno's name rebuilt by the cache.
+TEST(ContentService, BackingStoreFailuresReplyWithTheStoresOwnText) {
+  FilesModule m;
+  FakeContext& ctx = m.ctx;
+  std::string ref = ctx.request("content.store", "kept").payload;
+  ASSERT_EQ(ctx.request("content.flush").errnum, 0);
+  ASSERT_EQ(ctx.request("content.dropcache").errnum, 0);
+  std::string path = m.files_dir + "/sha1/" + ref.substr(5, 2) + "/" + ref;
+  ASSERT_TRUE(std::filesystem::remove(path));
+  std::filesystem::create_directory(path);  // opens, but cannot be read
+  Reply l = ctx.request("content.load", ref);
+  EXPECT_EQ(l.errnum, EISDIR);
+  EXPECT_EQ(l.payload, "cannot read " + path + ": " + std::strerror(EISDIR));
+
+  m.break_store();
+  ctx.request("content.store", "unwritable");
+  Reply f = ctx.request("content.flush");
+  EXPECT_EQ(f.errnum, ENOENT);
+  EXPECT_EQ(f.payload.rfind("backing store write failed: cannot create " + m.files_dir +
+                                "/sha1: " + std::strerror(ENOENT) + " (the blobs stay in memory",
+                            0),
+            0u)
+      << f.payload;
 }
 
 TEST(ContentService, StoresAreRefusedOnceShutdownBeginsAndTheDirtyOnesAreWritten) {
