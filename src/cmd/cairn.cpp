@@ -25,10 +25,8 @@ namespace {
 // `cairn` it runs is this one, also from a build tree that is not on PATH.
 int exec_broker(const std::vector<char*>& args, size_t start) {
   std::string search = cairn::util::search_path();
-  std::error_code ec;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec && self.has_parent_path()) {
-    search = self.parent_path().string() + (search.empty() ? "" : ":" + search);
+  if (std::filesystem::path dir = cairn::cmd::own_dir(); !dir.empty()) {
+    search = dir.string() + (search.empty() ? "" : ":" + search);
     setenv("PATH", search.c_str(), 1);
   }
   const std::string path = cairn::cmd::broker_program();

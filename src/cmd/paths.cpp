@@ -8,9 +8,6 @@
 
 namespace cairn::cmd {
 
-namespace {
-
-// The directory of the running program (of the real one, under a libtool wrapper).
 std::filesystem::path own_dir() {
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -19,8 +16,6 @@ std::filesystem::path own_dir() {
   if (dir.filename() == ".libs") dir = dir.parent_path();
   return dir;
 }
-
-}  // namespace
 
 bool in_build_tree() {
   std::error_code ec;

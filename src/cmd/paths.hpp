@@ -4,11 +4,15 @@
 // modules in their own directories.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
 namespace cairn::cmd {
 
+// The directory of the running program (of the real one, under a libtool wrapper); empty
+// without /proc.
+std::filesystem::path own_dir();
 // Whether this program runs from the build tree it was built in (not installed).
 bool in_build_tree();
 // The cairn-broker program that `cairn start` executes: the one beside this program if there
